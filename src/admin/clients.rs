@@ -1,0 +1,261 @@
+//! OAuth clients: register, list, remove, rotate the secret. Generated ids and
+//! secrets use only `[A-Za-z0-9_-]` (DESIGN.md §8); secrets are stored as SHA-256
+//! (they carry 256 bits of entropy, so a slow hash adds nothing) and shown once.
+
+use serde_json::json;
+
+use super::{is_token, AdminError};
+use crate::audit::{self, Actor};
+use crate::crypto;
+use crate::store::{self, decode_list, encode_list, ClientRow, Store};
+
+/// A client to register.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSpec {
+    /// Display name (consent page).
+    pub name: String,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Scopes the client may request.
+    pub scopes: Vec<String>,
+    /// A public client (no secret, PKCE required).
+    pub public: bool,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Grant types; empty means authorization_code + refresh_token.
+    pub grant_types: Vec<String>,
+}
+
+/// A registered client and its secret, which is shown this once.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The stored client.
+    pub row: ClientRow,
+    /// The plain secret (confidential clients only).
+    pub secret: Option<String>,
+}
+
+/// The prefix of stored client secret hashes.
+pub const SECRET_HASH_PREFIX: &str = "sha256:";
+
+fn new_secret() -> (String, String) {
+    let secret = crypto::random_token(32);
+    let hash = format!(
+        "{SECRET_HASH_PREFIX}{}",
+        crypto::sha256_hex(secret.as_bytes())
+    );
+    (secret, hash)
+}
+
+/// A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2) and without
+/// whitespace; it is later compared byte for byte.
+fn check_redirect_uri(uri: &str) -> Result<(), AdminError> {
+    let bad = |why: &str| Err(AdminError::Invalid(format!("redirect URI {uri:?} {why}")));
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("contains whitespace");
+    }
+    match url::Url::parse(uri) {
+        Err(_) => bad("is not an absolute URI"),
+        Ok(url) if url.fragment().is_some() || uri.contains('#') => {
+            bad("must not contain a fragment")
+        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_none() => {
+            bad("has no host")
+        }
+        Ok(url) if url.scheme() == "javascript" || url.scheme() == "data" => {
+            bad("has a forbidden scheme")
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+
+fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), AdminError> {
+    if spec.name.trim().is_empty() {
+        return Err(AdminError::Invalid("a client needs a --name".into()));
+    }
+    let needs_redirect = spec.grant_types.iter().any(|g| g == "authorization_code");
+    if needs_redirect && spec.redirect_uris.is_empty() {
+        return Err(AdminError::Invalid(
+            "a client needs at least one --redirect-uri".into(),
+        ));
+    }
+    for uri in spec
+        .redirect_uris
+        .iter()
+        .chain(&spec.post_logout_redirect_uris)
+    {
+        check_redirect_uri(uri)?;
+    }
+    for grant in &spec.grant_types {
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            return Err(AdminError::Invalid(format!(
+                "grant type {grant:?} is not one of authorization_code, refresh_token, client_credentials"
+            )));
+        }
+    }
+    if spec.public && spec.grant_types.iter().any(|g| g == "client_credentials") {
+        return Err(AdminError::Invalid(
+            "a public client cannot use client_credentials".into(),
+        ));
+    }
+    if spec.scopes.is_empty() {
+        return Err(AdminError::Invalid("a client needs --scope".into()));
+    }
+    for scope in &spec.scopes {
+        if !is_token(scope) || store::scope_by_name(c, scope)?.is_none() {
+            return Err(AdminError::NotFound(format!(
+                "no scope named {scope:?} (see `scope list`)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Registers a client.
+pub fn add_client(
+    store: &Store,
+    mut spec: ClientSpec,
+    actor: &Actor,
+    now: i64,
+) -> Result<NewClient, AdminError> {
+    if spec.grant_types.is_empty() {
+        spec.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+    }
+    dedup(&mut spec.grant_types);
+    dedup(&mut spec.scopes);
+    let (secret, secret_hash) = match spec.public {
+        true => (None, None),
+        false => {
+            let (secret, hash) = new_secret();
+            (Some(secret), Some(hash))
+        }
+    };
+    let row = ClientRow {
+        client_id: crypto::random_token(18),
+        name: spec.name.trim().to_owned(),
+        secret_hash,
+        redirect_uris: encode_list(&spec.redirect_uris),
+        post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
+        grant_types: encode_list(&spec.grant_types),
+        allowed_scopes: spec.scopes.join(" "),
+        token_endpoint_auth_method: if spec.public {
+            "none"
+        } else {
+            "client_secret_basic"
+        }
+        .into(),
+        id_token_alg: "RS256".into(),
+        require_pkce: spec.public,
+        created_at: now,
+    };
+    store.write(|c| {
+        check_spec(c, &spec)?;
+        store::insert_client(c, &row)?;
+        audit::record(
+            c,
+            actor,
+            "client.created",
+            &format!("client:{}", row.client_id),
+            json!({"before": null, "after": describe(&row)}),
+            now,
+        )?;
+        Ok(NewClient {
+            row: row.clone(),
+            secret: secret.clone(),
+        })
+    })
+}
+
+fn dedup(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(item.clone()));
+}
+
+/// A client as recorded in the audit log (no secret hash).
+fn describe(row: &ClientRow) -> serde_json::Value {
+    json!({
+        "client_id": row.client_id, "name": row.name,
+        "redirect_uris": decode_list(&row.redirect_uris),
+        "post_logout_redirect_uris": decode_list(&row.post_logout_redirect_uris),
+        "grant_types": decode_list(&row.grant_types), "scope": row.allowed_scopes,
+        "token_endpoint_auth_method": row.token_endpoint_auth_method,
+    })
+}
+
+/// Every client.
+pub fn list_clients(store: &Store) -> Result<Vec<ClientRow>, AdminError> {
+    Ok(store.read(store::list_clients)?)
+}
+
+fn require_client(c: &mut store::DbConn, client_id: &str) -> Result<ClientRow, AdminError> {
+    store::client_by_id(c, client_id)?
+        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id:?}")))
+}
+
+/// Removes a client with its grants, tokens and consents.
+pub fn remove_client(
+    store: &Store,
+    client_id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AdminError> {
+    store.write(|c| {
+        let row = require_client(c, client_id)?;
+        store::delete_client(c, client_id)?;
+        audit::record(
+            c,
+            actor,
+            "client.removed",
+            &format!("client:{client_id}"),
+            json!({"before": describe(&row), "after": null}),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Issues a new secret for a confidential client; the old one stops working at once.
+pub fn rotate_client_secret(
+    store: &Store,
+    client_id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<String, AdminError> {
+    let (secret, hash) = new_secret();
+    store.write(|c| {
+        let row = require_client(c, client_id)?;
+        if row.secret_hash.is_none() {
+            return Err(AdminError::Invalid(format!(
+                "client {client_id:?} is public and has no secret"
+            )));
+        }
+        store::set_client_secret_hash(c, client_id, &hash)?;
+        audit::record(
+            c,
+            actor,
+            "client.secret_rotated",
+            &format!("client:{client_id}"),
+            json!({}),
+            now,
+        )?;
+        Ok(secret.clone())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_must_be_absolute_and_fragment_free() {
+        assert!(check_redirect_uri("https://rp.example/cb").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:9000/cb").is_ok());
+        assert!(check_redirect_uri("com.example.app:/oauth").is_ok());
+        assert!(check_redirect_uri("/relative").is_err());
+        assert!(check_redirect_uri("https://rp.example/cb#frag").is_err());
+        assert!(check_redirect_uri("not a uri").is_err());
+        assert!(check_redirect_uri("javascript:alert(1)").is_err());
+    }
+}

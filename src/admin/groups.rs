@@ -1,0 +1,105 @@
+//! Groups and membership (approver groups are chosen by group).
+
+use serde_json::json;
+
+use super::users::require_user;
+use super::{conflict, is_token, AdminError};
+use crate::audit::{self, Actor};
+use crate::store::{self, GroupRow, Store};
+
+/// Looks a group up by name, or says it does not exist.
+pub(super) fn require_group(c: &mut store::DbConn, name: &str) -> Result<GroupRow, AdminError> {
+    store::group_by_name(c, name)?
+        .ok_or_else(|| AdminError::NotFound(format!("no group named {name:?}")))
+}
+
+/// Creates a group.
+pub fn add_group(
+    store: &Store,
+    name: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<GroupRow, AdminError> {
+    if !is_token(name) || name.contains(',') {
+        return Err(AdminError::Invalid(format!(
+            "group name {name:?} must be 1-128 printable characters without spaces, commas, quotes or backslashes"
+        )));
+    }
+    let row = GroupRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: name.into(),
+        created_at: now,
+    };
+    store.write(|c| {
+        store::insert_group(c, &row).map_err(conflict(format!("group {name:?} already exists")))?;
+        audit::record(
+            c,
+            actor,
+            "group.created",
+            &format!("group:{name}"),
+            json!({"before": null, "after": {"name": name}}),
+            now,
+        )?;
+        Ok(row.clone())
+    })
+}
+
+/// Adds a user to a group.
+pub fn add_member(
+    store: &Store,
+    group: &str,
+    username: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AdminError> {
+    store.write(|c| {
+        let group_row = require_group(c, group)?;
+        let user = require_user(c, username)?;
+        store::add_member(c, &group_row.id, &user.id).map_err(conflict(format!(
+            "{username:?} is already a member of {group:?}"
+        )))?;
+        audit::record(
+            c,
+            actor,
+            "group.member_added",
+            &format!("group:{group}"),
+            json!({"user": username}),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Removes a user from a group.
+pub fn remove_member(
+    store: &Store,
+    group: &str,
+    username: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AdminError> {
+    store.write(|c| {
+        let group_row = require_group(c, group)?;
+        let user = require_user(c, username)?;
+        store::remove_member(c, &group_row.id, &user.id).map_err(|e| match e {
+            store::StoreError::NotFound => {
+                AdminError::NotFound(format!("{username:?} is not a member of {group:?}"))
+            }
+            other => other.into(),
+        })?;
+        audit::record(
+            c,
+            actor,
+            "group.member_removed",
+            &format!("group:{group}"),
+            json!({"user": username}),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Every group with its members' usernames.
+pub fn list_groups(store: &Store) -> Result<Vec<(GroupRow, Vec<String>)>, AdminError> {
+    Ok(store.read(store::list_groups)?)
+}

@@ -1,0 +1,195 @@
+//! Scopes and their approval policy (DESIGN.md §5.3).
+
+use serde_json::json;
+
+use super::groups::require_group;
+use super::{conflict, is_token, AdminError};
+use crate::audit::{self, Actor};
+use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
+
+/// Fields to set on a scope; `None` leaves a field as it is (on add: its default).
+#[derive(Debug, Default, Clone)]
+pub struct ScopeChanges {
+    /// Shown on the consent page.
+    pub description: Option<String>,
+    /// Claims the scope releases (userinfo, ID token).
+    pub claims: Option<Vec<String>>,
+    /// Whether the scope needs a countersignature.
+    pub sensitive: Option<bool>,
+    /// Groups whose members approve.
+    pub approver_groups: Option<Vec<String>>,
+    /// Approvals needed from each group.
+    pub quorum: Option<i64>,
+    /// How long a request may wait (seconds).
+    pub pending_ttl: Option<i64>,
+    /// How long access lasts once approved (seconds).
+    pub access_duration: Option<i64>,
+    /// Whether the requester must justify the request.
+    pub require_justification: Option<bool>,
+    /// How recent an approver's login must be (seconds).
+    pub approver_max_age: Option<i64>,
+}
+
+const DEFAULT_PENDING_TTL: i64 = 15 * 60;
+const DEFAULT_ACCESS_DURATION: i64 = 3600;
+const DEFAULT_APPROVER_MAX_AGE: i64 = 10 * 60;
+
+impl ScopeChanges {
+    fn touches_policy(&self) -> bool {
+        self.sensitive.is_some()
+            || self.approver_groups.is_some()
+            || self.quorum.is_some()
+            || self.pending_ttl.is_some()
+            || self.access_duration.is_some()
+            || self.require_justification.is_some()
+            || self.approver_max_age.is_some()
+    }
+
+    fn apply(self, row: &mut ScopeRow) -> Result<(), AdminError> {
+        if let Some(description) = self.description {
+            row.description = description;
+        }
+        if let Some(claims) = self.claims {
+            row.claims = encode_list(&claims);
+        }
+        if let Some(sensitive) = self.sensitive {
+            row.sensitive = sensitive;
+        }
+        if let Some(groups) = self.approver_groups {
+            row.approver_groups = encode_list(&groups);
+        }
+        if let Some(quorum) = self.quorum {
+            row.quorum = i32::try_from(quorum)
+                .map_err(|_| AdminError::Invalid("quorum is too large".into()))?;
+        }
+        if let Some(ttl) = self.pending_ttl {
+            row.pending_ttl = ttl;
+        }
+        if let Some(duration) = self.access_duration {
+            row.access_duration = duration;
+        }
+        if let Some(required) = self.require_justification {
+            row.require_justification = required;
+        }
+        if let Some(age) = self.approver_max_age {
+            row.approver_max_age = age;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a scope row as a whole; approver groups must exist.
+fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), AdminError> {
+    if row.description.trim().is_empty() {
+        return Err(AdminError::Invalid("a scope needs a --description".into()));
+    }
+    if row.quorum < 1 {
+        return Err(AdminError::Invalid("--quorum must be at least 1".into()));
+    }
+    let groups = decode_list(&row.approver_groups);
+    if row.sensitive && groups.is_empty() {
+        return Err(AdminError::Invalid(format!(
+            "sensitive scope {:?} needs --approvers GROUP[,GROUP]",
+            row.name
+        )));
+    }
+    if !row.sensitive && !groups.is_empty() {
+        return Err(AdminError::Invalid(
+            "--approvers only applies to a --sensitive scope".into(),
+        ));
+    }
+    for group in &groups {
+        require_group(c, group)?;
+    }
+    for claim in decode_list(&row.claims) {
+        if !is_token(&claim) {
+            return Err(AdminError::Invalid(format!(
+                "claim name {claim:?} is not valid"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a scope.
+pub fn add_scope(
+    store: &Store,
+    name: &str,
+    changes: ScopeChanges,
+    actor: &Actor,
+    now: i64,
+) -> Result<ScopeRow, AdminError> {
+    if !is_token(name) {
+        return Err(AdminError::Invalid(format!(
+            "scope name {name:?} must be printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
+        )));
+    }
+    let mut row = ScopeRow {
+        name: name.into(),
+        description: String::new(),
+        claims: "[]".into(),
+        builtin: false,
+        sensitive: false,
+        approver_groups: "[]".into(),
+        quorum: 1,
+        pending_ttl: DEFAULT_PENDING_TTL,
+        access_duration: DEFAULT_ACCESS_DURATION,
+        require_justification: false,
+        approver_max_age: DEFAULT_APPROVER_MAX_AGE,
+        allow_chat_decisions: false,
+        policy_version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    changes.apply(&mut row)?;
+    store.write(|c| {
+        check(c, &row)?;
+        store::insert_scope(c, &row).map_err(conflict(format!("scope {name:?} already exists")))?;
+        audit::record(
+            c,
+            actor,
+            "scope.created",
+            &format!("scope:{name}"),
+            json!({"before": null, "after": row}),
+            now,
+        )?;
+        Ok(row.clone())
+    })
+}
+
+/// Changes a scope; a policy change bumps its `policy_version`.
+pub fn update_scope(
+    store: &Store,
+    name: &str,
+    changes: ScopeChanges,
+    actor: &Actor,
+    now: i64,
+) -> Result<ScopeRow, AdminError> {
+    store.write(|c| {
+        let before = store::scope_by_name(c, name)?
+            .ok_or_else(|| AdminError::NotFound(format!("no scope named {name:?}")))?;
+        let mut row = before.clone();
+        let bump = changes.touches_policy();
+        changes.apply(&mut row)?;
+        if bump {
+            row.policy_version += 1;
+        }
+        row.updated_at = now;
+        check(c, &row)?;
+        store::update_scope(c, &row)?;
+        audit::record(
+            c,
+            actor,
+            "scope.updated",
+            &format!("scope:{name}"),
+            json!({"before": before, "after": row}),
+            now,
+        )?;
+        Ok(row)
+    })
+}
+
+/// Every scope.
+pub fn list_scopes(store: &Store) -> Result<Vec<ScopeRow>, AdminError> {
+    Ok(store.read(store::list_scopes)?)
+}

@@ -1,0 +1,46 @@
+//! Cryptographic helpers: random tokens, hashing, constant-time comparison, password
+//! hashing (argon2id), signing keys (RFC 7517/7638) and JWT signing (RFC 7519).
+
+mod keys;
+mod passwords;
+mod seal;
+
+pub use keys::{generate_key, jwks, verify, KeyRing, KeyRingError, SigningKey};
+pub use passwords::{hash_password, verify_password, PasswordError};
+pub use seal::{derive_key, Sealer};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// `bytes` random bytes as base64url without padding: only `[A-Za-z0-9_-]`.
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// Lowercase hex SHA-256 of `input`: how codes, refresh tokens and session ids are stored.
+pub fn sha256_hex(input: &[u8]) -> String {
+    let digest = Sha256::digest(input);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// base64url (no padding) of SHA-256: PKCE S256 (RFC 7636 §4.2).
+pub fn sha256_b64url(input: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(input))
+}
+
+/// Compares secrets without leaking where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// The left half of the SHA-256 of an access token, base64url: `at_hash`
+/// (OIDC Core §3.1.3.6, for RS256).
+pub fn left_half_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}

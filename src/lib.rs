@@ -1,0 +1,14 @@
+//! countersign: an OpenID Connect Provider where sensitive scopes need a
+//! countersignature. See README.md and DESIGN.md for the map; each module's `//!`
+//! names the specs it implements.
+
+pub mod admin;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,136 @@
+//! Builds the running server: storage (migrated), secret key, signing keys, the
+//! actix-web app with its routes and middleware, and background workers.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::admin;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::{KeyRing, Sealer};
+use crate::http;
+use crate::store::Store;
+use crate::telemetry;
+
+/// Shared state of every request handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Store,
+    /// Signing keys.
+    pub keys: KeyRing,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: AppState,
+}
+
+/// Opens the store named by the config and runs pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url.clone();
+    let store = web::block(move || -> anyhow::Result<Store> {
+        let store =
+            Store::connect(&url).with_context(|| format!("cannot open {}", url.redacted()))?;
+        let applied = store.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "applied migrations");
+        }
+        Ok(store)
+    })
+    .await??;
+    Ok(store)
+}
+
+impl Application {
+    /// Binds `config.bind` and builds the server.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot bind {}", config.bind))?;
+        Self::build_on(listener, config, clock).await
+    }
+
+    /// Builds the server on an already bound listener (tests bind port 0 first).
+    pub async fn build_on(
+        listener: TcpListener,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let keys = KeyRing::new(Sealer::new(&config.resolve_secret_key()?));
+        let (ensure_store, ensure_keys, now) = (store.clone(), keys.clone(), clock.now());
+        if let Some(kid) =
+            web::block(move || admin::ensure_active_key(&ensure_store, &ensure_keys, now)).await??
+        {
+            tracing::info!(%kid, "created the first signing key");
+        }
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            keys,
+            clock,
+        };
+        let port = listener.local_addr()?.port();
+        let data = web::Data::new(state.clone());
+        telemetry::metrics_handle();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(middleware::from_fn(telemetry::record_metrics))
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Application {
+            server,
+            port,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests seed data through its store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some(every) = self.state.config.audit_anchor_interval {
+            actix_web::rt::spawn(anchor_audit_chain(self.state.store.clone(), every));
+        }
+        self.server.await
+    }
+}
+
+/// Logs the audit chain head every `every`, so an external log keeps evidence that
+/// the chain was not later rewritten.
+pub async fn anchor_audit_chain(store: Store, every: std::time::Duration) {
+    let mut ticker = actix_web::rt::time::interval(every);
+    loop {
+        ticker.tick().await;
+        let reader = store.clone();
+        match web::block(move || reader.read(crate::store::read_audit_head)).await {
+            Ok(Ok((seq, hash))) => tracing::info!(seq, %hash, "audit anchor"),
+            Ok(Err(error)) => tracing::warn!(%error, "audit anchor failed"),
+            Err(_) => tracing::warn!("audit anchor failed"),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The audit chain's rows and its head. Appends lock the head row first, so on
+//! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
+
+use diesel::prelude::*;
+
+use super::schema::{audit_events, audit_head};
+use super::{DbConn, StoreError};
+
+/// A row of `audit_events`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+#[allow(missing_docs)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Locks the chain head for the rest of the transaction and returns `(seq, hash)`.
+/// The no-op update takes the row lock (PostgreSQL) or the write lock (SQLite).
+pub fn lock_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::seq.eq(audit_head::seq))
+        .execute(c)?;
+    read_audit_head(c)
+}
+
+/// The chain head `(seq, hash)` as committed.
+pub fn read_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
+    Ok(audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(c)?)
+}
+
+/// Inserts an event and moves the head to it; the caller holds the head lock.
+pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError> {
+    diesel::insert_into(audit_events::table)
+        .values(row)
+        .execute(c)?;
+    diesel::update(audit_head::table.find(1))
+        .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Up to `limit` events with `seq > after`, in chain order.
+pub fn audit_rows_after(
+    c: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::seq.gt(after))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(c)?)
+}
+
+/// The seq just before the first event at or after `at` (unix seconds).
+pub fn audit_seq_before_time(c: &mut DbConn, at: i64) -> Result<i64, StoreError> {
+    let first: Option<i64> = audit_events::table
+        .filter(audit_events::at.ge(at))
+        .select(diesel::dsl::min(audit_events::seq))
+        .first(c)?;
+    Ok(match first {
+        Some(seq) => seq - 1,
+        None => read_audit_head(c)?.0,
+    })
+}

@@ -1,0 +1,67 @@
+//! Registered OAuth clients (relying parties).
+
+use diesel::prelude::*;
+
+use super::schema::clients;
+use super::{DbConn, StoreError};
+
+/// A row of `clients`. List columns hold JSON arrays (see [`super::decode_list`]).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+#[allow(missing_docs)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub grant_types: String,
+    pub allowed_scopes: String,
+    pub token_endpoint_auth_method: String,
+    pub id_token_alg: String,
+    pub require_pkce: bool,
+    pub created_at: i64,
+}
+
+/// Inserts a client.
+pub fn insert_client(c: &mut DbConn, row: &ClientRow) -> Result<(), StoreError> {
+    diesel::insert_into(clients::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// The client with this client_id.
+pub fn client_by_id(c: &mut DbConn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
+    Ok(clients::table
+        .find(client_id)
+        .select(ClientRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Every client, by name.
+pub fn list_clients(c: &mut DbConn) -> Result<Vec<ClientRow>, StoreError> {
+    Ok(clients::table
+        .order((clients::name.asc(), clients::client_id.asc()))
+        .select(ClientRow::as_select())
+        .load(c)?)
+}
+
+/// Deletes a client and, by cascade, its grants, codes, tokens and consents.
+pub fn delete_client(c: &mut DbConn, client_id: &str) -> Result<(), StoreError> {
+    match diesel::delete(clients::table.find(client_id)).execute(c)? {
+        1 => Ok(()),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+/// Replaces the secret hash.
+pub fn set_client_secret_hash(
+    c: &mut DbConn,
+    client_id: &str,
+    hash: &str,
+) -> Result<(), StoreError> {
+    diesel::update(clients::table.find(client_id))
+        .set(clients::secret_hash.eq(hash))
+        .execute(c)?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Remembered consent per user and client.
+
+use diesel::prelude::*;
+
+use super::schema::consents;
+use super::{DbConn, StoreError};
+
+/// The scopes (space-separated) a user has consented to for a client.
+pub fn consented_scopes(
+    c: &mut DbConn,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(consents::table
+        .find((user_id, client_id))
+        .select(consents::scopes)
+        .first(c)
+        .optional()?)
+}
+
+/// Records consent, replacing what was remembered.
+pub fn save_consent(
+    c: &mut DbConn,
+    user_id: &str,
+    client_id: &str,
+    scopes: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    diesel::delete(consents::table.find((user_id, client_id))).execute(c)?;
+    diesel::insert_into(consents::table)
+        .values((
+            consents::user_id.eq(user_id),
+            consents::client_id.eq(client_id),
+            consents::scopes.eq(scopes),
+            consents::granted_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}

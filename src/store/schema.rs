@@ -1,0 +1,259 @@
+//! Diesel table definitions, written by hand to match both migration trees
+//! (`migrations/sqlite` and `migrations/postgres`); portable types only.
+#![allow(missing_docs)]
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        email -> Text,
+        name -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        disabled -> Bool,
+        totp_secret -> Nullable<Text>,
+        slack_user_id -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        grant_types -> Text,
+        allowed_scopes -> Text,
+        token_endpoint_auth_method -> Text,
+        id_token_alg -> Text,
+        require_pkce -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    scopes (name) {
+        name -> Text,
+        description -> Text,
+        claims -> Text,
+        builtin -> Bool,
+        sensitive -> Bool,
+        approver_groups -> Text,
+        quorum -> Integer,
+        pending_ttl -> BigInt,
+        access_duration -> BigInt,
+        require_justification -> Bool,
+        approver_max_age -> BigInt,
+        allow_chat_decisions -> Bool,
+        policy_version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        private_pem -> Text,
+        public_jwk -> Text,
+        state -> Text,
+        created_at -> BigInt,
+        retire_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        sid -> Text,
+        auth_time -> BigInt,
+        amr -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        params -> Text,
+        state -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    approvals (id) {
+        id -> Text,
+        request_id -> Text,
+        requester_id -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        redirect_uri -> Text,
+        details_digest -> Nullable<Text>,
+        details -> Nullable<Text>,
+        justification -> Nullable<Text>,
+        state -> Text,
+        requirements -> Text,
+        requester_ip -> Nullable<Text>,
+        requester_user_agent -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        decided_at -> Nullable<BigInt>,
+        access_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    approval_decisions (approval_id, approver_id) {
+        approval_id -> Text,
+        approver_id -> Text,
+        group_name -> Text,
+        decision -> Text,
+        comment -> Nullable<Text>,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        client_id -> Text,
+        scopes -> Text,
+        approval_id -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        sid -> Nullable<Text>,
+        amr -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        redirect_uri -> Text,
+        redirect_uri_sent -> Bool,
+        nonce -> Nullable<Text>,
+        code_challenge -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        target -> Text,
+        payload -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_failures (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_start -> BigInt,
+        locked_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        details -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(refresh_tokens -> grants (grant_id));
+diesel::joinable!(authorization_codes -> grants (grant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    groups,
+    group_members,
+    clients,
+    scopes,
+    signing_keys,
+    sessions,
+    consents,
+    authorization_requests,
+    approvals,
+    approval_decisions,
+    grants,
+    authorization_codes,
+    refresh_tokens,
+    outbox,
+    login_failures,
+    audit_events,
+    audit_head
+);

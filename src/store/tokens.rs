@@ -1,0 +1,164 @@
+//! Grants (the family behind tokens), authorization codes and refresh tokens. Codes
+//! and refresh tokens are stored only as SHA-256 hashes.
+
+use diesel::prelude::*;
+
+use super::schema::{authorization_codes, grants, refresh_tokens};
+use super::{DbConn, StoreError};
+
+/// A row of `grants`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+#[allow(missing_docs)]
+pub struct GrantRow {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub client_id: String,
+    pub scopes: String,
+    pub approval_id: Option<String>,
+    pub auth_time: Option<i64>,
+    pub sid: Option<String>,
+    pub amr: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A row of `authorization_codes`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_codes)]
+#[allow(missing_docs)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub grant_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A row of `refresh_tokens`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+#[allow(missing_docs)]
+pub struct RefreshRow {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Inserts a grant.
+pub fn insert_grant(c: &mut DbConn, row: &GrantRow) -> Result<(), StoreError> {
+    diesel::insert_into(grants::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// The grant with this id.
+pub fn grant_by_id(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, StoreError> {
+    Ok(grants::table
+        .find(id)
+        .select(GrantRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Revokes a grant and every refresh token of it; true when it was live.
+pub fn revoke_grant(c: &mut DbConn, id: &str, now: i64) -> Result<bool, StoreError> {
+    let changed = diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
+        .set(grants::revoked_at.eq(now))
+        .execute(c)?;
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::grant_id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(now))
+    .execute(c)?;
+    Ok(changed == 1)
+}
+
+/// Inserts an authorization code.
+pub fn insert_code(c: &mut DbConn, row: &CodeRow) -> Result<(), StoreError> {
+    diesel::insert_into(authorization_codes::table)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+/// The code with this hash.
+pub fn code_by_hash(c: &mut DbConn, code_hash: &str) -> Result<Option<CodeRow>, StoreError> {
+    Ok(authorization_codes::table
+        .find(code_hash)
+        .select(CodeRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Marks a code used; `Conflict` when it already was (a concurrent redemption won).
+pub fn mark_code_used(c: &mut DbConn, code_hash: &str, now: i64) -> Result<(), StoreError> {
+    let changed = diesel::update(
+        authorization_codes::table
+            .find(code_hash)
+            .filter(authorization_codes::used_at.is_null()),
+    )
+    .set(authorization_codes::used_at.eq(now))
+    .execute(c)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Inserts a refresh token.
+pub fn insert_refresh(c: &mut DbConn, row: &RefreshRow) -> Result<(), StoreError> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+/// The refresh token with this hash.
+pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<RefreshRow>, StoreError> {
+    Ok(refresh_tokens::table
+        .find(token_hash)
+        .select(RefreshRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Marks a refresh token used (rotated); `Conflict` when it already was.
+pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    let changed = diesel::update(
+        refresh_tokens::table
+            .find(token_hash)
+            .filter(refresh_tokens::used_at.is_null()),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(c)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Revokes every live grant of a user (and their refresh tokens); returns how many.
+pub fn revoke_user_grants(c: &mut DbConn, user_id: &str, now: i64) -> Result<usize, StoreError> {
+    let ids: Vec<String> = grants::table
+        .filter(grants::user_id.eq(user_id))
+        .filter(grants::revoked_at.is_null())
+        .select(grants::id)
+        .load(c)?;
+    for id in &ids {
+        revoke_grant(c, id, now)?;
+    }
+    Ok(ids.len())
+}
