@@ -2,6 +2,7 @@
 //! countersignature. See README.md and DESIGN.md for the map; each module's `//!`
 //! names the specs it implements.
 
+pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod cli;
@@ -9,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod oidc;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -14,11 +14,12 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
 use crate::http;
+use crate::oidc::Provider;
 use crate::store::Store;
 use crate::telemetry;
 
 /// Shared state of every request handler.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
     /// Validated configuration.
     pub config: Arc<Config>,
@@ -26,6 +27,10 @@ pub struct AppState {
     pub store: Store,
     /// Signing keys.
     pub keys: KeyRing,
+    /// The protocol core.
+    pub provider: Arc<Provider>,
+    /// Key of the CSRF tokens (derived from the secret key).
+    pub csrf_key: [u8; 32],
     /// Time.
     pub clock: Arc<dyn Clock>,
 }
@@ -68,17 +73,22 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        let keys = KeyRing::new(Sealer::new(&config.resolve_secret_key()?));
+        let secret = config.resolve_secret_key()?;
+        let keys = KeyRing::new(Sealer::new(&secret));
+        let csrf_key = crate::crypto::derive_key(&secret, "countersign/csrf");
         let (ensure_store, ensure_keys, now) = (store.clone(), keys.clone(), clock.now());
         if let Some(kid) =
             web::block(move || admin::ensure_active_key(&ensure_store, &ensure_keys, now)).await??
         {
             tracing::info!(%kid, "created the first signing key");
         }
+        let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone()));
         let state = AppState {
             config: Arc::new(config),
             store,
             keys,
+            provider,
+            csrf_key,
             clock,
         };
         let port = listener.local_addr()?.port();

@@ -10,6 +10,7 @@ mod users;
 
 pub use clients::{
     add_client, list_clients, remove_client, rotate_client_secret, ClientSpec, NewClient,
+    SECRET_HASH_PREFIX,
 };
 pub use groups::{add_group, add_member, list_groups, remove_member};
 pub use keys::{ensure_active_key, list_keys, rotate_keys};

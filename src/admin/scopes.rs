@@ -54,6 +54,11 @@ impl ScopeChanges {
         }
         if let Some(sensitive) = self.sensitive {
             row.sensitive = sensitive;
+            // Only a sensitive scope has approvers (see `check`); making it not
+            // sensitive drops them unless new ones are given (which `check` refuses).
+            if !sensitive && self.approver_groups.is_none() {
+                row.approver_groups = "[]".into();
+            }
         }
         if let Some(groups) = self.approver_groups {
             row.approver_groups = encode_list(&groups);

@@ -26,6 +26,8 @@ pub enum Actor {
     Cli,
     /// The server (sweeps, startup).
     System,
+    /// Someone not (yet) authenticated, e.g. a failed login.
+    Anonymous,
 }
 
 impl std::fmt::Display for Actor {
@@ -35,6 +37,7 @@ impl std::fmt::Display for Actor {
             Actor::Client(id) => write!(f, "client:{id}"),
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
+            Actor::Anonymous => f.write_str("anonymous"),
         }
     }
 }

@@ -65,15 +65,26 @@ pub fn verify(c: &mut DbConn) -> Result<Verification, StoreError> {
             break;
         }
     }
-    let broken = if head.0 != expected_seq - 1 || head.1 != prev_hash {
-        Some(Broken {
-            seq: expected_seq,
-            problem: format!(
-                "the chain ends at seq {} but its head records seq {}: rows were deleted from the end or the head was changed",
-                expected_seq - 1,
-                head.0
+    let last = expected_seq - 1;
+    let broken = if head.0 != last || head.1 != prev_hash {
+        // Name the first row that does not fit the head: the first missing one (rows
+        // deleted from the end), the first one past the head (rows appended without
+        // moving it), or the last one (the head's hash was changed).
+        let (seq, problem) = match head.0.cmp(&last) {
+            std::cmp::Ordering::Greater => (
+                last + 1,
+                format!("the chain ends at seq {last} but its head records seq {}: rows were deleted from the end", head.0),
             ),
-        })
+            std::cmp::Ordering::Less => (
+                head.0 + 1,
+                format!("the chain goes on to seq {last} but its head records seq {}: rows were added without moving the head", head.0),
+            ),
+            std::cmp::Ordering::Equal => (
+                last.max(1),
+                "the head's hash does not match the last row: the head or that row was changed".to_owned(),
+            ),
+        };
+        Some(Broken { seq, problem })
     } else {
         None
     };

@@ -156,6 +156,25 @@ pub fn verify<T: DeserializeOwned>(
     issuer: &str,
     typ: Option<&str>,
 ) -> Option<T> {
+    verify_with(rows, token, issuer, typ, true)
+}
+
+/// Like [`verify`] but accepts an expired token (`id_token_hint`, logout hints).
+pub fn verify_ignoring_expiry<T: DeserializeOwned>(
+    rows: &[KeyRow],
+    token: &str,
+    issuer: &str,
+) -> Option<T> {
+    verify_with(rows, token, issuer, None, false)
+}
+
+fn verify_with<T: DeserializeOwned>(
+    rows: &[KeyRow],
+    token: &str,
+    issuer: &str,
+    typ: Option<&str>,
+    check_expiry: bool,
+) -> Option<T> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if header.alg != Algorithm::RS256 {
         return None;
@@ -177,6 +196,7 @@ pub fn verify<T: DeserializeOwned>(
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
     validation.leeway = 0;
+    validation.validate_exp = check_expiry;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     jsonwebtoken::decode::<T>(token, &key, &validation)
         .ok()

@@ -5,7 +5,9 @@ mod keys;
 mod passwords;
 mod seal;
 
-pub use keys::{generate_key, jwks, verify, KeyRing, KeyRingError, SigningKey};
+pub use keys::{
+    generate_key, jwks, verify, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
+};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer};
 

@@ -1,16 +1,140 @@
 //! HTTP: the only module that knows actix-web. One file per endpoint group; handlers
-//! extract, make one domain call and map its outcome.
+//! extract, make one domain call (inside `web::block`) and map its outcome.
 
+pub mod authorize;
+pub mod cookies;
+pub mod discovery;
 pub mod health;
+pub mod home;
+pub mod login;
+pub mod logout;
+pub mod oauth;
+pub mod pages;
+pub mod userinfo;
 
-use actix_web::web;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, Route};
 
-/// Registers every route. GET routes answer HEAD too (RFC 9110 §9.1).
+use crate::oidc::error::OAuthError;
+
+/// Registers every route. Every GET route answers HEAD too (RFC 9110 §9.1).
 pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/healthz", web::head().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/readyz", web::head().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics));
+    fn get_and_head<F, Args>(handler: F) -> [Route; 2]
+    where
+        F: actix_web::Handler<Args> + Clone,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        [web::get().to(handler.clone()), web::head().to(handler)]
+    }
+    let [get, head] = get_and_head(health::healthz);
+    config.service(web::resource("/healthz").route(get).route(head));
+    let [get, head] = get_and_head(health::readyz);
+    config.service(web::resource("/readyz").route(get).route(head));
+    let [get, head] = get_and_head(health::metrics);
+    config.service(web::resource("/metrics").route(get).route(head));
+    let [get, head] = get_and_head(discovery::metadata);
+    config.service(
+        web::resource("/.well-known/openid-configuration")
+            .route(get)
+            .route(head),
+    );
+    let [get, head] = get_and_head(discovery::metadata);
+    config.service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .route(get)
+            .route(head),
+    );
+    let [get, head] = get_and_head(discovery::jwks);
+    config.service(web::resource("/jwks.json").route(get).route(head));
+    let [get, head] = get_and_head(authorize::get);
+    config.service(
+        web::resource("/authorize")
+            .route(get)
+            .route(head)
+            .route(web::post().to(authorize::post)),
+    );
+    let [get, head] = get_and_head(authorize::resume);
+    config.service(web::resource("/authorize/continue").route(get).route(head));
+    let [get, head] = get_and_head(authorize::consent_page);
+    config.service(
+        web::resource("/consent")
+            .route(get)
+            .route(head)
+            .route(web::post().to(authorize::consent_post)),
+    );
+    let [get, head] = get_and_head(login::get);
+    config.service(
+        web::resource("/login")
+            .route(get)
+            .route(head)
+            .route(web::post().to(login::post)),
+    );
+    let [get, head] = get_and_head(logout::get);
+    config.service(
+        web::resource("/logout")
+            .route(get)
+            .route(head)
+            .route(web::post().to(logout::post)),
+    );
+    let [get, head] = get_and_head(userinfo::get);
+    config.service(
+        web::resource("/userinfo")
+            .route(get)
+            .route(head)
+            .route(web::post().to(userinfo::post)),
+    );
+    config.service(web::resource("/token").route(web::post().to(oauth::token)));
+    config.service(web::resource("/introspect").route(web::post().to(oauth::introspect)));
+    config.service(web::resource("/revoke").route(web::post().to(oauth::revoke)));
+    let [get, head] = get_and_head(home::get);
+    config.service(web::resource("/").route(get).route(head));
+    let [get, head] = get_and_head(home::static_file);
+    config.service(web::resource("/static/{file}").route(get).route(head));
+}
+
+/// True when the body is `application/x-www-form-urlencoded` (parameters allowed).
+pub fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// A 303 See Other.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// The page for a failed CSRF check.
+pub fn csrf_failed() -> HttpResponse {
+    pages::error_page(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The form was not submitted from this browser's current page. Go back, reload the page and try again.",
+        None,
+    )
+}
+
+/// The blocking pool is gone or overloaded.
+pub fn overloaded(error: impl std::fmt::Display) -> OAuthError {
+    OAuthError::server_error(&error)
+}
+
+/// A generic server error page; the cause is logged, never shown.
+pub fn server_error_page(error: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(%error, "request failed");
+    pages::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The server could not finish your request. Try again.",
+        None,
+    )
 }

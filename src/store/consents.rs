@@ -1,4 +1,4 @@
-//! Remembered consent per user and client.
+//! Remembered consent per user and client, and pending authorization requests.
 
 use diesel::prelude::*;
 
@@ -36,4 +36,61 @@ pub fn save_consent(
         ))
         .execute(c)?;
     Ok(())
+}
+
+/// A row of `authorization_requests`: a validated authorization request waiting for
+/// login, consent or approval.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::store::schema::authorization_requests)]
+#[allow(missing_docs)]
+pub struct RequestRow {
+    pub id: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub params: String,
+    pub state: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Inserts an authorization request.
+pub fn insert_request(c: &mut DbConn, row: &RequestRow) -> Result<(), StoreError> {
+    use crate::store::schema::authorization_requests as t;
+    diesel::insert_into(t::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// The authorization request with this id.
+pub fn request_by_id(c: &mut DbConn, id: &str) -> Result<Option<RequestRow>, StoreError> {
+    use crate::store::schema::authorization_requests as t;
+    Ok(t::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Moves a request from `from` to `to` (compare-and-swap), binding it to `user_id`.
+pub fn transition_request(
+    c: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    user_id: &str,
+) -> Result<(), StoreError> {
+    use crate::store::schema::authorization_requests as t;
+    let changed = diesel::update(t::table.find(id).filter(t::state.eq(from)))
+        .set((t::state.eq(to), t::user_id.eq(user_id)))
+        .execute(c)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Deletes requests that expired before `now`.
+pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
+    use crate::store::schema::authorization_requests as t;
+    Ok(diesel::delete(t::table.filter(t::expires_at.le(now))).execute(c)?)
 }

@@ -199,7 +199,10 @@ impl Store {
         };
         let pool = Pool::builder()
             .max_size(size)
-            .min_idle(Some(1))
+            // No idle minimum: r2d2 would refill it from a background thread, and a
+            // process exiting (every CLI command) while that thread is in libpq's TLS
+            // handshake crashes in OpenSSL's exit handlers (SIGSEGV).
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             .build(Manager(url.clone()))
             .map_err(|e| StoreError::Pool(e.to_string()))?;

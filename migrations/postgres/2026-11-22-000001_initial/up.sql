@@ -93,7 +93,7 @@ CREATE TABLE authorization_requests (
     client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
     params TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('open', 'awaiting_approval', 'completed', 'failed')),
+    state TEXT NOT NULL CHECK (state IN ('open', 'consented', 'awaiting_approval', 'completed', 'failed')),
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

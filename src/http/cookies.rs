@@ -1,0 +1,90 @@
+//! The session cookie and CSRF protection for forms. The CSRF token is the HMAC of a
+//! random cookie under a key derived from the secret key (signed double submit), so it
+//! works before sign-in and needs no server state.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::HttpRequest;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::crypto;
+
+/// Session cookie name.
+pub const SESSION: &str = "cs_session";
+/// CSRF cookie name.
+pub const CSRF: &str = "cs_csrf";
+
+/// The session cookie value, if any.
+pub fn session(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A cookie: HttpOnly, SameSite=Lax, Path=/, Secure when the issuer is https.
+pub fn build(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
+}
+
+/// A cookie that deletes `name`.
+pub fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut cookie = build(name, String::new(), secure);
+    cookie.make_removal();
+    cookie
+}
+
+/// The CSRF token for a page, and the cookie to set when the browser has none yet.
+pub struct CsrfToken {
+    /// The token for the form's hidden field.
+    pub token: String,
+    /// A new CSRF cookie, if one had to be made.
+    pub cookie: Option<Cookie<'static>>,
+}
+
+fn mac(key: &[u8; 32], value: &str) -> String {
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The token for this browser, making its CSRF cookie when needed.
+pub fn csrf_token(req: &HttpRequest, key: &[u8; 32], secure: bool) -> CsrfToken {
+    match req
+        .cookie(CSRF)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32)
+    {
+        Some(value) => CsrfToken {
+            token: mac(key, &value),
+            cookie: None,
+        },
+        None => {
+            let value = crypto::random_token(32);
+            CsrfToken {
+                token: mac(key, &value),
+                cookie: Some(build(CSRF, value, secure)),
+            }
+        }
+    }
+}
+
+/// True when `submitted` is this browser's CSRF token (constant-time).
+pub fn csrf_valid(req: &HttpRequest, key: &[u8; 32], submitted: Option<&str>) -> bool {
+    let (Some(cookie), Some(submitted)) = (req.cookie(CSRF), submitted) else {
+        return false;
+    };
+    let expected = mac(key, cookie.value());
+    !expected.is_empty() && crypto::constant_time_eq(expected.as_bytes(), submitted.as_bytes())
+}

@@ -1,0 +1,33 @@
+//! `GET /.well-known/openid-configuration`, `/.well-known/oauth-authorization-server`
+//! (OIDC Discovery §4, RFC 8414 §3) and `GET /jwks.json` (RFC 7517).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use crate::startup::AppState;
+
+/// Provider metadata.
+pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
+    let provider = state.provider.clone();
+    match web::block(move || provider.discovery()).await {
+        Ok(Ok(document)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .json(document),
+        _ => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+/// The JWK Set. Short cache: after `keys rotate`, clients see the new key within minutes
+/// and refetch at once when a token names an unknown `kid`.
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    let (provider, now) = (state.provider.clone(), state.clock.now());
+    match web::block(move || provider.jwks(now)).await {
+        Ok(Ok(set)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+            .content_type("application/jwk-set+json")
+            .body(set.to_string()),
+        _ => HttpResponse::ServiceUnavailable().finish(),
+    }
+}

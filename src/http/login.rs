@@ -1,0 +1,168 @@
+//! `GET|POST /login`: the username and password form (CSRF-protected), throttled per
+//! account and per client IP (429 + Retry-After), session id rotated at login.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::SecretString;
+
+use super::cookies;
+use super::pages::{self, LoginPage};
+use crate::accounts::login::{self, Attempt, LoginOutcome};
+use crate::oidc::params::Params;
+use crate::startup::AppState;
+
+/// Where to go after signing in.
+#[derive(Debug, Clone, Default)]
+struct Next {
+    request: Option<String>,
+    return_to: Option<String>,
+}
+
+impl Next {
+    fn from(params: &Params) -> Self {
+        Next {
+            request: params.get("request").map(str::to_owned),
+            return_to: params
+                .get("return_to")
+                .filter(|p| is_local_path(p))
+                .map(str::to_owned),
+        }
+    }
+
+    fn location(&self) -> String {
+        match (&self.request, &self.return_to) {
+            (Some(request), _) => format!("/authorize/continue?request={request}"),
+            (None, Some(path)) => path.clone(),
+            (None, None) => "/".into(),
+        }
+    }
+}
+
+/// Only same-origin paths: `/x`, never `//host` or `/\host`.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}
+
+/// `GET /login`.
+pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let next = Next::from(&query);
+    let (client_name, hint) = match next.request.clone() {
+        Some(id) => {
+            let (provider, now) = (state.provider.clone(), state.clock.now());
+            match web::block(move || provider.login_context(&id, now)).await {
+                Ok(Ok(Some((name, hint)))) => (Some(name), hint),
+                _ => (None, None),
+            }
+        }
+        None => (None, None),
+    };
+    form(
+        &state,
+        &req,
+        next,
+        hint.unwrap_or_default(),
+        client_name,
+        None,
+        StatusCode::OK,
+    )
+}
+
+fn form(
+    state: &AppState,
+    req: &HttpRequest,
+    next: Next,
+    username: String,
+    client_name: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
+    let page = LoginPage {
+        csrf_token: csrf.token,
+        request: next.request,
+        return_to: next.return_to,
+        username,
+        client_name,
+        error,
+    };
+    let mut response = pages::render(status, &page);
+    if let Some(cookie) = csrf.cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// `POST /login`: `username`, `password`, `csrf_token`, and `request` or `return_to`.
+#[tracing::instrument(skip_all)]
+pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let params = Params::parse(&body).unwrap_or_default();
+    if !cookies::csrf_valid(&req, &state.csrf_key, params.get("csrf_token")) {
+        return super::csrf_failed();
+    }
+    let next = Next::from(&params);
+    let username = params.get("username").unwrap_or_default().to_owned();
+    let password = SecretString::from(params.get("password").unwrap_or_default().to_owned());
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let previous = cookies::session(&req);
+    let (store, provider, now) = (
+        state.store.clone(),
+        state.provider.clone(),
+        state.clock.now(),
+    );
+    let (name, pw) = (username.clone(), password);
+    let outcome = web::block(move || {
+        let attempt = Attempt {
+            username: &name,
+            password: &pw,
+            ip: &ip,
+            previous_session: previous.as_deref(),
+        };
+        login::login(&store, &attempt, now, provider.throttle, provider.sessions)
+    })
+    .await;
+    let secure = state.config.secure_cookies();
+    match outcome {
+        Ok(Ok(LoginOutcome::Success { cookie, .. })) => {
+            let mut response = super::see_other(&next.location());
+            let _ = response.add_cookie(&cookies::build(cookies::SESSION, cookie, secure));
+            response
+        }
+        Ok(Ok(LoginOutcome::Invalid)) => form(
+            &state,
+            &req,
+            next,
+            username,
+            None,
+            Some("Wrong username or password.".into()),
+            StatusCode::OK,
+        ),
+        Ok(Ok(LoginOutcome::Throttled { retry_after })) => {
+            let message = format!(
+                "Too many failed sign-in attempts. Try again in {} minutes.",
+                (retry_after + 59) / 60
+            );
+            let mut response = form(
+                &state,
+                &req,
+                next,
+                username,
+                None,
+                Some(message),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+        Ok(Err(error)) => super::server_error_page(&error),
+        Err(error) => super::server_error_page(&error),
+    }
+}

@@ -1,0 +1,163 @@
+//! Server-rendered pages (askama, HTML auto-escaped). Page structs hold display-ready
+//! strings only. Every page is served with a CSP of `default-src 'self'` (no inline
+//! script or style), `no-store`, and no framing.
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use askama::Template;
+
+/// The sign-in form.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// CSRF token for the form.
+    pub csrf_token: String,
+    /// The stored authorization request to continue.
+    pub request: Option<String>,
+    /// A local path to go to afterwards.
+    pub return_to: Option<String>,
+    /// Prefilled username (`login_hint`, or the last attempt).
+    pub username: String,
+    /// The client the user signs in for.
+    pub client_name: Option<String>,
+    /// What went wrong last time.
+    pub error: Option<String>,
+}
+
+/// A consented scope line.
+pub struct ScopeItem {
+    /// Scope name.
+    pub name: String,
+    /// What it allows.
+    pub description: String,
+}
+
+/// The consent page.
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage {
+    /// CSRF token.
+    pub csrf_token: String,
+    /// The stored request.
+    pub request: String,
+    /// Client display name.
+    pub client_name: String,
+    /// Signed-in username.
+    pub username: String,
+    /// Requested scopes.
+    pub scopes: Vec<ScopeItem>,
+}
+
+/// An error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Heading.
+    pub title: String,
+    /// A sentence for the user.
+    pub message: String,
+    /// The protocol error code, when there is one.
+    pub code: Option<String>,
+    /// The request id for support.
+    pub request_id: Option<String>,
+}
+
+/// The auto-submitting form of `response_mode=form_post`.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage {
+    /// The client's redirect URI.
+    pub action: String,
+    /// Response parameters.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Logout confirmation.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    /// CSRF token.
+    pub csrf_token: String,
+    /// The client asking, if known.
+    pub client_name: Option<String>,
+    /// Parameters to carry through.
+    pub carry: Vec<(String, String)>,
+}
+
+/// A short message with an optional link.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// Heading.
+    pub title: String,
+    /// Text.
+    pub message: String,
+    /// (href, label).
+    pub link: Option<(String, String)>,
+}
+
+/// Renders `page` with `status` and the page security headers.
+pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => with_page_headers(HttpResponse::build(status))
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("the page could not be rendered")
+        }
+    }
+}
+
+/// Adds the headers every HTML page carries.
+pub fn with_page_headers(
+    mut builder: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
+    builder
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header(("Cache-Control", "no-store"));
+    builder
+}
+
+/// An error page with a status.
+pub fn error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    code: Option<&str>,
+) -> HttpResponse {
+    render(
+        status,
+        &ErrorPage {
+            title: title.into(),
+            message: message.into(),
+            code: code.map(str::to_owned),
+            request_id: None,
+        },
+    )
+}
+
+/// A message page.
+pub fn message(
+    status: StatusCode,
+    title: &str,
+    text: &str,
+    link: Option<(&str, &str)>,
+) -> HttpResponse {
+    render(
+        status,
+        &MessagePage {
+            title: title.into(),
+            message: text.into(),
+            link: link.map(|(h, l)| (h.into(), l.into())),
+        },
+    )
+}

@@ -1,0 +1,81 @@
+//! `GET|POST /userinfo` (OIDC Core §5.3): Bearer token in the header or the form body
+//! (RFC 6750 §2.1-2.2); failures carry a `WWW-Authenticate: Bearer` challenge (§3).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::oidc::error::ErrorCode;
+use crate::oidc::params::Params;
+use crate::oidc::resource::{bearer_token, UserinfoError};
+use crate::startup::AppState;
+
+/// `GET /userinfo`.
+pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    answer(state, &req, None).await
+}
+
+/// `POST /userinfo`.
+pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let form = if super::is_form(&req) {
+        Params::parse(&body).ok()
+    } else {
+        None
+    };
+    answer(state, &req, form).await
+}
+
+async fn answer(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    form: Option<Params>,
+) -> HttpResponse {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let token = bearer_token(authorization, form.as_ref());
+    let (provider, now) = (state.provider.clone(), state.clock.now());
+    let result = web::block(move || provider.userinfo(token, now)).await;
+    match result {
+        Ok(Ok(claims)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(claims),
+        Ok(Err(UserinfoError::NoToken)) => challenge(
+            StatusCode::UNAUTHORIZED,
+            r#"Bearer realm="countersign""#.into(),
+            None,
+        ),
+        Ok(Err(UserinfoError::Refused(error))) => {
+            let status = match error.code {
+                ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+                ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let value = format!(
+                r#"Bearer realm="countersign", error="{}", error_description="{}""#,
+                error.code.as_str(),
+                error.description
+            );
+            challenge(
+                status,
+                value,
+                Some(json!({"error": error.code.as_str(), "error_description": error.description})),
+            )
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+fn challenge(status: StatusCode, value: String, body: Option<serde_json::Value>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Ok(value) = header::HeaderValue::from_str(&value) {
+        response.insert_header((header::WWW_AUTHENTICATE, value));
+    }
+    match body {
+        Some(body) => response.json(body),
+        None => response.finish(),
+    }
+}

@@ -1,0 +1,62 @@
+//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2): everything that is
+//! supported is advertised, nothing that is not.
+
+use serde_json::{json, Value};
+
+use super::claims::CLAIMS_SUPPORTED;
+use super::error::OAuthError;
+use super::Provider;
+use crate::store;
+
+impl Provider {
+    /// The metadata document; `scopes_supported` and the sensitive scopes come from the
+    /// database, so they follow `scope add` without a restart.
+    pub fn discovery(&self) -> Result<Value, OAuthError> {
+        let scopes = self.store.read(store::list_scopes)?;
+        let names: Vec<&str> = scopes.iter().map(|s| s.name.as_str()).collect();
+        let sensitive: Vec<&str> = scopes
+            .iter()
+            .filter(|s| s.sensitive)
+            .map(|s| s.name.as_str())
+            .collect();
+        let at = |path: &str| format!("{}{path}", self.issuer);
+        Ok(json!({
+            "issuer": self.issuer,
+            "authorization_endpoint": at("/authorize"),
+            "token_endpoint": at("/token"),
+            "userinfo_endpoint": at("/userinfo"),
+            "jwks_uri": at("/jwks.json"),
+            "end_session_endpoint": at("/logout"),
+            "introspection_endpoint": at("/introspect"),
+            "revocation_endpoint": at("/revoke"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": names,
+            "claims_supported": CLAIMS_SUPPORTED,
+            "claim_types_supported": ["normal"],
+            "claims_parameter_supported": false,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "require_request_uri_registration": false,
+            "countersign_sensitive_scopes_supported": sensitive,
+        }))
+    }
+
+    /// The JWK Set: every key that is not retired.
+    pub fn jwks(&self, now: i64) -> Result<Value, OAuthError> {
+        let rows = self.store.write(|c| {
+            store::retire_expired_keys(c, now)?;
+            store::list_keys(c)
+        })?;
+        Ok(crate::crypto::jwks(&rows))
+    }
+}

@@ -1,0 +1,92 @@
+//! The OpenID Provider's protocol core (no actix, no askama): parameter parsing,
+//! validation, the authorization, token, userinfo, introspection, revocation and
+//! logout logic, discovery, and the oxide-auth adapters (DESIGN.md §5.1, §8).
+
+pub mod adapters;
+pub mod authorize;
+pub mod claims;
+pub mod clients;
+pub mod discovery;
+pub mod error;
+pub mod logout;
+pub mod params;
+pub mod resource;
+pub mod token;
+pub mod tokens;
+
+use crate::accounts::login::ThrottlePolicy;
+use crate::accounts::sessions::SessionPolicy;
+use crate::config::Config;
+use crate::crypto::KeyRing;
+use crate::store::{self, DbConn, KeyRow, Store};
+use error::OAuthError;
+use tokens::{Lifetimes, Minter};
+
+/// The provider: configuration, storage and keys that every protocol call needs.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// The issuer identifier, exactly as configured.
+    pub issuer: String,
+    /// Storage.
+    pub store: Store,
+    /// Signing keys.
+    pub keys: KeyRing,
+    /// Token lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Session timeouts.
+    pub sessions: SessionPolicy,
+    /// Login throttling.
+    pub throttle: ThrottlePolicy,
+    /// How long a stored authorization request may wait for login and consent.
+    pub request_ttl: i64,
+}
+
+fn seconds(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Provider {
+    /// A provider for `config`.
+    pub fn new(config: &Config, store: Store, keys: KeyRing) -> Self {
+        Provider {
+            issuer: config.issuer.clone(),
+            store,
+            keys,
+            lifetimes: Lifetimes {
+                access: seconds(config.access_token_ttl),
+                id: seconds(config.id_token_ttl),
+                refresh: seconds(config.refresh_token_ttl),
+                code: seconds(config.code_ttl),
+            },
+            sessions: SessionPolicy {
+                idle: seconds(config.session_idle_timeout),
+                absolute: seconds(config.session_absolute_timeout),
+            },
+            throttle: ThrottlePolicy {
+                max_failures: config.login_max_failures,
+                lockout: seconds(config.login_lockout),
+            },
+            request_ttl: 30 * 60,
+        }
+    }
+
+    /// The published keys (retiring keys past their time are retired first) and a
+    /// minter signing with the active one.
+    fn minter(&self, c: &mut DbConn, now: i64) -> Result<(Vec<KeyRow>, Minter<'_>), OAuthError> {
+        store::retire_expired_keys(c, now)?;
+        let rows = store::list_keys(c)?;
+        let key = self
+            .keys
+            .active(&rows)
+            .map_err(|e| OAuthError::server_error(&e))?;
+        Ok((
+            rows,
+            Minter {
+                issuer: &self.issuer,
+                key,
+                lifetimes: self.lifetimes,
+                now,
+            },
+        ))
+    }
+}

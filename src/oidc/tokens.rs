@@ -1,0 +1,145 @@
+//! Minting tokens: RFC 9068 JWT access tokens, OIDC Core §2 ID tokens, and opaque
+//! refresh tokens (stored hashed, rotated on use).
+
+use serde_json::{json, Map, Value};
+
+use super::claims::user_claims;
+use super::error::OAuthError;
+use crate::crypto::{self, SigningKey};
+use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
+
+/// Token lifetimes in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// Access tokens.
+    pub access: i64,
+    /// ID tokens.
+    pub id: i64,
+    /// Refresh tokens (each rotation starts a new one).
+    pub refresh: i64,
+    /// Authorization codes.
+    pub code: i64,
+}
+
+/// What the token endpoint returns (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Granted scope.
+    pub scope: String,
+    /// The refresh token, when issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The ID token, for `openid` requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    /// The grant behind the tokens (not sent).
+    #[serde(skip)]
+    pub grant_id: String,
+}
+
+/// Signs tokens for one request.
+#[derive(Debug)]
+pub struct Minter<'a> {
+    /// The issuer identifier.
+    pub issuer: &'a str,
+    /// The active signing key.
+    pub key: SigningKey,
+    /// Lifetimes.
+    pub lifetimes: Lifetimes,
+    /// Now (unix seconds).
+    pub now: i64,
+}
+
+fn fail(error: impl std::fmt::Display) -> OAuthError {
+    OAuthError::server_error(&error)
+}
+
+impl Minter<'_> {
+    /// An RFC 9068 access token for `grant` with `scopes` (may be narrower than the grant).
+    pub fn access_token(&self, grant: &GrantRow, scopes: &[String]) -> Result<String, OAuthError> {
+        let subject = grant.user_id.as_deref().unwrap_or(&grant.client_id);
+        let mut claims = json!({
+            "iss": self.issuer,
+            "sub": subject,
+            "aud": grant.client_id,
+            "client_id": grant.client_id,
+            "scope": scopes.join(" "),
+            "jti": crypto::random_token(16),
+            "iat": self.now,
+            "exp": self.now + self.lifetimes.access,
+            "grant_id": grant.id,
+        });
+        if let (Some(auth_time), Some(map)) = (grant.auth_time, claims.as_object_mut()) {
+            map.insert("auth_time".into(), auth_time.into());
+        }
+        self.key.sign("at+jwt", &claims).map_err(fail)
+    }
+
+    /// An ID token for the user of `grant` (OIDC Core §2, §3.1.3.6 `at_hash`).
+    pub fn id_token(
+        &self,
+        grant: &GrantRow,
+        user: &UserRow,
+        nonce: Option<&str>,
+        access_token: &str,
+    ) -> Result<String, OAuthError> {
+        let scopes: Vec<String> = grant.scopes.split_whitespace().map(str::to_owned).collect();
+        let mut claims: Map<String, Value> = user_claims(user, &scopes);
+        let mut put = |k: &str, v: Value| {
+            claims.insert(k.into(), v);
+        };
+        put("iss", self.issuer.into());
+        put("aud", grant.client_id.clone().into());
+        put("azp", grant.client_id.clone().into());
+        put("iat", self.now.into());
+        put("exp", (self.now + self.lifetimes.id).into());
+        put("at_hash", crypto::left_half_hash(access_token).into());
+        if let Some(auth_time) = grant.auth_time {
+            put("auth_time", auth_time.into());
+        }
+        if let Some(nonce) = nonce {
+            put("nonce", nonce.into());
+        }
+        if let Some(sid) = &grant.sid {
+            put("sid", sid.clone().into());
+        }
+        if let Some(amr) = &grant.amr {
+            put("amr", amr.split_whitespace().collect::<Vec<_>>().into());
+        }
+        self.key.sign("JWT", &Value::Object(claims)).map_err(fail)
+    }
+}
+
+/// Stores a new refresh token of `grant_id` and returns its value (shown once).
+pub fn new_refresh_token(
+    c: &mut DbConn,
+    grant_id: &str,
+    now: i64,
+    ttl: i64,
+) -> Result<String, OAuthError> {
+    let token = crypto::random_token(32);
+    store::insert_refresh(
+        c,
+        &RefreshRow {
+            token_hash: crypto::sha256_hex(token.as_bytes()),
+            grant_id: grant_id.into(),
+            created_at: now,
+            expires_at: now + ttl,
+            used_at: None,
+            revoked_at: None,
+        },
+    )?;
+    Ok(token)
+}
+
+/// Whether a grant gets a refresh token: the client may use the grant type and the
+/// scope includes `offline_access` (OIDC Core §11).
+pub fn wants_refresh(client_may_refresh: bool, scopes: &[String]) -> bool {
+    client_may_refresh && scopes.iter().any(|s| s == "offline_access")
+}
