@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod approval;
 pub mod audit;
 pub mod cli;
 pub mod clock;

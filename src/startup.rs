@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use crate::admin;
+use crate::approval::Desk;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub keys: KeyRing,
     /// The protocol core.
     pub provider: Arc<Provider>,
+    /// The approval desk (countersignature pages).
+    pub desk: Arc<Desk>,
     /// Key of the CSRF tokens (derived from the secret key).
     pub csrf_key: [u8; 32],
     /// Time.
@@ -83,11 +86,16 @@ impl Application {
             tracing::info!(%kid, "created the first signing key");
         }
         let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone()));
+        let desk = Arc::new(Desk {
+            store: store.clone(),
+            sessions: provider.sessions,
+        });
         let state = AppState {
             config: Arc::new(config),
             store,
             keys,
             provider,
+            desk,
             csrf_key,
             clock,
         };

@@ -408,10 +408,12 @@ fn audit_command(
             let head = crate::store::read_audit_head(&mut conn)?.0;
             let mut after =
                 audit::export(&mut conn, Since::Seq((head - lines.max(0)).max(0)), out)?;
-            while follow {
-                out.flush()?;
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                after = audit::export(&mut conn, Since::Seq(after), out)?;
+            if follow {
+                loop {
+                    out.flush()?;
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    after = audit::export(&mut conn, Since::Seq(after), out)?;
+                }
             }
         }
     }

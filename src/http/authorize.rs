@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, ConsentPage, FormPostPage, ScopeItem};
 use crate::oidc::authorize::{
-    AuthResponse, AuthorizeError, ConsentDecision, ConsentPrompt, Outcome, ResponseMode,
+    AuthResponse, AuthorizeError, ClientInfo, ConsentDecision, ConsentPrompt, Outcome, ResponseMode,
 };
 use crate::oidc::params::Params;
 use crate::startup::AppState;
@@ -40,7 +40,8 @@ async fn start(state: web::Data<AppState>, req: HttpRequest, raw: Vec<u8>) -> Ht
         cookies::session(&req),
         state.clock.now(),
     );
-    let outcome = web::block(move || provider.authorize(&raw, cookie.as_deref(), now)).await;
+    let info = client_info(&req);
+    let outcome = web::block(move || provider.authorize(&raw, cookie.as_deref(), &info, now)).await;
     respond(
         &state,
         &req,
@@ -58,7 +59,9 @@ pub async fn resume(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
         cookies::session(&req),
         state.clock.now(),
     );
-    let outcome = web::block(move || provider.resume(&request_id, cookie.as_deref(), now)).await;
+    let info = client_info(&req);
+    let outcome =
+        web::block(move || provider.resume(&request_id, cookie.as_deref(), &info, now)).await;
     respond(
         &state,
         &req,
@@ -82,7 +85,9 @@ pub async fn consent_post(
         return super::csrf_failed();
     }
     let decision = match form.get("decision") {
-        Some("allow") => ConsentDecision::Allow,
+        Some("allow") => ConsentDecision::Allow {
+            justification: form.get("justification").map(str::to_owned),
+        },
         Some("deny") => ConsentDecision::Deny,
         _ => {
             return pages::error_page(
@@ -101,14 +106,28 @@ pub async fn consent_post(
         cookies::session(&req),
         state.clock.now(),
     );
-    let outcome =
-        web::block(move || provider.decide_consent(&request_id, cookie.as_deref(), decision, now))
-            .await;
+    let info = client_info(&req);
+    let outcome = web::block(move || {
+        provider.decide_consent(&request_id, cookie.as_deref(), decision, &info, now)
+    })
+    .await;
     respond(
         &state,
         &req,
         outcome.unwrap_or_else(|e| Err(AuthorizeError::Render(super::overloaded(e)))),
     )
+}
+
+/// The browser's address and user agent, recorded with an approval.
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(300).collect()),
+    }
 }
 
 fn request_param(req: &HttpRequest) -> Option<String> {
@@ -144,6 +163,9 @@ fn respond(
         }
         Ok(Outcome::Consent(prompt)) => {
             super::see_other(&format!("/consent?request={}", prompt.request_id))
+        }
+        Ok(Outcome::AwaitingApproval { approval_id }) => {
+            super::see_other(&format!("/approvals/{approval_id}/waiting"))
         }
         Ok(Outcome::Respond(response)) => to_client(response),
         Err(AuthorizeError::Render(error)) => {
@@ -182,8 +204,10 @@ fn consent(state: &AppState, req: &HttpRequest, prompt: ConsentPrompt) -> HttpRe
             .map(|s| ScopeItem {
                 name: s.name,
                 description: s.description,
+                countersigned_by: s.countersigned_by,
             })
             .collect(),
+        justification_required: prompt.justification_required,
     };
     let mut response = pages::render(StatusCode::OK, &page);
     if let Some(cookie) = csrf.cookie {

@@ -48,6 +48,10 @@ pub async fn static_file(path: web::Path<String>) -> HttpResponse {
             include_str!("../../static/style.css"),
             "text/css; charset=utf-8",
         ),
+        "waiting.js" => (
+            include_str!("../../static/waiting.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "form_post.js" => (
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",

@@ -1,6 +1,7 @@
 //! HTTP: the only module that knows actix-web. One file per endpoint group; handlers
 //! extract, make one domain call (inside `web::block`) and map its outcome.
 
+pub mod approvals;
 pub mod authorize;
 pub mod cookies;
 pub mod discovery;
@@ -87,6 +88,31 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config.service(web::resource("/token").route(web::post().to(oauth::token)));
     config.service(web::resource("/introspect").route(web::post().to(oauth::introspect)));
     config.service(web::resource("/revoke").route(web::post().to(oauth::revoke)));
+    let [get, head] = get_and_head(approvals::inbox);
+    config.service(web::resource("/approvals").route(get).route(head));
+    let [get, head] = get_and_head(approvals::review);
+    config.service(
+        web::resource("/approvals/{id}")
+            .route(get)
+            .route(head)
+            .route(web::post().to(approvals::decide)),
+    );
+    config
+        .service(web::resource("/approvals/{id}/revoke").route(web::post().to(approvals::revoke)));
+    config
+        .service(web::resource("/approvals/{id}/cancel").route(web::post().to(approvals::cancel)));
+    let [get, head] = get_and_head(approvals::waiting);
+    config.service(
+        web::resource("/approvals/{id}/waiting")
+            .route(get)
+            .route(head),
+    );
+    let [get, head] = get_and_head(approvals::status);
+    config.service(
+        web::resource("/approvals/{id}/status")
+            .route(get)
+            .route(head),
+    );
     let [get, head] = get_and_head(home::get);
     config.service(web::resource("/").route(get).route(head));
     let [get, head] = get_and_head(home::static_file);

@@ -30,6 +30,8 @@ pub struct ScopeItem {
     pub name: String,
     /// What it allows.
     pub description: String,
+    /// Who must countersign it, for sensitive scopes.
+    pub countersigned_by: Option<String>,
 }
 
 /// The consent page.
@@ -46,6 +48,8 @@ pub struct ConsentPage {
     pub username: String,
     /// Requested scopes.
     pub scopes: Vec<ScopeItem>,
+    /// Ask for a justification.
+    pub justification_required: bool,
 }
 
 /// An error page.
@@ -160,4 +164,133 @@ pub fn message(
             link: link.map(|(h, l)| (h.into(), l.into())),
         },
     )
+}
+
+/// One line of the approver inbox.
+pub struct InboxItem {
+    /// Approval id.
+    pub id: String,
+    /// Requester's display name.
+    pub requester: String,
+    /// Client display name.
+    pub client: String,
+    /// Requested scopes.
+    pub scopes: String,
+    /// "12 min".
+    pub time_left: String,
+}
+
+/// The approver inbox.
+#[derive(Template)]
+#[template(path = "approval/inbox.html")]
+pub struct InboxPage {
+    /// Signed-in username.
+    pub username: String,
+    /// Requests the user may decide.
+    pub items: Vec<InboxItem>,
+}
+
+/// A scope on the review page.
+pub struct ReviewScope {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Needs approval.
+    pub sensitive: bool,
+}
+
+/// A vote on the review page.
+pub struct ReviewVote {
+    /// Approver name.
+    pub approver: String,
+    /// approve or deny.
+    pub decision: String,
+    /// Comment.
+    pub comment: Option<String>,
+    /// When.
+    pub at: String,
+}
+
+/// The approver's review page.
+#[derive(Template)]
+#[template(path = "approval/review.html")]
+pub struct ReviewPage {
+    /// CSRF token.
+    pub csrf_token: String,
+    /// Approval id.
+    pub id: String,
+    /// State name.
+    pub state: String,
+    /// Requester display name.
+    pub requester: String,
+    /// Requester email.
+    pub requester_email: String,
+    /// Client name.
+    pub client_name: String,
+    /// Who must approve.
+    pub required: String,
+    /// When requested.
+    pub created_at: String,
+    /// Time left while pending.
+    pub time_left: String,
+    /// Access end, once approved.
+    pub access_until: Option<String>,
+    /// Requester IP.
+    pub ip: String,
+    /// Requester user agent.
+    pub user_agent: String,
+    /// Justification.
+    pub justification: Option<String>,
+    /// Scopes.
+    pub scopes: Vec<ReviewScope>,
+    /// Votes so far.
+    pub votes: Vec<ReviewVote>,
+    /// Why the viewer cannot decide; `None` shows the form.
+    pub cannot_decide: Option<String>,
+    /// Show the revoke form.
+    pub can_revoke: bool,
+}
+
+/// The requester's waiting page.
+#[derive(Template)]
+#[template(path = "approval/waiting.html")]
+pub struct WaitingPage {
+    /// CSRF token (cancel form).
+    pub csrf_token: String,
+    /// Approval id.
+    pub id: String,
+    /// Client name.
+    pub client_name: String,
+    /// Requested scopes.
+    pub scopes: String,
+    /// Who must approve.
+    pub required: String,
+    /// State name.
+    pub state: String,
+    /// Time left.
+    pub time_left: String,
+    /// Expiry, unix seconds (for the countdown).
+    pub expires_at_unix: i64,
+    /// Server time, unix seconds (to correct the browser's clock).
+    pub now_unix: i64,
+    /// Where to continue once decided.
+    pub continue_url: String,
+}
+
+/// "2026-11-22 21:40 UTC".
+pub fn time(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// "14 min", "45 s".
+pub fn time_left(until: i64, now: i64) -> String {
+    let left = (until - now).max(0);
+    if left >= 120 {
+        format!("{} min", left / 60)
+    } else {
+        format!("{left} s")
+    }
 }

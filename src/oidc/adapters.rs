@@ -24,6 +24,7 @@ use super::clients::Client;
 use super::error::OAuthError;
 use super::params::Params;
 use super::tokens::{new_refresh_token, wants_refresh, Minter, TokenSet};
+use crate::approval;
 use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::store::{self, CodeRow, DbConn, GrantRow, KeyRow, StoreError};
@@ -392,15 +393,30 @@ impl Tokens<'_> {
         nonce: Option<&str>,
         refresh: bool,
     ) -> Result<TokenSet, OAuthError> {
-        let access_token = self.minter.access_token(grant, scopes)?;
         let mut db = self.ctx.db.borrow_mut();
         let c: &mut DbConn = &mut db;
+        let approval = match &grant.approval_id {
+            Some(id) => approval::service::evidence(c, id)?,
+            None => None,
+        };
+        if approval
+            .as_ref()
+            .is_some_and(|a| a.access_until <= self.minter.now)
+        {
+            return Err(OAuthError::invalid_grant(
+                "the approval's access window has ended",
+            ));
+        }
+        let access_token = self.minter.access_token(grant, scopes, approval.as_ref())?;
         let id_token = match &grant.user_id {
             Some(user_id) if grant.scopes.split_whitespace().any(|s| s == "openid") => {
                 let user = store::user_by_id(c, user_id)?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| OAuthError::invalid_grant("the user is disabled"))?;
-                Some(self.minter.id_token(grant, &user, nonce, &access_token)?)
+                Some(
+                    self.minter
+                        .id_token(grant, &user, nonce, &access_token, approval.as_ref())?,
+                )
             }
             _ => None,
         };
@@ -409,14 +425,14 @@ impl Tokens<'_> {
                 c,
                 &grant.id,
                 self.minter.now,
-                self.minter.lifetimes.refresh,
+                self.minter.refresh_expiry(approval.as_ref()),
             )?),
             false => None,
         };
         Ok(TokenSet {
             access_token,
             token_type: "Bearer",
-            expires_in: self.minter.lifetimes.access,
+            expires_in: self.minter.access_expiry(approval.as_ref()) - self.minter.now,
             scope: scopes.join(" "),
             refresh_token,
             id_token,
@@ -556,8 +572,14 @@ impl Issuer for Tokens<'_> {
                 )
             })?;
         }
+        let approval = match &grant.approval_id {
+            Some(id) => self.ctx.with_db(|c| approval::service::evidence(c, id))?,
+            None => None,
+        };
         let problem = if refresh.used_at.is_some() {
             Some("the refresh token was already used; the grant is revoked")
+        } else if approval.is_some_and(|a| a.access_until <= now) {
+            Some("the approval's access window has ended; a new approval is needed")
         } else if refresh.revoked_at.is_some() || grant.revoked_at.is_some() {
             Some("the refresh token was revoked")
         } else if refresh.expires_at <= now {

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::claims::user_claims;
 use super::error::OAuthError;
+use crate::approval::service::Evidence;
 use crate::crypto::{self, SigningKey};
 use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
 
@@ -61,8 +62,26 @@ fn fail(error: impl std::fmt::Display) -> OAuthError {
 }
 
 impl Minter<'_> {
+    /// When an access token minted now expires: its lifetime, cut at the approval's
+    /// access window (DESIGN.md §5.1 step 7).
+    pub fn access_expiry(&self, approval: Option<&Evidence>) -> i64 {
+        let normal = self.now + self.lifetimes.access;
+        approval.map_or(normal, |a| normal.min(a.access_until))
+    }
+
+    /// When a refresh token minted now expires, cut at the approval's access window.
+    pub fn refresh_expiry(&self, approval: Option<&Evidence>) -> i64 {
+        let normal = self.now + self.lifetimes.refresh;
+        approval.map_or(normal, |a| normal.min(a.access_until))
+    }
+
     /// An RFC 9068 access token for `grant` with `scopes` (may be narrower than the grant).
-    pub fn access_token(&self, grant: &GrantRow, scopes: &[String]) -> Result<String, OAuthError> {
+    pub fn access_token(
+        &self,
+        grant: &GrantRow,
+        scopes: &[String],
+        approval: Option<&Evidence>,
+    ) -> Result<String, OAuthError> {
         let subject = grant.user_id.as_deref().unwrap_or(&grant.client_id);
         let mut claims = json!({
             "iss": self.issuer,
@@ -72,11 +91,16 @@ impl Minter<'_> {
             "scope": scopes.join(" "),
             "jti": crypto::random_token(16),
             "iat": self.now,
-            "exp": self.now + self.lifetimes.access,
+            "exp": self.access_expiry(approval),
             "grant_id": grant.id,
         });
-        if let (Some(auth_time), Some(map)) = (grant.auth_time, claims.as_object_mut()) {
-            map.insert("auth_time".into(), auth_time.into());
+        if let Some(map) = claims.as_object_mut() {
+            if let Some(auth_time) = grant.auth_time {
+                map.insert("auth_time".into(), auth_time.into());
+            }
+            if let Some(approval) = approval {
+                map.insert("approval".into(), approval.claim.clone());
+            }
         }
         self.key.sign("at+jwt", &claims).map_err(fail)
     }
@@ -88,6 +112,7 @@ impl Minter<'_> {
         user: &UserRow,
         nonce: Option<&str>,
         access_token: &str,
+        approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
         let scopes: Vec<String> = grant.scopes.split_whitespace().map(str::to_owned).collect();
         let mut claims: Map<String, Value> = user_claims(user, &scopes);
@@ -112,6 +137,9 @@ impl Minter<'_> {
         if let Some(amr) = &grant.amr {
             put("amr", amr.split_whitespace().collect::<Vec<_>>().into());
         }
+        if let Some(approval) = approval {
+            put("approval", approval.claim.clone());
+        }
         self.key.sign("JWT", &Value::Object(claims)).map_err(fail)
     }
 }
@@ -121,7 +149,7 @@ pub fn new_refresh_token(
     c: &mut DbConn,
     grant_id: &str,
     now: i64,
-    ttl: i64,
+    expires_at: i64,
 ) -> Result<String, OAuthError> {
     let token = crypto::random_token(32);
     store::insert_refresh(
@@ -130,7 +158,7 @@ pub fn new_refresh_token(
             token_hash: crypto::sha256_hex(token.as_bytes()),
             grant_id: grant_id.into(),
             created_at: now,
-            expires_at: now + ttl,
+            expires_at,
             used_at: None,
             revoked_at: None,
         },

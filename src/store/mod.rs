@@ -4,6 +4,7 @@
 
 pub mod schema;
 
+mod approvals;
 mod audit;
 mod clients;
 mod consents;
@@ -14,6 +15,7 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub use approvals::*;
 pub use audit::*;
 pub use clients::*;
 pub use consents::*;

@@ -1,20 +1,17 @@
 //! The authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2): validate, store the
-//! request, then advance it through login, consent and (later) approval until a code
-//! or an error goes back to the client. The request is stored so the browser can come
-//! back to it after each page; oxide-auth's code-grant flow issues the code.
+//! request, then advance it through login, consent and the countersignature until a
+//! code or an error goes back to the client. The request is stored so the browser can
+//! come back to it after each page; oxide-auth's code-grant flow issues the code.
 
+mod flow;
 mod response;
 mod validate;
 
 pub use response::{AuthResponse, ResponseMode};
 pub use validate::{is_pkce_string, ValidRequest};
 
-use std::borrow::Cow;
-
-use oxide_auth::code_grant::authorization::{authorization_code, Error as FlowError};
 use serde_json::Value;
 
-use super::adapters::{Authorization, AuthorizeEndpoint, AuthorizeParams, Ctx};
 use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
@@ -62,6 +59,8 @@ pub struct ScopeLine {
     pub name: String,
     /// What it allows, in words.
     pub description: String,
+    /// Who must countersign it ("1 approval from approvers"), for sensitive scopes.
+    pub countersigned_by: Option<String>,
 }
 
 /// What the consent page needs.
@@ -75,6 +74,8 @@ pub struct ConsentPrompt {
     pub scopes: Vec<ScopeLine>,
     /// Who is signed in.
     pub username: String,
+    /// The requester must justify the request (a sensitive scope's policy).
+    pub justification_required: bool,
 }
 
 /// Where an authorization request goes next.
@@ -89,15 +90,32 @@ pub enum Outcome {
     },
     /// The user must consent.
     Consent(ConsentPrompt),
+    /// Waiting for the countersignature: show the waiting page of this approval.
+    AwaitingApproval {
+        /// The approval.
+        approval_id: String,
+    },
     /// Done: send this to the client.
     Respond(AuthResponse),
 }
 
+/// Where the browser's request came from (recorded with an approval).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// IP address.
+    pub ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+}
+
 /// A consent decision from the consent page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentDecision {
-    /// Allowed.
-    Allow,
+    /// Allowed, with the justification the page asked for (if any).
+    Allow {
+        /// Why, in the requester's words.
+        justification: Option<String>,
+    },
     /// Denied.
     Deny,
 }
@@ -109,6 +127,7 @@ impl Provider {
         &self,
         raw: &[u8],
         cookie: Option<&str>,
+        info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
         let (params, broken) = match Params::parse(raw) {
@@ -118,35 +137,57 @@ impl Provider {
         self.store.write(|c| {
             let valid = validate::validate(c, &params, broken.as_ref())?;
             let valid = self.check_id_token_hint(c, valid)?;
+            let pairs: std::collections::BTreeMap<_, _> = params.pairs().collect();
             let row = RequestRow {
                 id: crypto::random_token(24),
                 client_id: valid.client.client_id.clone(),
                 user_id: None,
-                params: serde_json::to_string(
-                    &params.pairs().collect::<std::collections::BTreeMap<_, _>>(),
-                )
-                .map_err(|e| OAuthError::server_error(&e))?,
+                params: serde_json::to_string(&pairs).map_err(|e| OAuthError::server_error(&e))?,
                 state: "open".into(),
                 created_at: now,
                 expires_at: now + self.request_ttl,
             };
-            store::insert_request(c, &row).map_err(OAuthError::from)?;
+            store::insert_request(c, &row)?;
             let session = self.session(c, cookie, now)?;
-            self.advance(c, &row, &params, &valid, session, now)
+            self.advance(
+                c,
+                flow::Step {
+                    row: &row,
+                    params: &params,
+                    valid: &valid,
+                    info,
+                    justification: None,
+                },
+                session,
+                now,
+            )
         })
     }
 
-    /// `GET /authorize/continue?request=…`: picks a stored request up again after login.
+    /// `GET /authorize/continue?request=…`: picks a stored request up again after
+    /// login or once its approval is decided.
     pub fn resume(
         &self,
         request_id: &str,
         cookie: Option<&str>,
+        info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
         self.store.write(|c| {
             let (row, params, valid) = self.load_request(c, request_id, now)?;
             let session = self.session(c, cookie, now)?;
-            self.advance(c, &row, &params, &valid, session, now)
+            self.advance(
+                c,
+                flow::Step {
+                    row: &row,
+                    params: &params,
+                    valid: &valid,
+                    info,
+                    justification: None,
+                },
+                session,
+                now,
+            )
         })
     }
 
@@ -156,6 +197,7 @@ impl Provider {
         request_id: &str,
         cookie: Option<&str>,
         decision: ConsentDecision,
+        info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
         self.store.write(|c| {
@@ -166,22 +208,26 @@ impl Provider {
                     login_hint: valid.login_hint,
                 });
             };
+            if row.state == "awaiting_approval" {
+                return Err(already_handled().into());
+            }
             let user_id = session.user.id.clone();
             let client_id = valid.client.client_id.clone();
-            if decision == ConsentDecision::Deny {
-                consent::record_denial(c, &user_id, &client_id, &valid.scopes, now)
-                    .map_err(OAuthError::from)?;
-                store::transition_request(c, &row.id, &row.state, "failed", &user_id)
-                    .map_err(|_| already_handled())?;
-                let denied = OAuthError::access_denied("the user denied the request");
-                return Ok(Outcome::Respond(AuthResponse::error(
-                    &valid,
-                    &denied,
-                    &self.issuer,
-                )));
-            }
-            consent::remember(c, &user_id, &client_id, &valid.scopes, now)
-                .map_err(OAuthError::from)?;
+            let justification = match decision {
+                ConsentDecision::Deny => {
+                    consent::record_denial(c, &user_id, &client_id, &valid.scopes, now)?;
+                    store::transition_request(c, &row.id, &row.state, "failed", &user_id)
+                        .map_err(|_| already_handled())?;
+                    let denied = OAuthError::access_denied("the user denied the request");
+                    return Ok(Outcome::Respond(AuthResponse::error(
+                        &valid,
+                        &denied,
+                        &self.issuer,
+                    )));
+                }
+                ConsentDecision::Allow { justification } => justification,
+            };
+            consent::remember(c, &user_id, &client_id, &valid.scopes, now)?;
             store::transition_request(c, &row.id, &row.state, "consented", &user_id)
                 .map_err(|_| already_handled())?;
             let row = RequestRow {
@@ -189,7 +235,14 @@ impl Provider {
                 user_id: Some(user_id),
                 ..row
             };
-            self.advance(c, &row, &params, &valid, Some(session), now)
+            let step = flow::Step {
+                row: &row,
+                params: &params,
+                valid: &valid,
+                info,
+                justification,
+            };
+            self.advance(c, step, Some(session), now)
         })
     }
 
@@ -225,20 +278,21 @@ impl Provider {
         id: &str,
         now: i64,
     ) -> Result<(RequestRow, Params, ValidRequest), AuthorizeError> {
-        let row = store::request_by_id(c, id)
-            .map_err(OAuthError::from)?
-            .ok_or_else(|| {
-                OAuthError::invalid_request(
-                    "the authorization request is unknown; start again from the application",
-                )
-            })?;
+        let row = store::request_by_id(c, id)?.ok_or_else(|| {
+            OAuthError::invalid_request(
+                "the authorization request is unknown; start again from the application",
+            )
+        })?;
         if row.expires_at <= now {
             return Err(OAuthError::invalid_request(
                 "the authorization request expired; start again from the application",
             )
             .into());
         }
-        if !matches!(row.state.as_str(), "open" | "consented") {
+        if !matches!(
+            row.state.as_str(),
+            "open" | "consented" | "awaiting_approval"
+        ) {
             return Err(already_handled().into());
         }
         let pairs: std::collections::BTreeMap<String, String> =
@@ -249,132 +303,29 @@ impl Provider {
         Ok((row, params, valid))
     }
 
-    /// Login, then consent, then the code (OIDC Core §3.1.2.3-5).
-    fn advance(
+    /// Replaces a raw `id_token_hint` by the `sub` of the ID token, which must be one this
+    /// provider issued (signature checked; expiry is not, as OIDC Core §3.1.2.1 allows
+    /// expired hints).
+    fn check_id_token_hint(
         &self,
         c: &mut DbConn,
-        row: &RequestRow,
-        params: &Params,
-        valid: &ValidRequest,
-        session: Option<Session>,
-        now: i64,
-    ) -> Result<Outcome, AuthorizeError> {
-        let fail = |error: OAuthError| {
-            Ok(Outcome::Respond(AuthResponse::error(
-                valid,
-                &error,
-                &self.issuer,
-            )))
+        mut valid: ValidRequest,
+    ) -> Result<ValidRequest, AuthorizeError> {
+        let Some(hint) = valid.id_token_hint.take() else {
+            return Ok(valid);
         };
-        let session = session.filter(|s| !needs_login(valid, row, s, now));
-        let Some(session) = session else {
-            if valid.prompt_none {
-                return fail(OAuthError::login_required("the user is not signed in"));
+        let keys = store::list_keys(c)?;
+        let claims: Option<Value> = crypto::verify_ignoring_expiry(&keys, &hint, &self.issuer);
+        match claims.as_ref().and_then(|claims| claims["sub"].as_str()) {
+            Some(sub) => {
+                valid.id_token_hint = Some(sub.to_owned());
+                Ok(valid)
             }
-            return Ok(Outcome::Login {
-                request_id: row.id.clone(),
-                login_hint: valid.login_hint.clone(),
-            });
-        };
-        if valid.prompt_none
-            && valid
-                .id_token_hint
-                .as_ref()
-                .is_some_and(|sub| *sub != session.user.id)
-        {
-            return fail(OAuthError::login_required(
-                "another user is signed in than id_token_hint names",
-            ));
+            None => Err(AuthorizeError::Redirect(
+                valid_target(&valid),
+                OAuthError::invalid_request("id_token_hint is not an ID token issued here"),
+            )),
         }
-        let consented_here =
-            row.state == "consented" && row.user_id.as_deref() == Some(session.user.id.as_str());
-        let remembered = !valid.prompt_consent
-            && consent::covers(c, &session.user.id, &valid.client.client_id, &valid.scopes)
-                .map_err(OAuthError::from)?;
-        if !consented_here && !remembered {
-            if valid.prompt_none {
-                return fail(OAuthError::consent_required(
-                    "the user has not consented to these scopes",
-                ));
-            }
-            return Ok(Outcome::Consent(
-                self.consent_prompt(c, row, valid, &session)?,
-            ));
-        }
-        let response = self.issue_code(c, row, params, valid, &session, now)?;
-        Ok(Outcome::Respond(response))
-    }
-
-    fn consent_prompt(
-        &self,
-        c: &mut DbConn,
-        row: &RequestRow,
-        valid: &ValidRequest,
-        session: &Session,
-    ) -> Result<ConsentPrompt, OAuthError> {
-        let mut scopes = Vec::new();
-        for name in &valid.scopes {
-            let description = store::scope_by_name(c, name)?
-                .map(|s| s.description)
-                .unwrap_or_default();
-            scopes.push(ScopeLine {
-                name: name.clone(),
-                description,
-            });
-        }
-        Ok(ConsentPrompt {
-            request_id: row.id.clone(),
-            client_name: valid.client.name.clone(),
-            scopes,
-            username: session.user.username.clone(),
-        })
-    }
-
-    /// Runs oxide-auth's authorization flow over the stored request and issues the code.
-    fn issue_code(
-        &self,
-        c: &mut DbConn,
-        row: &RequestRow,
-        params: &Params,
-        valid: &ValidRequest,
-        session: &Session,
-        now: i64,
-    ) -> Result<AuthResponse, AuthorizeError> {
-        store::transition_request(c, &row.id, &row.state, "completed", &session.user.id)
-            .map_err(|_| already_handled())?;
-        let who = Authorization {
-            user_id: session.user.id.clone(),
-            auth_time: session.auth_time,
-            sid: session.sid.clone(),
-            amr: session.amr.clone(),
-            scopes: valid.scopes.clone(),
-            redirect_uri: valid.redirect_uri.clone(),
-            approval_id: None,
-        };
-        let ctx = Ctx::new(c, now);
-        let mut endpoint = AuthorizeEndpoint::new(&ctx, &valid.client, self.lifetimes.code, who);
-        let flow_failed = |error: FlowError, ctx: &Ctx| {
-            let error = ctx.take_failure().unwrap_or_else(|| match error {
-                FlowError::Redirect(_) => {
-                    OAuthError::invalid_request("the authorization request is not valid")
-                }
-                _ => OAuthError::server_error(&"authorization flow failed"),
-            });
-            AuthorizeError::Redirect(valid_target(valid), error)
-        };
-        let pending = authorization_code(&mut endpoint, &AuthorizeParams(params))
-            .map_err(|e| flow_failed(e, &ctx))?;
-        let url = pending
-            .authorize(&mut endpoint, Cow::Borrowed(session.user.id.as_str()))
-            .map_err(|e| flow_failed(e, &ctx))?;
-        let code = url
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| {
-                AuthorizeError::Render(OAuthError::server_error(&"the flow returned no code"))
-            })?;
-        Ok(AuthResponse::success(valid, &code, &self.issuer))
     }
 }
 
@@ -389,41 +340,5 @@ fn valid_target(valid: &ValidRequest) -> ErrorTarget {
         redirect_uri: valid.redirect_uri.clone(),
         response_mode: valid.response_mode,
         state: valid.state.clone(),
-    }
-}
-
-/// `prompt=login` needs a login after the request was made; `max_age` bounds the age of
-/// the last login (OIDC Core §3.1.2.1).
-fn needs_login(valid: &ValidRequest, row: &RequestRow, session: &Session, now: i64) -> bool {
-    (valid.prompt_login && session.auth_time < row.created_at)
-        || valid
-            .max_age
-            .is_some_and(|max| now - session.auth_time > max)
-}
-
-impl Provider {
-    /// Replaces a raw `id_token_hint` by the `sub` of the ID token, which must be one this
-    /// provider issued (signature checked; expiry is not, as OIDC Core §3.1.2.1 allows
-    /// expired hints).
-    fn check_id_token_hint(
-        &self,
-        c: &mut DbConn,
-        mut valid: ValidRequest,
-    ) -> Result<ValidRequest, AuthorizeError> {
-        let Some(hint) = valid.id_token_hint.take() else {
-            return Ok(valid);
-        };
-        let keys = store::list_keys(c).map_err(OAuthError::from)?;
-        let claims: Option<Value> = crypto::verify_ignoring_expiry(&keys, &hint, &self.issuer);
-        match claims.as_ref().and_then(|claims| claims["sub"].as_str()) {
-            Some(sub) => {
-                valid.id_token_hint = Some(sub.to_owned());
-                Ok(valid)
-            }
-            None => Err(AuthorizeError::Redirect(
-                valid_target(&valid),
-                OAuthError::invalid_request("id_token_hint is not an ID token issued here"),
-            )),
-        }
     }
 }

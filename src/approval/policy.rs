@@ -1,0 +1,187 @@
+//! Approval policy (DESIGN.md §5.3): from the sensitive scopes of a request to the
+//! requirements its approval records. Several sensitive scopes combine strictly: every
+//! group of every scope must reach the highest quorum asked of it, and the shortest
+//! times and the strictest flags apply.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{decode_list, DecisionRow, ScopeRow};
+
+/// One approver group and the approvals it must give.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupQuorum {
+    /// Group name.
+    pub group: String,
+    /// Distinct approvers needed from it.
+    pub quorum: i32,
+}
+
+/// What an approval needs, recorded with it (so later policy edits do not change it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirements {
+    /// The sensitive scopes that caused it.
+    pub sensitive_scopes: Vec<String>,
+    /// Groups and quorums; all must be met.
+    pub groups: Vec<GroupQuorum>,
+    /// Policy version of each sensitive scope used (for the audit trail).
+    pub policy_versions: BTreeMap<String, i32>,
+    /// Seconds the request may wait.
+    pub pending_ttl: i64,
+    /// Seconds access lasts once approved.
+    pub access_duration: i64,
+    /// Whether the requester must justify the request.
+    pub require_justification: bool,
+    /// Seconds since an approver's last login, at most.
+    pub approver_max_age: i64,
+}
+
+/// The requirements for a request with these scopes, or `None` when none is sensitive.
+pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
+    let sensitive: Vec<&ScopeRow> = scopes.iter().filter(|s| s.sensitive).collect();
+    let first = sensitive.first()?;
+    let mut combined = Requirements {
+        sensitive_scopes: Vec::new(),
+        groups: Vec::new(),
+        policy_versions: BTreeMap::new(),
+        pending_ttl: first.pending_ttl,
+        access_duration: first.access_duration,
+        require_justification: false,
+        approver_max_age: first.approver_max_age,
+    };
+    for scope in sensitive {
+        combined.sensitive_scopes.push(scope.name.clone());
+        combined
+            .policy_versions
+            .insert(scope.name.clone(), scope.policy_version);
+        combined.pending_ttl = combined.pending_ttl.min(scope.pending_ttl);
+        combined.access_duration = combined.access_duration.min(scope.access_duration);
+        combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
+        combined.require_justification |= scope.require_justification;
+        for group in decode_list(&scope.approver_groups) {
+            match combined.groups.iter_mut().find(|g| g.group == group) {
+                Some(existing) => existing.quorum = existing.quorum.max(scope.quorum),
+                None => combined.groups.push(GroupQuorum {
+                    group,
+                    quorum: scope.quorum,
+                }),
+            }
+        }
+    }
+    Some(combined)
+}
+
+impl Requirements {
+    /// The required groups among `member_of`.
+    pub fn groups_of(&self, member_of: &[String]) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|g| member_of.contains(&g.group))
+            .map(|g| g.group.clone())
+            .collect()
+    }
+
+    /// True when every group has its quorum of distinct approving votes. A vote counts
+    /// for each required group its approver belonged to when voting.
+    pub fn met_by(&self, votes: &[DecisionRow]) -> bool {
+        self.groups.iter().all(|required| {
+            let approvals = votes
+                .iter()
+                .filter(|v| {
+                    v.decision == "approve" && v.group_name.split(',').any(|g| g == required.group)
+                })
+                .count();
+            i32::try_from(approvals).unwrap_or(i32::MAX) >= required.quorum
+        })
+    }
+
+    /// "1 approval from approvers, 2 from security".
+    pub fn describe(&self) -> String {
+        self.groups
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} approval{} from {}",
+                    g.quorum,
+                    if g.quorum == 1 { "" } else { "s" },
+                    g.group
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(name: &str, groups: &[&str], quorum: i32, ttl: i64) -> ScopeRow {
+        ScopeRow {
+            name: name.into(),
+            description: String::new(),
+            claims: "[]".into(),
+            builtin: false,
+            sensitive: !groups.is_empty(),
+            approver_groups: serde_json::to_string(groups).unwrap(),
+            quorum,
+            pending_ttl: ttl,
+            access_duration: 3600,
+            require_justification: false,
+            approver_max_age: 600,
+            allow_chat_decisions: false,
+            policy_version: 3,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn vote(who: &str, groups: &str, decision: &str) -> DecisionRow {
+        DecisionRow {
+            approval_id: "a".into(),
+            approver_id: who.into(),
+            group_name: groups.into(),
+            decision: decision.into(),
+            comment: None,
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn no_sensitive_scope_needs_no_approval() {
+        assert_eq!(requirements(&[scope("openid", &[], 1, 900)]), None);
+    }
+
+    #[test]
+    fn scopes_combine_strictly() {
+        let r = requirements(&[
+            scope("a", &["ops"], 1, 900),
+            scope("b", &["ops", "sec"], 2, 300),
+        ])
+        .unwrap();
+        assert_eq!(
+            r.groups,
+            vec![
+                GroupQuorum {
+                    group: "ops".into(),
+                    quorum: 2
+                },
+                GroupQuorum {
+                    group: "sec".into(),
+                    quorum: 2
+                }
+            ]
+        );
+        assert_eq!(r.pending_ttl, 300);
+        assert_eq!(r.policy_versions.get("b"), Some(&3));
+    }
+
+    #[test]
+    fn every_group_must_reach_its_quorum() {
+        let r = requirements(&[scope("a", &["ops", "sec"], 1, 900)]).unwrap();
+        assert!(!r.met_by(&[vote("bob", "ops", "approve")]));
+        assert!(r.met_by(&[vote("bob", "ops", "approve"), vote("eve", "sec", "approve")]));
+        assert!(!r.met_by(&[vote("bob", "ops", "approve"), vote("eve", "sec", "deny")]));
+    }
+}

@@ -1,0 +1,446 @@
+//! The approval service (DESIGN.md §5.1 steps 4-7): create, vote, cancel, expire,
+//! redeem, revoke. Each function runs inside the caller's write transaction and writes
+//! its audit event (and outbox rows) there: no change without its record.
+
+use serde_json::{json, Value};
+
+use super::policy::Requirements;
+use super::state::{ApprovalEvent, ApprovalState};
+use crate::audit::{self, Actor};
+use crate::crypto;
+use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, StoreError};
+
+/// Members of this group may revoke any approval.
+pub const ADMIN_GROUP: &str = "admins";
+
+/// Why an approval action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    /// No such approval (or the caller may not know of it).
+    #[error("no such approval")]
+    NotFound,
+    /// The caller may not do this; the text says why.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The approval is not in a state that allows it; the text says why.
+    #[error("{0}")]
+    Conflict(String),
+    /// The input is incomplete; the text says what is missing.
+    #[error("{0}")]
+    Unprocessable(&'static str),
+    /// The approver must sign in again (policy's approver max auth age).
+    #[error("sign in again to decide")]
+    NeedsFreshLogin,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An approval to create, bound to exactly one authorization request.
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    /// The stored authorization request.
+    pub request_id: String,
+    /// The user asking.
+    pub requester_id: String,
+    /// The client asking.
+    pub client_id: String,
+    /// Every requested scope.
+    pub scopes: Vec<String>,
+    /// The registered redirect URI of the request.
+    pub redirect_uri: String,
+    /// Why, in the requester's words.
+    pub justification: Option<String>,
+    /// Requester's IP address.
+    pub ip: Option<String>,
+    /// Requester's user agent.
+    pub user_agent: Option<String>,
+    /// What it needs.
+    pub requirements: Requirements,
+}
+
+/// Someone deciding: their id, when they last signed in, and their groups.
+#[derive(Debug, Clone)]
+pub struct Approver {
+    /// User id (`sub`).
+    pub user_id: String,
+    /// Last login.
+    pub auth_time: i64,
+    /// Their groups.
+    pub groups: Vec<String>,
+}
+
+/// A vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Approve.
+    Approve,
+    /// Deny (needs a comment).
+    Deny,
+}
+
+/// The recorded requirements of an approval.
+pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
+    serde_json::from_str(&row.requirements).map_err(|e| {
+        StoreError::Migration(format!(
+            "approval {} has unreadable requirements: {e}",
+            row.id
+        ))
+    })
+}
+
+fn state_of(row: &ApprovalRow) -> ApprovalState {
+    ApprovalState::parse(&row.state).unwrap_or(ApprovalState::Expired)
+}
+
+/// Creates a pending approval with its audit event and one outbox row per approver
+/// group; the authorization request is kept alive as long as the approval may wait.
+pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
+    let requirements = serde_json::to_string(&new.requirements)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let row = ApprovalRow {
+        id: crypto::random_token(16),
+        request_id: new.request_id.clone(),
+        requester_id: new.requester_id.clone(),
+        client_id: new.client_id.clone(),
+        scopes: new.scopes.join(" "),
+        redirect_uri: new.redirect_uri,
+        details_digest: None,
+        details: None,
+        justification: new.justification.clone(),
+        state: ApprovalState::Pending.as_str().into(),
+        requirements,
+        requester_ip: new.ip,
+        requester_user_agent: new.user_agent,
+        created_at: now,
+        expires_at: now + new.requirements.pending_ttl,
+        decided_at: None,
+        access_until: None,
+    };
+    store::insert_approval(c, &row)?;
+    store::extend_request(c, &new.request_id, row.expires_at + 3600)?;
+    let details = json!({"client_id": row.client_id, "scope": row.scopes, "requires": new.requirements.groups,
+        "policy_versions": new.requirements.policy_versions, "justification": row.justification, "expires_at": row.expires_at});
+    audit::record(
+        c,
+        &Actor::User(row.requester_id.clone()),
+        "approval.requested",
+        &format!("approval:{}", row.id),
+        details,
+        now,
+    )?;
+    for group in &new.requirements.groups {
+        store::insert_outbox(
+            c,
+            &OutboxRow {
+                id: crypto::random_token(16),
+                kind: "approval.requested".into(),
+                target: format!("group:{}", group.group),
+                payload: json!({"approval_id": row.id, "client_id": row.client_id, "requester_id": row.requester_id, "scope": row.scopes}).to_string(),
+                attempts: 0,
+                next_attempt_at: now,
+                delivered_at: None,
+                last_error: None,
+                created_at: now,
+            },
+        )?;
+    }
+    Ok(row)
+}
+
+/// Applies one event by compare-and-swap and records it.
+fn apply(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    event: ApprovalEvent,
+    actor: &Actor,
+    extra: Value,
+    now: i64,
+) -> Result<ApprovalRow, ApprovalError> {
+    let from = state_of(row);
+    let to = from
+        .next(event)
+        .map_err(|e| ApprovalError::Conflict(e.to_string()))?;
+    let requirements = requirements_of(row)?;
+    let (decided_at, access_until) = match event {
+        ApprovalEvent::QuorumReached => (Some(now), Some(now + requirements.access_duration)),
+        ApprovalEvent::Deny | ApprovalEvent::Cancel | ApprovalEvent::Expire
+            if from == ApprovalState::Pending =>
+        {
+            (Some(now), None)
+        }
+        _ => (None, None),
+    };
+    store::transition_approval(
+        c,
+        &row.id,
+        from.as_str(),
+        to.as_str(),
+        decided_at,
+        access_until,
+    )
+    .map_err(|e| match e {
+        StoreError::Conflict => {
+            ApprovalError::Conflict("the approval changed meanwhile; reload".into())
+        }
+        other => other.into(),
+    })?;
+    let mut details = json!({"from": from.as_str(), "to": to.as_str(), "policy_versions": requirements.policy_versions});
+    if let (Some(map), Value::Object(more)) = (details.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    audit::record(
+        c,
+        actor,
+        event.audit_action(),
+        &format!("approval:{}", row.id),
+        details,
+        now,
+    )?;
+    Ok(ApprovalRow {
+        state: to.as_str().into(),
+        decided_at: decided_at.or(row.decided_at),
+        access_until: access_until.or(row.access_until),
+        ..row.clone()
+    })
+}
+
+/// Reads an approval, expiring it first when its time is up (expiry on read).
+pub fn load(c: &mut DbConn, id: &str, now: i64) -> Result<ApprovalRow, ApprovalError> {
+    let row = store::lock_approval(c, id)?.ok_or(ApprovalError::NotFound)?;
+    expire_if_due(c, row, now)
+}
+
+fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalRow, ApprovalError> {
+    let due = match state_of(&row) {
+        ApprovalState::Pending => row.expires_at <= now,
+        ApprovalState::Approved => row.access_until.is_some_and(|until| until <= now),
+        _ => false,
+    };
+    if due {
+        apply(
+            c,
+            &row,
+            ApprovalEvent::Expire,
+            &Actor::System,
+            json!({}),
+            now,
+        )
+    } else {
+        Ok(row)
+    }
+}
+
+/// Expires every approval whose time is up; returns how many (the periodic sweep).
+pub fn expire_due(c: &mut DbConn, now: i64) -> Result<usize, ApprovalError> {
+    let mut ids = store::approvals_due(c, "pending", now)?;
+    ids.extend(store::approvals_due(c, "approved", now)?);
+    for id in &ids {
+        load(c, id, now)?;
+    }
+    Ok(ids.len())
+}
+
+/// Checks whether `approver` may vote on `row` now, and for which required groups.
+pub fn may_decide(
+    row: &ApprovalRow,
+    approver: &Approver,
+    votes: &[DecisionRow],
+    now: i64,
+) -> Result<Vec<String>, ApprovalError> {
+    if state_of(row).is_decided() {
+        return Err(ApprovalError::Conflict(format!(
+            "the request is already {}",
+            row.state
+        )));
+    }
+    if approver.user_id == row.requester_id {
+        return Err(ApprovalError::Forbidden(
+            "nobody may decide their own request",
+        ));
+    }
+    let requirements = requirements_of(row)?;
+    let groups = requirements.groups_of(&approver.groups);
+    if groups.is_empty() {
+        return Err(ApprovalError::Forbidden(
+            "you are not in a group that approves this request",
+        ));
+    }
+    if votes.iter().any(|v| v.approver_id == approver.user_id) {
+        return Err(ApprovalError::Conflict(
+            "you already decided on this request".into(),
+        ));
+    }
+    if now - approver.auth_time > requirements.approver_max_age {
+        return Err(ApprovalError::NeedsFreshLogin);
+    }
+    Ok(groups)
+}
+
+/// Records a vote; the vote that completes every quorum approves, any deny denies.
+pub fn decide(
+    c: &mut DbConn,
+    id: &str,
+    approver: &Approver,
+    decision: Decision,
+    comment: Option<&str>,
+    now: i64,
+) -> Result<ApprovalRow, ApprovalError> {
+    let row = load(c, id, now)?;
+    let votes = store::decisions_for(c, id)?;
+    let groups = may_decide(&row, approver, &votes, now)?;
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if decision == Decision::Deny && comment.is_none() {
+        return Err(ApprovalError::Unprocessable(
+            "a denial needs a comment saying why",
+        ));
+    }
+    let vote = DecisionRow {
+        approval_id: id.into(),
+        approver_id: approver.user_id.clone(),
+        group_name: groups.join(","),
+        decision: if decision == Decision::Approve {
+            "approve"
+        } else {
+            "deny"
+        }
+        .into(),
+        comment: comment.map(str::to_owned),
+        at: now,
+    };
+    store::insert_decision(c, &vote).map_err(|e| match e {
+        StoreError::Conflict => {
+            ApprovalError::Conflict("you already decided on this request".into())
+        }
+        other => other.into(),
+    })?;
+    let actor = Actor::User(approver.user_id.clone());
+    let details = json!({"decision": vote.decision, "groups": groups, "comment": vote.comment});
+    audit::record(
+        c,
+        &actor,
+        "approval.vote",
+        &format!("approval:{id}"),
+        details,
+        now,
+    )?;
+    if decision == Decision::Deny {
+        return apply(
+            c,
+            &row,
+            ApprovalEvent::Deny,
+            &actor,
+            json!({"comment": vote.comment}),
+            now,
+        );
+    }
+    let mut all = votes;
+    all.push(vote);
+    if requirements_of(&row)?.met_by(&all) {
+        let approvers: Vec<&str> = all
+            .iter()
+            .filter(|v| v.decision == "approve")
+            .map(|v| v.approver_id.as_str())
+            .collect();
+        return apply(
+            c,
+            &row,
+            ApprovalEvent::QuorumReached,
+            &actor,
+            json!({"approvers": approvers}),
+            now,
+        );
+    }
+    Ok(row)
+}
+
+/// The requester withdraws a pending request.
+pub fn cancel(
+    c: &mut DbConn,
+    id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<ApprovalRow, ApprovalError> {
+    let row = load(c, id, now)?;
+    if row.requester_id != user_id {
+        return Err(ApprovalError::NotFound);
+    }
+    apply(
+        c,
+        &row,
+        ApprovalEvent::Cancel,
+        &Actor::User(user_id.into()),
+        json!({}),
+        now,
+    )
+}
+
+/// Marks an approved approval used: its code is being issued (single use).
+pub fn redeem(c: &mut DbConn, row: &ApprovalRow, now: i64) -> Result<ApprovalRow, ApprovalError> {
+    apply(
+        c,
+        row,
+        ApprovalEvent::Redeem,
+        &Actor::Client(row.client_id.clone()),
+        json!({}),
+        now,
+    )
+}
+
+/// True when `user` may revoke `row`: an admin, or a member of a required group; only
+/// while access lasts.
+pub fn may_revoke(row: &ApprovalRow, groups: &[String], now: i64) -> bool {
+    let live = matches!(
+        state_of(row),
+        ApprovalState::Approved | ApprovalState::Redeemed
+    ) && row.access_until.is_some_and(|until| until > now);
+    let entitled = groups.iter().any(|g| g == ADMIN_GROUP)
+        || requirements_of(row).is_ok_and(|r| !r.groups_of(groups).is_empty());
+    live && entitled
+}
+
+/// Revokes an approval and every grant made from it (their tokens die at once).
+pub fn revoke(
+    c: &mut DbConn,
+    id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<ApprovalRow, ApprovalError> {
+    let row = load(c, id, now)?;
+    let grants = store::revoke_approval_grants(c, id, now)?;
+    apply(
+        c,
+        &row,
+        ApprovalEvent::Revoke,
+        actor,
+        json!({"grants_revoked": grants}),
+        now,
+    )
+}
+
+/// What tokens made from an approval carry and obey.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The `approval` claim: `{id, approvers, approved_at, access_until}`.
+    pub claim: Value,
+    /// Tokens must not outlive this.
+    pub access_until: i64,
+}
+
+/// The evidence tokens carry (`approval` claim): who approved, when, until when.
+pub fn evidence(c: &mut DbConn, approval_id: &str) -> Result<Option<Evidence>, StoreError> {
+    let Some(row) = store::approval_by_id(c, approval_id)? else {
+        return Ok(None);
+    };
+    let approvers: Vec<String> = store::decisions_for(c, approval_id)?
+        .into_iter()
+        .filter(|v| v.decision == "approve")
+        .map(|v| v.approver_id)
+        .collect();
+    let access_until = row.access_until.unwrap_or(row.created_at);
+    let claim = json!({"id": row.id, "approvers": approvers, "approved_at": row.decided_at, "access_until": access_until});
+    Ok(Some(Evidence {
+        claim,
+        access_until,
+    }))
+}

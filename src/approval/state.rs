@@ -1,0 +1,176 @@
+//! The approval state machine (DESIGN.md §5.1): every legal move in one `match`;
+//! the store applies moves by compare-and-swap so concurrent votes have one outcome.
+
+/// Lifecycle of one authorization request that needs a designated approver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalState {
+    /// Waiting for approvers.
+    Pending,
+    /// Every group reached its quorum; not yet used.
+    Approved,
+    /// An approver denied.
+    Denied,
+    /// The requester withdrew it.
+    Cancelled,
+    /// Nobody decided in time, or it was approved but never used.
+    Expired,
+    /// Its authorization code was issued (single use).
+    Redeemed,
+    /// Revoked after approval; its tokens are dead.
+    Revoked,
+}
+
+/// Something that happens to an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalEvent {
+    /// The vote that completed every group's quorum.
+    QuorumReached,
+    /// An approver denied.
+    Deny,
+    /// The requester cancelled.
+    Cancel,
+    /// Its time ran out.
+    Expire,
+    /// The code was issued.
+    Redeem,
+    /// An approver or admin revoked it.
+    Revoke,
+}
+
+/// A move the state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an approval that is {} cannot be {}", from.as_str(), event.past_tense())]
+pub struct IllegalTransition {
+    /// The state it was in.
+    pub from: ApprovalState,
+    /// What was attempted.
+    pub event: ApprovalEvent,
+}
+
+impl ApprovalState {
+    /// The state after `event`, if the move is legal.
+    pub fn next(self, event: ApprovalEvent) -> Result<Self, IllegalTransition> {
+        use self::{ApprovalEvent as E, ApprovalState as S};
+        match (self, event) {
+            (S::Pending, E::QuorumReached) => Ok(S::Approved),
+            (S::Pending, E::Deny) => Ok(S::Denied),
+            (S::Pending, E::Cancel) => Ok(S::Cancelled),
+            (S::Pending | S::Approved, E::Expire) => Ok(S::Expired),
+            (S::Approved, E::Redeem) => Ok(S::Redeemed),
+            (S::Approved | S::Redeemed, E::Revoke) => Ok(S::Revoked),
+            (from, event) => Err(IllegalTransition { from, event }),
+        }
+    }
+
+    /// The stored (lowercase) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalState::Pending => "pending",
+            ApprovalState::Approved => "approved",
+            ApprovalState::Denied => "denied",
+            ApprovalState::Cancelled => "cancelled",
+            ApprovalState::Expired => "expired",
+            ApprovalState::Redeemed => "redeemed",
+            ApprovalState::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ApprovalState::Pending,
+            ApprovalState::Approved,
+            ApprovalState::Denied,
+            ApprovalState::Cancelled,
+            ApprovalState::Expired,
+            ApprovalState::Redeemed,
+            ApprovalState::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// True once nobody can vote any more.
+    pub fn is_decided(self) -> bool {
+        self != ApprovalState::Pending
+    }
+}
+
+impl ApprovalEvent {
+    /// The audit action of the transition this event causes.
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            ApprovalEvent::QuorumReached => "approval.approved",
+            ApprovalEvent::Deny => "approval.denied",
+            ApprovalEvent::Cancel => "approval.cancelled",
+            ApprovalEvent::Expire => "approval.expired",
+            ApprovalEvent::Redeem => "approval.redeemed",
+            ApprovalEvent::Revoke => "approval.revoked",
+        }
+    }
+
+    fn past_tense(self) -> &'static str {
+        match self {
+            ApprovalEvent::QuorumReached => "approved",
+            ApprovalEvent::Deny => "denied",
+            ApprovalEvent::Cancel => "cancelled",
+            ApprovalEvent::Expire => "expired",
+            ApprovalEvent::Redeem => "redeemed",
+            ApprovalEvent::Revoke => "revoked",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ApprovalEvent as E, ApprovalState as S};
+
+    const STATES: [S; 7] = [
+        S::Pending,
+        S::Approved,
+        S::Denied,
+        S::Cancelled,
+        S::Expired,
+        S::Redeemed,
+        S::Revoked,
+    ];
+    const EVENTS: [E; 6] = [
+        E::QuorumReached,
+        E::Deny,
+        E::Cancel,
+        E::Expire,
+        E::Redeem,
+        E::Revoke,
+    ];
+
+    #[test]
+    fn every_state_and_event_pair_has_the_documented_outcome() {
+        let legal = [
+            (S::Pending, E::QuorumReached, S::Approved),
+            (S::Pending, E::Deny, S::Denied),
+            (S::Pending, E::Cancel, S::Cancelled),
+            (S::Pending, E::Expire, S::Expired),
+            (S::Approved, E::Expire, S::Expired),
+            (S::Approved, E::Redeem, S::Redeemed),
+            (S::Approved, E::Revoke, S::Revoked),
+            (S::Redeemed, E::Revoke, S::Revoked),
+        ];
+        for state in STATES {
+            for event in EVENTS {
+                let expected = legal
+                    .iter()
+                    .find(|(s, e, _)| *s == state && *e == event)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(state.next(event).ok(), expected, "{state:?} + {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_names_round_trip() {
+        for state in STATES {
+            assert_eq!(S::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(S::parse("PENDING"), None);
+    }
+}

@@ -1,0 +1,326 @@
+//! The countersignature's pages (DESIGN.md §5.1, §8 "Approval pages"): the approver
+//! inbox `GET /approvals`, the review page `GET /approvals/{id}` with its decision
+//! `POST`, revoke and cancel, the requester's waiting page and its status JSON.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::cookies;
+use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
+use crate::approval::{ApprovalError, ApprovalView, Decision, DeskError};
+use crate::oidc::params::Params;
+use crate::startup::AppState;
+
+/// Maps a refusal to its page: 303 to sign in, 404, 403, 409, 422.
+fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> HttpResponse {
+    let return_to =
+        || url::form_urlencoded::byte_serialize(req.path().as_bytes()).collect::<String>();
+    match error {
+        DeskError::SignIn => super::see_other(&format!("/login?return_to={}", return_to())),
+        DeskError::Approval(ApprovalError::NeedsFreshLogin) => {
+            let path = format!("/approvals/{}", id.unwrap_or_default());
+            let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            super::see_other(&format!("/login?return_to={encoded}&fresh=1"))
+        }
+        DeskError::Approval(ApprovalError::NotFound) => pages::error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such approval request for you.",
+            None,
+        ),
+        DeskError::Approval(ApprovalError::Forbidden(why)) => {
+            pages::error_page(StatusCode::FORBIDDEN, "Not allowed", why, None)
+        }
+        DeskError::Approval(ApprovalError::Conflict(why)) => {
+            pages::error_page(StatusCode::CONFLICT, "Already decided", &why, None)
+        }
+        DeskError::Approval(ApprovalError::Unprocessable(why)) => pages::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Something is missing",
+            why,
+            None,
+        ),
+        DeskError::Approval(ApprovalError::Store(error)) => super::server_error_page(&error),
+    }
+}
+
+fn with_csrf(
+    state: &AppState,
+    req: &HttpRequest,
+    render: impl FnOnce(String) -> HttpResponse,
+) -> HttpResponse {
+    let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
+    let mut response = render(csrf.token);
+    if let Some(cookie) = csrf.cookie {
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}
+
+/// `GET /approvals`: what the signed-in user may decide (maybe nothing).
+pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let (desk, cookie, now) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+    );
+    match web::block(move || desk.inbox(cookie.as_deref(), now)).await {
+        Ok(Ok((username, views))) => {
+            let items = views
+                .into_iter()
+                .map(|v| InboxItem {
+                    requester: if v.requester_name.is_empty() {
+                        v.requester_username.clone()
+                    } else {
+                        v.requester_name.clone()
+                    },
+                    client: v.client_name.clone(),
+                    scopes: v
+                        .scopes
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    time_left: pages::time_left(v.expires_at, now),
+                    id: v.id,
+                })
+                .collect();
+            pages::render(StatusCode::OK, &InboxPage { username, items })
+        }
+        Ok(Err(error)) => refused(error, &req, None),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+/// `GET /approvals/{id}`: the review page (the requester is sent to the waiting page).
+pub async fn review(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let (desk, cookie, now, key) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+        id.clone(),
+    );
+    match web::block(move || desk.view(&key, cookie.as_deref(), now)).await {
+        Ok(Ok(view)) if view.viewer_is_requester => {
+            super::see_other(&format!("/approvals/{id}/waiting"))
+        }
+        Ok(Ok(view)) => with_csrf(&state, &req, |csrf_token| {
+            pages::render(StatusCode::OK, &review_page(view, csrf_token, now))
+        }),
+        Ok(Err(error)) => refused(error, &req, Some(&id)),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
+    ReviewPage {
+        csrf_token,
+        state: view.state.as_str().into(),
+        requester: if view.requester_name.is_empty() {
+            view.requester_username.clone()
+        } else {
+            format!("{} ({})", view.requester_name, view.requester_username)
+        },
+        requester_email: view.requester_email,
+        client_name: view.client_name,
+        required: view.required,
+        created_at: pages::time(view.created_at),
+        time_left: pages::time_left(view.expires_at, now),
+        access_until: view.access_until.map(pages::time),
+        ip: view.ip.unwrap_or_else(|| "unknown address".into()),
+        user_agent: view.user_agent.unwrap_or_else(|| "unknown browser".into()),
+        justification: view.justification,
+        scopes: view
+            .scopes
+            .into_iter()
+            .map(|s| ReviewScope {
+                name: s.name,
+                description: s.description,
+                sensitive: s.sensitive,
+            })
+            .collect(),
+        votes: view
+            .votes
+            .into_iter()
+            .map(|v| ReviewVote {
+                approver: v.approver,
+                decision: v.decision,
+                comment: v.comment,
+                at: pages::time(v.at),
+            })
+            .collect(),
+        cannot_decide: view.cannot_decide,
+        can_revoke: view.can_revoke,
+        id: view.id,
+    }
+}
+
+/// Reads a form whose CSRF token is valid; `None` when it is not.
+fn checked_form(state: &AppState, req: &HttpRequest, body: &[u8]) -> Option<Params> {
+    let form = Params::parse(body).unwrap_or_default();
+    cookies::csrf_valid(req, &state.csrf_key, form.get("csrf_token")).then_some(form)
+}
+
+/// `POST /approvals/{id}`: `decision=approve|deny`, `comment`, `csrf_token`.
+pub async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let Some(form) = checked_form(&state, &req, &body) else {
+        return super::csrf_failed();
+    };
+    let decision = match form.get("decision") {
+        Some("approve") => Decision::Approve,
+        Some("deny") => Decision::Deny,
+        _ => {
+            return pages::error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choose approve or deny",
+                "The form did not say how you decide.",
+                None,
+            )
+        }
+    };
+    let comment = form.get("comment").map(str::to_owned);
+    let (desk, cookie, now, key) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+        id.clone(),
+    );
+    match web::block(move || {
+        desk.decide(&key, cookie.as_deref(), decision, comment.as_deref(), now)
+    })
+    .await
+    {
+        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}")),
+        Ok(Err(error)) => refused(error, &req, Some(&id)),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+/// `POST /approvals/{id}/revoke`.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let id = id.into_inner();
+    if checked_form(&state, &req, &body).is_none() {
+        return super::csrf_failed();
+    }
+    let (desk, cookie, now, key) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+        id.clone(),
+    );
+    match web::block(move || desk.revoke(&key, cookie.as_deref(), now)).await {
+        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}")),
+        Ok(Err(error)) => refused(error, &req, Some(&id)),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+/// `POST /approvals/{id}/cancel` (the requester).
+pub async fn cancel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let id = id.into_inner();
+    if checked_form(&state, &req, &body).is_none() {
+        return super::csrf_failed();
+    }
+    let (desk, cookie, now, key) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+        id.clone(),
+    );
+    match web::block(move || desk.cancel(&key, cookie.as_deref(), now)).await {
+        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}/waiting")),
+        Ok(Err(error)) => refused(error, &req, Some(&id)),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+/// `GET /approvals/{id}/waiting`: the requester's page; once decided, it continues.
+pub async fn waiting(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let (desk, cookie, now, key) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+        id.clone(),
+    );
+    match web::block(move || desk.requester_view(&key, cookie.as_deref(), now)).await {
+        Ok(Ok(view)) if view.state.is_decided() => super::see_other(&view.continue_url),
+        Ok(Ok(view)) => with_csrf(&state, &req, |csrf_token| {
+            let page = WaitingPage {
+                csrf_token,
+                client_name: view.client_name,
+                scopes: view
+                    .scopes
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                required: view.required,
+                state: view.state.as_str().into(),
+                time_left: pages::time_left(view.expires_at, now),
+                expires_at_unix: view.expires_at,
+                now_unix: now,
+                continue_url: view.continue_url,
+                id: view.id,
+            };
+            pages::render(StatusCode::OK, &page)
+        }),
+        Ok(Err(error)) => refused(error, &req, Some(&id)),
+        Err(error) => super::server_error_page(&error),
+    }
+}
+
+/// `GET /approvals/{id}/status`: `{"state", "expires_at", "continue_url"?}` for the
+/// requester; 404 for everyone else.
+pub async fn status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let (desk, cookie, now) = (
+        state.desk.clone(),
+        cookies::session(&req),
+        state.clock.now(),
+    );
+    let id = id.into_inner();
+    let not_found = || {
+        HttpResponse::NotFound()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({"error": "not_found"}))
+    };
+    match web::block(move || desk.status(&id, cookie.as_deref(), now)).await {
+        Ok(Ok(status)) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(status.body),
+        Ok(Err(DeskError::Approval(ApprovalError::Store(error)))) => {
+            super::server_error_page(&error)
+        }
+        Ok(Err(_)) => not_found(),
+        Err(error) => super::server_error_page(&error),
+    }
+}

@@ -1,0 +1,218 @@
+//! Approvals (the countersignature), their votes, and the outbox rows that notify
+//! approvers. State changes are compare-and-swap on `state`.
+
+use diesel::prelude::*;
+
+use super::schema::{approval_decisions, approvals, authorization_requests, grants, outbox};
+use super::{DbConn, StoreError};
+
+/// A row of `approvals`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = approvals)]
+#[allow(missing_docs)]
+pub struct ApprovalRow {
+    pub id: String,
+    pub request_id: String,
+    pub requester_id: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub redirect_uri: String,
+    pub details_digest: Option<String>,
+    pub details: Option<String>,
+    pub justification: Option<String>,
+    pub state: String,
+    pub requirements: String,
+    pub requester_ip: Option<String>,
+    pub requester_user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub decided_at: Option<i64>,
+    pub access_until: Option<i64>,
+}
+
+/// A row of `approval_decisions`: one approver's vote.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = approval_decisions)]
+#[allow(missing_docs)]
+pub struct DecisionRow {
+    pub approval_id: String,
+    pub approver_id: String,
+    pub group_name: String,
+    pub decision: String,
+    pub comment: Option<String>,
+    pub at: i64,
+}
+
+/// A row of `outbox`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+#[allow(missing_docs)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub target: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// Inserts an approval.
+pub fn insert_approval(c: &mut DbConn, row: &ApprovalRow) -> Result<(), StoreError> {
+    diesel::insert_into(approvals::table)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+/// The approval with this id.
+pub fn approval_by_id(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+    Ok(approvals::table
+        .find(id)
+        .select(ApprovalRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Locks an approval for the rest of the transaction (a no-op update takes the row
+/// lock on PostgreSQL; SQLite write transactions are already exclusive) and reads it.
+pub fn lock_approval(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+    diesel::update(approvals::table.find(id))
+        .set(approvals::state.eq(approvals::state))
+        .execute(c)?;
+    approval_by_id(c, id)
+}
+
+/// The approval created for an authorization request.
+pub fn approval_for_request(
+    c: &mut DbConn,
+    request_id: &str,
+) -> Result<Option<ApprovalRow>, StoreError> {
+    Ok(approvals::table
+        .filter(approvals::request_id.eq(request_id))
+        .order(approvals::created_at.desc())
+        .select(ApprovalRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Moves an approval from `from` to `to` (compare-and-swap), stamping `decided_at` and
+/// `access_until` when given; `Conflict` when another transition won.
+pub fn transition_approval(
+    c: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &str,
+    decided_at: Option<i64>,
+    access_until: Option<i64>,
+) -> Result<(), StoreError> {
+    let target = approvals::table.find(id).filter(approvals::state.eq(from));
+    let changed = match (decided_at, access_until) {
+        (Some(at), Some(until)) => diesel::update(target)
+            .set((
+                approvals::state.eq(to),
+                approvals::decided_at.eq(at),
+                approvals::access_until.eq(until),
+            ))
+            .execute(c)?,
+        (Some(at), None) => diesel::update(target)
+            .set((approvals::state.eq(to), approvals::decided_at.eq(at)))
+            .execute(c)?,
+        _ => diesel::update(target)
+            .set(approvals::state.eq(to))
+            .execute(c)?,
+    };
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
+/// Approvals, newest first, optionally in one state.
+pub fn list_approvals(
+    c: &mut DbConn,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ApprovalRow>, StoreError> {
+    let mut query = approvals::table
+        .select(ApprovalRow::as_select())
+        .order(approvals::created_at.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(approvals::state.eq(state.to_owned()));
+    }
+    Ok(query.load(c)?)
+}
+
+/// Ids of approvals in `state` whose `column` time is at or before `now`
+/// (pending: `expires_at`; approved: `access_until`).
+pub fn approvals_due(c: &mut DbConn, state: &str, now: i64) -> Result<Vec<String>, StoreError> {
+    let query = approvals::table
+        .filter(approvals::state.eq(state))
+        .select(approvals::id);
+    Ok(match state {
+        "pending" => query.filter(approvals::expires_at.le(now)).load(c)?,
+        _ => query.filter(approvals::access_until.le(now)).load(c)?,
+    })
+}
+
+/// Records a vote; `Conflict` when this approver already voted.
+pub fn insert_decision(c: &mut DbConn, row: &DecisionRow) -> Result<(), StoreError> {
+    diesel::insert_into(approval_decisions::table)
+        .values(row)
+        .execute(c)?;
+    Ok(())
+}
+
+/// The votes on an approval, oldest first.
+pub fn decisions_for(c: &mut DbConn, approval_id: &str) -> Result<Vec<DecisionRow>, StoreError> {
+    Ok(approval_decisions::table
+        .filter(approval_decisions::approval_id.eq(approval_id))
+        .order(approval_decisions::at.asc())
+        .select(DecisionRow::as_select())
+        .load(c)?)
+}
+
+/// Inserts an outbox row.
+pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> {
+    diesel::insert_into(outbox::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// Outbox rows not yet delivered, oldest first.
+pub fn undelivered_outbox(c: &mut DbConn) -> Result<Vec<OutboxRow>, StoreError> {
+    Ok(outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .order(outbox::created_at.asc())
+        .select(OutboxRow::as_select())
+        .load(c)?)
+}
+
+/// Revokes every live grant made from an approval; returns how many.
+pub fn revoke_approval_grants(
+    c: &mut DbConn,
+    approval_id: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let ids: Vec<String> = grants::table
+        .filter(grants::approval_id.eq(approval_id))
+        .filter(grants::revoked_at.is_null())
+        .select(grants::id)
+        .load(c)?;
+    for id in &ids {
+        super::revoke_grant(c, id, now)?;
+    }
+    Ok(ids.len())
+}
+
+/// Moves an authorization request's expiry (it must outlive its approval).
+pub fn extend_request(c: &mut DbConn, request_id: &str, expires_at: i64) -> Result<(), StoreError> {
+    diesel::update(authorization_requests::table.find(request_id))
+        .set(authorization_requests::expires_at.eq(expires_at))
+        .execute(c)?;
+    Ok(())
+}

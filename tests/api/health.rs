@@ -1,0 +1,109 @@
+//! Operations endpoints (DESIGN.md §7): liveness, readiness, Prometheus metrics.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app, TestApp, TestDb};
+
+/// The value of the `http_requests_total` sample with these labels (0 when absent).
+fn requests_total(metrics: &str, route: &str, method: &str, status: &str) -> u64 {
+    let labels = [
+        format!("route=\"{route}\""),
+        format!("method=\"{method}\""),
+        format!("status=\"{status}\""),
+    ];
+    metrics
+        .lines()
+        .filter(|line| line.starts_with("http_requests_total{"))
+        .filter(|line| labels.iter().all(|label| line.contains(label.as_str())))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    // Arrange
+    let db = TestDb::new();
+    let app = spawn_app(&db).await;
+    // Act
+    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap().trim(), "ok");
+}
+
+#[tokio::test]
+async fn healthz_answers_head_too() {
+    // Arrange
+    let db = TestDb::new();
+    let app = spawn_app(&db).await;
+    // Act
+    let response = app.http.head(app.url("/healthz")).send().await.unwrap();
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "", "HEAD has no body");
+}
+
+#[tokio::test]
+async fn readyz_says_ready_once_the_database_is_migrated() {
+    // Arrange
+    let db = TestDb::new();
+    let app = spawn_app(&db).await;
+    // Act
+    let get = app.http.get(app.url("/readyz")).send().await.unwrap();
+    let head = app.http.head(app.url("/readyz")).send().await.unwrap();
+    // Assert
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(get.headers()["cache-control"], "no-store");
+    assert_eq!(get.text().await.unwrap().trim(), "ready");
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_counting_requests_by_route() {
+    // Arrange: the recorder is process-wide, so count the increase this test causes.
+    let db = TestDb::new();
+    let app = spawn_app(&db).await;
+    let before = scrape(&app).await;
+    for _ in 0..3 {
+        let response = app.http.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let missing = app.http.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // Act
+    let response = app.http.get(app.url("/metrics")).send().await.unwrap();
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let after = response.text().await.unwrap();
+    assert!(
+        after.contains("# TYPE http_requests_total counter"),
+        "{after}"
+    );
+    assert!(
+        after.contains("# TYPE http_request_duration_seconds"),
+        "{after}"
+    );
+    let increase = |route, status| {
+        requests_total(&after, route, "GET", status) - requests_total(&before, route, "GET", status)
+    };
+    assert!(increase("/readyz", "200") >= 3, "{after}");
+    assert!(increase("unmatched", "404") >= 1, "{after}");
+    assert!(
+        requests_total(&after, "/metrics", "GET", "200") >= 1,
+        "the first scrape is counted: {after}"
+    );
+}

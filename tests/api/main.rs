@@ -1,0 +1,10 @@
+//! The integration test binary: one binary for every suite, so the crate and its
+//! dependencies link once (STYLE.md §2.7). Each suite runs on a fresh temp SQLite file,
+//! or on a fresh PostgreSQL database per test when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod cli;
+mod health;
+mod helpers;
+mod store;
