@@ -51,6 +51,8 @@ pub struct RawSettings {
     pub audit_anchor_interval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
 }
 
 /// How logs are written to stderr.
@@ -95,6 +97,8 @@ pub struct Config {
     pub audit_anchor_interval: Option<Duration>,
     /// Log format.
     pub log_format: LogFormat,
+    /// Seed the demo data and serve the demo relying party at `/demo`.
+    pub demo: bool,
 }
 
 /// A configuration error: the key and what is wrong with its value.
@@ -209,6 +213,7 @@ impl Config {
                 }
             },
             log_format,
+            demo: raw.demo.unwrap_or(false),
         })
     }
 

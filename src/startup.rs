@@ -32,6 +32,8 @@ pub struct AppState {
     pub provider: Arc<Provider>,
     /// The approval desk (countersignature pages).
     pub desk: Arc<Desk>,
+    /// The demo relying party, when serving with `--demo`.
+    pub demo: Option<crate::demo::Demo>,
     /// Key of the CSRF tokens (derived from the secret key).
     pub csrf_key: [u8; 32],
     /// Time.
@@ -86,6 +88,10 @@ impl Application {
             tracing::info!(%kid, "created the first signing key");
         }
         let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone()));
+        let demo = match config.demo {
+            true => Some(seed_demo(&store, &config.issuer, clock.now()).await?),
+            false => None,
+        };
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
@@ -96,6 +102,7 @@ impl Application {
             keys,
             provider,
             desk,
+            demo,
             csrf_key,
             clock,
         };
@@ -131,6 +138,7 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        actix_web::rt::spawn(sweep(self.state.store.clone(), self.state.clock.clone()));
         if let Some(every) = self.state.config.audit_anchor_interval {
             actix_web::rt::spawn(anchor_audit_chain(self.state.store.clone(), every));
         }
@@ -151,4 +159,49 @@ pub async fn anchor_audit_chain(store: Store, every: std::time::Duration) {
             Err(_) => tracing::warn!("audit anchor failed"),
         }
     }
+}
+
+/// Every 30 s: expires approvals whose time is up (each with its audit event) and
+/// deletes ended sessions and stale authorization requests. Expiry is also applied on
+/// read, so a missed sweep never lets an approval outlive its time.
+async fn sweep(store: Store, clock: Arc<dyn Clock>) {
+    let mut ticker = actix_web::rt::time::interval(std::time::Duration::from_secs(30));
+    loop {
+        ticker.tick().await;
+        let (store, now) = (store.clone(), clock.now());
+        let swept = web::block(move || {
+            store.write(|c| -> Result<usize, crate::approval::ApprovalError> {
+                let expired = crate::approval::service::expire_due(c, now)?;
+                crate::store::delete_expired_sessions(c, now)?;
+                crate::store::delete_expired_requests(c, now)?;
+                Ok(expired)
+            })
+        })
+        .await;
+        match swept {
+            Ok(Ok(0)) => {}
+            Ok(Ok(expired)) => tracing::info!(expired, "expired approvals"),
+            Ok(Err(error)) => tracing::warn!(%error, "sweep failed"),
+            Err(_) => tracing::warn!("sweep could not run"),
+        }
+    }
+}
+
+/// Seeds the demo and prints how to use it (new users' passwords are shown once).
+async fn seed_demo(store: &Store, issuer: &str, now: i64) -> anyhow::Result<crate::demo::Demo> {
+    let (store, issuer_owned) = (store.clone(), issuer.to_owned());
+    let seeded = web::block(move || crate::demo::seed(&store, &issuer_owned, now)).await??;
+    let mut text = format!("\ncountersign demo: open {issuer}/demo\n");
+    if seeded.new_users.is_empty() {
+        text.push_str("  demo users exist already; their passwords were shown on the first run\n");
+        text.push_str("  (reset one with: countersign user set-password alice)\n");
+    }
+    for (username, password) in &seeded.new_users {
+        text.push_str(&format!("  {username:<6} password {password}\n"));
+    }
+    text.push_str(
+        "  alice requests payments:write; bob or carol approves at /approvals; admin may revoke.\n",
+    );
+    println!("{text}");
+    Ok(seeded.demo)
 }

@@ -15,7 +15,7 @@ pub use clients::{
 pub use groups::{add_group, add_member, list_groups, remove_member};
 pub use keys::{ensure_active_key, list_keys, rotate_keys};
 pub use scopes::{add_scope, list_scopes, update_scope, ScopeChanges};
-pub use users::{add_user, disable_user, list_users, set_password, NewUser};
+pub use users::{add_user, disable_user, display_names, list_users, set_password, NewUser};
 
 use crate::store::StoreError;
 

@@ -178,3 +178,17 @@ pub fn set_password(
         Ok(())
     })
 }
+
+/// `(sub, display name)` for each of `ids` (unknown ids keep the id as name).
+pub fn display_names(store: &Store, ids: &[String]) -> Result<Vec<(String, String)>, AdminError> {
+    store.read(|c| {
+        let mut names = Vec::new();
+        for id in ids {
+            let name = store::user_by_id(c, id)?
+                .map(|u| u.name.unwrap_or(u.username))
+                .unwrap_or_else(|| id.clone());
+            names.push((id.clone(), name));
+        }
+        Ok(names)
+    })
+}

@@ -2,6 +2,7 @@
 //! authorization flow. No actix, no diesel: the state machine, the policy and the
 //! service run inside the caller's transaction.
 
+pub mod admin;
 pub mod policy;
 pub mod service;
 pub mod state;

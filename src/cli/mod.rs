@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 use crate::config::{parse_duration, Config, RawSettings};
 
+mod approval;
 mod run;
 
 pub use run::run;
@@ -53,11 +54,18 @@ pub enum Command {
     /// Read and check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Inspect and revoke approvals (countersignatures).
+    #[command(subcommand)]
+    Approval(approval::ApprovalCommand),
 }
 
 /// `serve` flags (override file and environment).
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Seed demo users, groups, a sensitive scope and a client, and serve the demo
+    /// relying party at /demo.
+    #[arg(long)]
+    pub demo: bool,
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long)]
     pub bind: Option<String>,
@@ -298,6 +306,7 @@ pub fn load_config(cli: &Cli) -> Result<Config, crate::config::ConfigError> {
         flags.bind = serve.bind.clone();
         flags.issuer = serve.issuer.clone();
         flags.log_format = serve.log_format.clone();
+        flags.demo = serve.demo.then_some(true);
     }
     Config::load(cli.config.as_deref(), flags)
 }

@@ -46,6 +46,7 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::Client(command) => client(command, store, &actor, now, &mut out)?,
         Command::Keys(command) => keys(command, config, store, &actor, now, &mut out)?,
         Command::Audit(command) => return audit_command(command, store, &mut out),
+        Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
 }

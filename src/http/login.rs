@@ -60,13 +60,16 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         }
         None => (None, None),
     };
+    let notice = query
+        .has("fresh")
+        .then(|| "Sign in again: deciding on approvals needs a recent sign-in.".to_owned());
     form(
         &state,
         &req,
         next,
         hint.unwrap_or_default(),
         client_name,
-        None,
+        notice,
         StatusCode::OK,
     )
 }

@@ -4,6 +4,7 @@
 pub mod approvals;
 pub mod authorize;
 pub mod cookies;
+pub mod demo;
 pub mod discovery;
 pub mod health;
 pub mod home;
@@ -113,6 +114,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(get)
             .route(head),
     );
+    let [get, head] = get_and_head(demo::index);
+    config.service(web::resource("/demo").route(get).route(head));
+    config.service(web::resource("/demo/start").route(web::get().to(demo::start)));
+    config.service(web::resource("/demo/callback").route(web::get().to(demo::callback)));
     let [get, head] = get_and_head(home::get);
     config.service(web::resource("/").route(get).route(head));
     let [get, head] = get_and_head(home::static_file);

@@ -294,3 +294,28 @@ pub fn time_left(until: i64, now: i64) -> String {
         format!("{left} s")
     }
 }
+
+/// The demo relying party's start page.
+#[derive(Template)]
+#[template(path = "demo.html")]
+pub struct DemoPage;
+
+/// The demo relying party's result page.
+#[derive(Template)]
+#[template(path = "demo_result.html")]
+pub struct DemoResultPage {
+    /// What went wrong, if it did.
+    pub error: Option<String>,
+    /// The signed-in user's name.
+    pub subject_name: String,
+    /// `(sub, name)` of each approver.
+    pub approvers: Vec<(String, String)>,
+    /// End of the approval's access window.
+    pub access_until: Option<String>,
+    /// Pretty JSON.
+    pub id_token_claims: String,
+    /// Pretty JSON.
+    pub access_token_claims: String,
+    /// RP-initiated logout link.
+    pub logout_url: Option<String>,
+}

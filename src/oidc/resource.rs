@@ -286,3 +286,24 @@ impl Provider {
         Ok(())
     }
 }
+
+impl Provider {
+    /// Verifies an ID token as a relying party would (the built-in demo RP): signature,
+    /// issuer, expiry, audience and nonce.
+    pub fn verify_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<Value, OAuthError> {
+        let keys = self.store.read(store::list_keys)?;
+        let claims: Value = crypto::verify(&keys, token, &self.issuer, None)
+            .ok_or_else(|| OAuthError::invalid_token("the ID token does not verify"))?;
+        if claims["aud"].as_str() != Some(client_id) || claims["nonce"].as_str() != Some(nonce) {
+            return Err(OAuthError::invalid_token(
+                "the ID token is for another client or request",
+            ));
+        }
+        Ok(claims)
+    }
+}
