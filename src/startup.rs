@@ -82,10 +82,11 @@ impl Application {
         let keys = KeyRing::new(Sealer::new(&secret));
         let csrf_key = crate::crypto::derive_key(&secret, "countersign/csrf");
         let (ensure_store, ensure_keys, now) = (store.clone(), keys.clone(), clock.now());
-        if let Some(kid) =
-            web::block(move || admin::ensure_active_key(&ensure_store, &ensure_keys, now)).await??
-        {
-            tracing::info!(%kid, "created the first signing key");
+        let created =
+            web::block(move || admin::ensure_active_key(&ensure_store, &ensure_keys, now))
+                .await??;
+        if !created.is_empty() {
+            tracing::info!(?created, "created signing keys");
         }
         let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone()));
         let demo = match config.demo {

@@ -1,5 +1,6 @@
-//! Signing key lifecycle: created on first start, rotated on demand. The previous key
-//! stays published (`retiring`) until every token it signed has expired.
+//! Signing key lifecycle: one active key per algorithm (RS256, ES256, EdDSA), created
+//! on first start, rotated on demand. A rotated key stays published (`retiring`) until
+//! every token it signed has expired.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use super::AdminError;
 use crate::audit::{self, Actor};
-use crate::crypto::{self, KeyRing};
+use crate::crypto::{self, KeyAlg, KeyRing};
 use crate::store::{self, KeyRow, Store};
 
 /// Every key, newest first (retiring keys past their time are retired first).
@@ -18,46 +19,70 @@ pub fn list_keys(store: &Store, now: i64) -> Result<Vec<KeyRow>, AdminError> {
     })
 }
 
-/// Creates an active key when there is none; returns its kid when it did.
+fn missing(rows: &[KeyRow]) -> Vec<KeyAlg> {
+    KeyAlg::ALL
+        .into_iter()
+        .filter(|alg| {
+            !rows
+                .iter()
+                .any(|r| r.state == "active" && r.alg == alg.as_str())
+        })
+        .collect()
+}
+
+fn generate(keys: &KeyRing, algs: &[KeyAlg], now: i64) -> Result<Vec<KeyRow>, AdminError> {
+    algs.iter()
+        .map(|alg| {
+            crypto::generate_key(keys.sealer(), *alg, now)
+                .map_err(|e| AdminError::Internal(e.to_string()))
+        })
+        .collect()
+}
+
+/// Creates an active key for each algorithm that has none; returns the new kids.
 pub fn ensure_active_key(
     store: &Store,
     keys: &KeyRing,
     now: i64,
-) -> Result<Option<String>, AdminError> {
-    let exists = |rows: &[KeyRow]| rows.iter().any(|r| r.state == "active");
-    if exists(&store.read(store::list_keys)?) {
-        return Ok(None);
+) -> Result<Vec<String>, AdminError> {
+    let needed = missing(&store.read(store::list_keys)?);
+    if needed.is_empty() {
+        return Ok(Vec::new());
     }
-    // Generate outside the transaction (it takes a while), insert only if still needed.
-    let row = crypto::generate_key(keys.sealer(), now)
-        .map_err(|e| AdminError::Internal(e.to_string()))?;
+    // Generate outside the transaction (RSA takes a while), insert only what is still missing.
+    let generated = generate(keys, &needed, now)?;
     store.write(|c| {
-        if exists(&store::list_keys(c)?) {
-            return Ok(None);
+        let still = missing(&store::list_keys(c)?);
+        let mut created = Vec::new();
+        for row in generated
+            .iter()
+            .filter(|r| still.iter().any(|a| a.as_str() == r.alg))
+        {
+            store::insert_key(c, row)?;
+            audit::record(
+                c,
+                &Actor::System,
+                "key.created",
+                &format!("key:{}", row.kid),
+                json!({"alg": row.alg}),
+                now,
+            )?;
+            created.push(row.kid.clone());
         }
-        store::insert_key(c, &row)?;
-        audit::record(
-            c,
-            &Actor::System,
-            "key.created",
-            &format!("key:{}", row.kid),
-            json!({"alg": row.alg}),
-            now,
-        )?;
-        Ok(Some(row.kid.clone()))
+        Ok(created)
     })
 }
 
-/// Makes a new key active; the previous active key retires after `retire_after`.
+/// Makes a new key of every algorithm active; the previous ones retire after
+/// `retire_after` (the longest lifetime of a token they signed).
 pub fn rotate_keys(
     store: &Store,
     keys: &KeyRing,
     retire_after: Duration,
     actor: &Actor,
     now: i64,
-) -> Result<KeyRow, AdminError> {
-    let row = crypto::generate_key(keys.sealer(), now)
-        .map_err(|e| AdminError::Internal(e.to_string()))?;
+) -> Result<Vec<KeyRow>, AdminError> {
+    let generated = generate(keys, &KeyAlg::ALL, now)?;
     let retire_at = now.saturating_add(i64::try_from(retire_after.as_secs()).unwrap_or(i64::MAX));
     store.write(|c| {
         let previous: Vec<String> = store::list_keys(c)?
@@ -66,16 +91,12 @@ pub fn rotate_keys(
             .map(|k| k.kid)
             .collect();
         store::set_key_states(c, "active", "retiring", Some(retire_at))?;
-        store::insert_key(c, &row)?;
-        let details = json!({"new": row.kid, "retiring": previous, "retire_at": retire_at});
-        audit::record(
-            c,
-            actor,
-            "key.rotated",
-            &format!("key:{}", row.kid),
-            details,
-            now,
-        )?;
-        Ok(row.clone())
+        for row in &generated {
+            store::insert_key(c, row)?;
+        }
+        let new: Vec<&str> = generated.iter().map(|r| r.kid.as_str()).collect();
+        let details = json!({"new": new, "retiring": previous, "retire_at": retire_at});
+        audit::record(c, actor, "key.rotated", "keys", details, now)?;
+        Ok(generated.clone())
     })
 }

@@ -366,9 +366,11 @@ fn keys(
         }
         KeysCommand::Rotate => {
             let ring = KeyRing::new(Sealer::new(&config.resolve_secret_key()?));
-            let row =
+            let rows =
                 admin::rotate_keys(store, &ring, config.longest_signed_token_ttl(), actor, now)?;
-            writeln!(out, "new active key {}", row.kid)?;
+            for row in rows {
+                writeln!(out, "new active key {} {}", row.alg, row.kid)?;
+            }
         }
     }
     Ok(())

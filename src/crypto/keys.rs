@@ -1,87 +1,160 @@
-//! Signing keys: RSA-2048 generated with the `rsa` crate (generation and encoding
-//! only; signing goes through jsonwebtoken/aws-lc-rs, see RUSTSEC-2023-0071), published
-//! as RFC 7517 JWKs whose `kid` is the RFC 7638 thumbprint, sealed at rest.
+//! Signing keys, one active key per algorithm: RS256 (RSA-2048 generated with the
+//! `rsa` crate, for generation and encoding only: signing goes through
+//! jsonwebtoken/aws-lc-rs, see RUSTSEC-2023-0071), ES256 (P-256) and EdDSA (Ed25519),
+//! both generated with aws-lc-rs. Published as RFC 7517 JWKs whose `kid` is the RFC 7638
+//! thumbprint; the private part is sealed at rest.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use rsa::pkcs1::{EncodeRsaPrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::RsaPrivateKey;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::Sealer;
+use super::{KeyRingError, Sealer};
 use crate::store::KeyRow;
 
-/// Something went wrong with the signing keys.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyRingError {
-    /// There is no active key (run `countersign serve` or `keys rotate` once).
-    #[error("no active signing key")]
-    NoActiveKey,
-    /// A stored key cannot be used (wrong secret key, corrupt row).
-    #[error("signing key {kid}: {problem}")]
-    BadKey {
-        /// The key.
-        kid: String,
-        /// What is wrong.
-        problem: String,
-    },
-    /// Generating or signing failed.
-    #[error("{0}")]
-    Crypto(String),
+/// A signing algorithm countersign offers (JWA, RFC 7518 §3; RFC 8037 for EdDSA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: the default, required by OIDC Core §15.1.
+    RS256,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// Ed25519.
+    EdDSA,
 }
 
-/// A key ready to sign.
-#[derive(Clone)]
-pub struct SigningKey {
-    /// Its `kid`.
-    pub kid: String,
-    key: Arc<EncodingKey>,
-}
+impl KeyAlg {
+    /// Every algorithm, the default first.
+    pub const ALL: [KeyAlg; 3] = [KeyAlg::RS256, KeyAlg::ES256, KeyAlg::EdDSA];
 
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({})", self.kid)
+    /// The JWA name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlg::RS256 => "RS256",
+            KeyAlg::ES256 => "ES256",
+            KeyAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    /// Parses a JWA name.
+    pub fn parse(text: &str) -> Option<KeyAlg> {
+        KeyAlg::ALL.into_iter().find(|alg| alg.as_str() == text)
+    }
+
+    /// jsonwebtoken's name for it.
+    pub fn jwt(self) -> Algorithm {
+        match self {
+            KeyAlg::RS256 => Algorithm::RS256,
+            KeyAlg::ES256 => Algorithm::ES256,
+            KeyAlg::EdDSA => Algorithm::EdDSA,
+        }
+    }
+
+    /// Loads a private key PEM of this algorithm.
+    pub(super) fn encoding_key(
+        self,
+        pem: &str,
+    ) -> Result<EncodingKey, jsonwebtoken::errors::Error> {
+        match self {
+            KeyAlg::RS256 => EncodingKey::from_rsa_pem(pem.as_bytes()),
+            KeyAlg::ES256 => EncodingKey::from_ec_pem(pem.as_bytes()),
+            KeyAlg::EdDSA => EncodingKey::from_ed_pem(pem.as_bytes()),
+        }
     }
 }
 
-impl SigningKey {
-    /// Signs `claims` as a JWS with this key, `typ` in the header (e.g. `JWT`, `at+jwt`).
-    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyRingError> {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.key)
-            .map_err(|e| KeyRingError::Crypto(e.to_string()))
+fn crypto_error(error: impl std::fmt::Display) -> KeyRingError {
+    KeyRingError::Crypto(error.to_string())
+}
+
+fn pkcs8_pem(der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A private key PEM and its public JWK members (without `kid`, `use`, `alg`).
+fn generate(alg: KeyAlg) -> Result<(String, Value), KeyRingError> {
+    match alg {
+        KeyAlg::RS256 => {
+            let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).map_err(crypto_error)?;
+            let pem = private.to_pkcs1_pem(LineEnding::LF).map_err(crypto_error)?;
+            let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+            let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+            Ok((pem.to_string(), json!({"kty": "RSA", "n": n, "e": e})))
+        }
+        KeyAlg::ES256 => {
+            let der = EcdsaKeyPair::generate_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &SystemRandom::new(),
+            )
+            .map_err(crypto_error)?;
+            public_members(alg, pkcs8_pem(der.as_ref()))
+        }
+        KeyAlg::EdDSA => {
+            // PKCS#8 v1 (no embedded public key): the form jsonwebtoken reads.
+            let der =
+                Ed25519KeyPair::generate_pkcs8v1(&SystemRandom::new()).map_err(crypto_error)?;
+            public_members(alg, pkcs8_pem(der.as_ref()))
+        }
     }
 }
 
-/// Generates a new RSA-2048 key as a `signing_keys` row in state `active`.
-pub fn generate_key(sealer: &Sealer, now: i64) -> Result<KeyRow, KeyRingError> {
-    let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-        .map_err(|e| KeyRingError::Crypto(e.to_string()))?;
-    let pem = private
-        .to_pkcs1_pem(LineEnding::LF)
-        .map_err(|e| KeyRingError::Crypto(e.to_string()))?;
-    let b64 = |bytes: Vec<u8>| {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+/// Derives the public JWK members from a private key (jsonwebtoken does the curve math).
+fn public_members(alg: KeyAlg, pem: String) -> Result<(String, Value), KeyRingError> {
+    let key = alg.encoding_key(&pem).map_err(crypto_error)?;
+    let jwk = Jwk::from_encoding_key(&key, alg.jwt()).map_err(crypto_error)?;
+    let members = match jwk.algorithm {
+        AlgorithmParameters::EllipticCurve(p) => {
+            json!({"kty": "EC", "crv": "P-256", "x": p.x, "y": p.y})
+        }
+        AlgorithmParameters::OctetKeyPair(p) => json!({"kty": "OKP", "crv": "Ed25519", "x": p.x}),
+        _ => return Err(KeyRingError::Crypto("unexpected key type".into())),
     };
-    let (n, e) = (
-        b64(private.n().to_bytes_be()),
-        b64(private.e().to_bytes_be()),
-    );
-    // RFC 7638 §3.2: the required members only, lexicographic order, no whitespace.
-    let kid = super::sha256_b64url(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#).as_bytes());
-    let jwk = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
+    Ok((pem, members))
+}
+
+/// RFC 7638 §3.2: SHA-256 over the required members only, lexicographic order, no
+/// whitespace (serde_json's map keeps keys sorted when built from a `BTreeMap`).
+fn thumbprint(members: &Value) -> String {
+    let required: &[&str] = match members["kty"].as_str() {
+        Some("RSA") => &["e", "kty", "n"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        _ => &["crv", "kty", "x"],
+    };
+    let parts: Vec<String> = required
+        .iter()
+        .map(|k| format!("{}:{}", Value::String((*k).into()), members[*k]))
+        .collect();
+    super::sha256_b64url(format!("{{{}}}", parts.join(",")).as_bytes())
+}
+
+/// Generates a new key of `alg` as a `signing_keys` row in state `active`.
+pub fn generate_key(sealer: &Sealer, alg: KeyAlg, now: i64) -> Result<KeyRow, KeyRingError> {
+    let (pem, mut jwk) = generate(alg)?;
+    let kid = thumbprint(&jwk);
+    if let Some(map) = jwk.as_object_mut() {
+        map.insert("kid".into(), kid.clone().into());
+        map.insert("use".into(), "sig".into());
+        map.insert("alg".into(), alg.as_str().into());
+    }
     Ok(KeyRow {
         kid,
-        alg: "RS256".into(),
-        private_pem: sealer.seal(pem.as_str()).map_err(KeyRingError::Crypto)?,
+        alg: alg.as_str().into(),
+        private_pem: sealer.seal(&pem).map_err(KeyRingError::Crypto)?,
         public_jwk: jwk.to_string(),
         state: "active".into(),
         created_at: now,
@@ -90,8 +163,8 @@ pub fn generate_key(sealer: &Sealer, now: i64) -> Result<KeyRow, KeyRingError> {
 }
 
 /// The published keys (`active` and `retiring`) as an RFC 7517 JWK Set.
-pub fn jwks(rows: &[KeyRow]) -> serde_json::Value {
-    let keys: Vec<serde_json::Value> = rows
+pub fn jwks(rows: &[KeyRow]) -> Value {
+    let keys: Vec<Value> = rows
         .iter()
         .filter(|row| row.state != "retired")
         .filter_map(|row| serde_json::from_str(&row.public_jwk).ok())
@@ -99,106 +172,31 @@ pub fn jwks(rows: &[KeyRow]) -> serde_json::Value {
     json!({ "keys": keys })
 }
 
-/// Decrypted keys, cached by `kid` so each is opened and parsed once per process.
-#[derive(Debug, Clone)]
-pub struct KeyRing {
-    sealer: Sealer,
-    cache: Arc<Mutex<HashMap<String, SigningKey>>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl KeyRing {
-    /// A key ring opening keys with `sealer`.
-    pub fn new(sealer: Sealer) -> Self {
-        KeyRing {
-            sealer,
-            cache: Arc::default(),
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        // RFC 7638 §3.1.
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let members = json!({"kty": "RSA", "n": n, "e": "AQAB"});
+        assert_eq!(
+            thumbprint(&members),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn every_algorithm_generates_a_published_key() {
+        let sealer = Sealer::new(&secrecy::SecretString::from("k".repeat(40)));
+        for alg in KeyAlg::ALL {
+            let row = generate_key(&sealer, alg, 0).unwrap();
+            let jwk: Value = serde_json::from_str(&row.public_jwk).unwrap();
+            assert_eq!(jwk["kid"], row.kid.as_str());
+            assert_eq!(jwk["alg"], alg.as_str());
+            let pem = sealer.open(&row.private_pem).unwrap();
+            assert!(alg.encoding_key(&pem).is_ok(), "{alg:?}");
         }
     }
-
-    /// The sealer (to generate keys).
-    pub fn sealer(&self) -> &Sealer {
-        &self.sealer
-    }
-
-    /// The signing key of the `active` row among `rows`.
-    pub fn active(&self, rows: &[KeyRow]) -> Result<SigningKey, KeyRingError> {
-        let row = rows
-            .iter()
-            .find(|row| row.state == "active")
-            .ok_or(KeyRingError::NoActiveKey)?;
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(key) = cache.get(&row.kid) {
-                return Ok(key.clone());
-            }
-        }
-        let bad = |problem: String| KeyRingError::BadKey {
-            kid: row.kid.clone(),
-            problem,
-        };
-        let pem = self.sealer.open(&row.private_pem).map_err(bad)?;
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
-        let key = SigningKey {
-            kid: row.kid.clone(),
-            key: Arc::new(key),
-        };
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(row.kid.clone(), key.clone());
-        }
-        Ok(key)
-    }
-}
-
-/// Verifies a JWT signed by one of the published `rows` (RS256 only, explicit
-/// `Validation`): signature, `exp`, `iss`, and the header `typ` when given.
-pub fn verify<T: DeserializeOwned>(
-    rows: &[KeyRow],
-    token: &str,
-    issuer: &str,
-    typ: Option<&str>,
-) -> Option<T> {
-    verify_with(rows, token, issuer, typ, true)
-}
-
-/// Like [`verify`] but accepts an expired token (`id_token_hint`, logout hints).
-pub fn verify_ignoring_expiry<T: DeserializeOwned>(
-    rows: &[KeyRow],
-    token: &str,
-    issuer: &str,
-) -> Option<T> {
-    verify_with(rows, token, issuer, None, false)
-}
-
-fn verify_with<T: DeserializeOwned>(
-    rows: &[KeyRow],
-    token: &str,
-    issuer: &str,
-    typ: Option<&str>,
-    check_expiry: bool,
-) -> Option<T> {
-    let header = jsonwebtoken::decode_header(token).ok()?;
-    if header.alg != Algorithm::RS256 {
-        return None;
-    }
-    if let Some(expected) = typ {
-        if !header
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(expected))
-        {
-            return None;
-        }
-    }
-    let kid = header.kid?;
-    let row = rows.iter().find(|r| r.kid == kid && r.state != "retired")?;
-    let jwk: serde_json::Value = serde_json::from_str(&row.public_jwk).ok()?;
-    let key = DecodingKey::from_rsa_components(jwk["n"].as_str()?, jwk["e"].as_str()?).ok()?;
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_issuer(&[issuer]);
-    validation.validate_aud = false;
-    validation.leeway = 0;
-    validation.validate_exp = check_expiry;
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    jsonwebtoken::decode::<T>(token, &key, &validation)
-        .ok()
-        .map(|data| data.claims)
 }

@@ -1,13 +1,13 @@
 //! Cryptographic helpers: random tokens, hashing, constant-time comparison, password
 //! hashing (argon2id), signing keys (RFC 7517/7638) and JWT signing (RFC 7519).
 
+mod jwt;
 mod keys;
 mod passwords;
 mod seal;
 
-pub use keys::{
-    generate_key, jwks, verify, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
-};
+pub use jwt::{verify, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey};
+pub use keys::{generate_key, jwks, KeyAlg};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer};
 

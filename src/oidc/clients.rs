@@ -7,7 +7,7 @@ use base64::Engine;
 use super::error::OAuthError;
 use super::params::{form_decode, Params};
 use crate::admin::SECRET_HASH_PREFIX;
-use crate::crypto;
+use crate::crypto::{self, KeyAlg};
 use crate::store::{self, decode_list, ClientRow, DbConn};
 
 /// A registered client.
@@ -28,6 +28,8 @@ pub struct Client {
     pub allowed_scopes: Vec<String>,
     /// PKCE required (public clients).
     pub require_pkce: bool,
+    /// Algorithm of its ID tokens.
+    pub id_token_alg: KeyAlg,
 }
 
 impl From<ClientRow> for Client {
@@ -45,6 +47,7 @@ impl From<ClientRow> for Client {
                 .map(str::to_owned)
                 .collect(),
             require_pkce: row.require_pkce,
+            id_token_alg: KeyAlg::parse(&row.id_token_alg).unwrap_or(KeyAlg::RS256),
         }
     }
 }

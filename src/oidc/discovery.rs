@@ -33,7 +33,7 @@ impl Provider {
             "response_modes_supported": ["query", "form_post"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
             "scopes_supported": names,
             "claims_supported": CLAIMS_SUPPORTED,
             "claim_types_supported": ["normal"],

@@ -17,7 +17,7 @@ pub mod tokens;
 use crate::accounts::login::ThrottlePolicy;
 use crate::accounts::sessions::SessionPolicy;
 use crate::config::Config;
-use crate::crypto::KeyRing;
+use crate::crypto::{KeyAlg, KeyRing};
 use crate::store::{self, DbConn, KeyRow, Store};
 use error::OAuthError;
 use tokens::{Lifetimes, Minter};
@@ -72,18 +72,28 @@ impl Provider {
 
     /// The published keys (retiring keys past their time are retired first) and a
     /// minter signing with the active one.
-    fn minter(&self, c: &mut DbConn, now: i64) -> Result<(Vec<KeyRow>, Minter<'_>), OAuthError> {
+    /// Access tokens are always RS256 (what resource servers expect); ID tokens use the
+    /// client's registered algorithm.
+    fn minter(
+        &self,
+        c: &mut DbConn,
+        now: i64,
+        id_token_alg: KeyAlg,
+    ) -> Result<(Vec<KeyRow>, Minter<'_>), OAuthError> {
         store::retire_expired_keys(c, now)?;
         let rows = store::list_keys(c)?;
-        let key = self
-            .keys
-            .active(&rows)
-            .map_err(|e| OAuthError::server_error(&e))?;
+        let active = |alg| {
+            self.keys
+                .active(&rows, alg)
+                .map_err(|e| OAuthError::server_error(&e))
+        };
+        let (key, id_key) = (active(KeyAlg::RS256)?, active(id_token_alg)?);
         Ok((
             rows,
             Minter {
                 issuer: &self.issuer,
                 key,
+                id_key,
                 lifetimes: self.lifetimes,
                 now,
             },

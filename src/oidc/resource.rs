@@ -12,7 +12,7 @@ use super::params::Params;
 use super::token::{parse_body, TokenError};
 use super::Provider;
 use crate::audit::{self, Actor};
-use crate::crypto;
+use crate::crypto::{self, KeyAlg};
 use crate::store::{self, DbConn, GrantRow, StoreError};
 
 /// Why userinfo refused (RFC 6750 §3.1).
@@ -66,7 +66,7 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<Option<Verified>, OAuthError> {
-        let (keys, minter) = self.minter(c, now)?;
+        let (keys, minter) = self.minter(c, now, KeyAlg::RS256)?;
         let recovered = {
             let ctx = Ctx::new(c, now);
             let tokens = Tokens::new(&ctx, minter, &keys, false);

@@ -101,7 +101,7 @@ impl Provider {
                 "redirect_uri is missing; it was sent in the authorization request",
             ));
         };
-        let (keys, minter) = self.minter(c, now)?;
+        let (keys, minter) = self.minter(c, now, client.id_token_alg)?;
         let issued = {
             let ctx = Ctx::new(c, now);
             let tokens = Tokens::new(&ctx, minter, &keys, client.may_use("refresh_token"));
@@ -140,7 +140,7 @@ impl Provider {
         let Some(refresh_token) = params.get("refresh_token") else {
             return Err(OAuthError::invalid_request("refresh_token is missing"));
         };
-        let (keys, minter) = self.minter(c, now)?;
+        let (keys, minter) = self.minter(c, now, client.id_token_alg)?;
         let issued = {
             let ctx = Ctx::new(c, now);
             let mut tokens = Tokens::new(&ctx, minter, &keys, true);
@@ -214,7 +214,7 @@ impl Provider {
             revoked_at: None,
         };
         store::insert_grant(c, &grant)?;
-        let (keys, minter) = self.minter(c, now)?;
+        let (keys, minter) = self.minter(c, now, client.id_token_alg)?;
         let issued = {
             let ctx = Ctx::new(c, now);
             let mut tokens = Tokens::new(&ctx, minter, &keys, false);

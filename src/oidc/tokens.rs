@@ -49,8 +49,10 @@ pub struct TokenSet {
 pub struct Minter<'a> {
     /// The issuer identifier.
     pub issuer: &'a str,
-    /// The active signing key.
+    /// The active RS256 key (access tokens).
     pub key: SigningKey,
+    /// The active key of the client's ID token algorithm.
+    pub id_key: SigningKey,
     /// Lifetimes.
     pub lifetimes: Lifetimes,
     /// Now (unix seconds).
@@ -140,7 +142,9 @@ impl Minter<'_> {
         if let Some(approval) = approval {
             put("approval", approval.claim.clone());
         }
-        self.key.sign("JWT", &Value::Object(claims)).map_err(fail)
+        self.id_key
+            .sign("JWT", &Value::Object(claims))
+            .map_err(fail)
     }
 }
 

@@ -35,7 +35,7 @@ CREATE TABLE clients (
     allowed_scopes TEXT NOT NULL,
     token_endpoint_auth_method TEXT NOT NULL
         CHECK (token_endpoint_auth_method IN ('client_secret_basic', 'client_secret_post', 'none')),
-    id_token_alg TEXT NOT NULL DEFAULT 'RS256' CHECK (id_token_alg IN ('RS256')),
+    id_token_alg TEXT NOT NULL DEFAULT 'RS256' CHECK (id_token_alg IN ('RS256', 'ES256', 'EdDSA')),
     require_pkce BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL
 );
@@ -60,7 +60,7 @@ CREATE TABLE scopes (
 
 CREATE TABLE signing_keys (
     kid TEXT PRIMARY KEY NOT NULL,
-    alg TEXT NOT NULL CHECK (alg IN ('RS256')),
+    alg TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256', 'EdDSA')),
     private_pem TEXT NOT NULL,
     public_jwk TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('active', 'retiring', 'retired')),
