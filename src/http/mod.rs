@@ -14,10 +14,21 @@ pub mod oauth;
 pub mod pages;
 pub mod userinfo;
 
+use actix_cors::Cors;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
 use crate::oidc::error::OAuthError;
+
+/// CORS for the endpoints browser-based clients call directly (discovery, JWKS, token,
+/// userinfo, revocation): any origin, no cookies, so no ambient authority is exposed.
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(3600)
+}
 
 /// Registers every route. Every GET route answers HEAD too (RFC 9110 §9.1).
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -38,17 +49,24 @@ pub fn routes(config: &mut web::ServiceConfig) {
     let [get, head] = get_and_head(discovery::metadata);
     config.service(
         web::resource("/.well-known/openid-configuration")
+            .wrap(cors())
             .route(get)
             .route(head),
     );
     let [get, head] = get_and_head(discovery::metadata);
     config.service(
         web::resource("/.well-known/oauth-authorization-server")
+            .wrap(cors())
             .route(get)
             .route(head),
     );
     let [get, head] = get_and_head(discovery::jwks);
-    config.service(web::resource("/jwks.json").route(get).route(head));
+    config.service(
+        web::resource("/jwks.json")
+            .wrap(cors())
+            .route(get)
+            .route(head),
+    );
     let [get, head] = get_and_head(authorize::get);
     config.service(
         web::resource("/authorize")
@@ -82,13 +100,22 @@ pub fn routes(config: &mut web::ServiceConfig) {
     let [get, head] = get_and_head(userinfo::get);
     config.service(
         web::resource("/userinfo")
+            .wrap(cors())
             .route(get)
             .route(head)
             .route(web::post().to(userinfo::post)),
     );
-    config.service(web::resource("/token").route(web::post().to(oauth::token)));
+    config.service(
+        web::resource("/token")
+            .wrap(cors())
+            .route(web::post().to(oauth::token)),
+    );
     config.service(web::resource("/introspect").route(web::post().to(oauth::introspect)));
-    config.service(web::resource("/revoke").route(web::post().to(oauth::revoke)));
+    config.service(
+        web::resource("/revoke")
+            .wrap(cors())
+            .route(web::post().to(oauth::revoke)),
+    );
     let [get, head] = get_and_head(approvals::inbox);
     config.service(web::resource("/approvals").route(get).route(head));
     let [get, head] = get_and_head(approvals::review);

@@ -204,11 +204,22 @@ impl Provider {
                     && refresh.revoked_at.is_none()
                     && refresh.expires_at > now
                 {
-                    return Ok(json!({
+                    let approval = match &grant.approval_id {
+                        Some(id) => crate::approval::service::evidence(c, id)?,
+                        None => None,
+                    };
+                    if approval.as_ref().is_some_and(|a| a.access_until <= now) {
+                        return Ok(json!({"active": false}));
+                    }
+                    let mut answer = json!({
                         "active": true, "token_type": "refresh_token", "scope": grant.scopes,
                         "client_id": grant.client_id, "sub": grant.user_id, "exp": refresh.expires_at,
                         "iat": refresh.created_at, "iss": self.issuer, "grant_id": grant.id,
-                    }));
+                    });
+                    if let (Some(map), Some(approval)) = (answer.as_object_mut(), approval) {
+                        map.insert("approval".into(), approval.claim);
+                    }
+                    return Ok(answer);
                 }
             }
         }
