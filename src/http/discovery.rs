@@ -12,7 +12,6 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     match web::block(move || provider.discovery()).await {
         Ok(Ok(document)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
             .json(document),
         _ => HttpResponse::ServiceUnavailable().finish(),
     }
@@ -25,7 +24,6 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     match web::block(move || provider.jwks(now)).await {
         Ok(Ok(set)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
             .content_type("application/jwk-set+json")
             .body(set.to_string()),
         _ => HttpResponse::ServiceUnavailable().finish(),
