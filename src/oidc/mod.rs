@@ -70,8 +70,7 @@ impl Provider {
         }
     }
 
-    /// The published keys (retiring keys past their time are retired first) and a
-    /// minter signing with the active one.
+    /// The published keys and a minter signing with the active ones.
     /// Access tokens are always RS256 (what resource servers expect); ID tokens use the
     /// client's registered algorithm.
     fn minter(
@@ -80,7 +79,8 @@ impl Provider {
         now: i64,
         id_token_alg: KeyAlg,
     ) -> Result<(Vec<KeyRow>, Minter<'_>), OAuthError> {
-        store::retire_expired_keys(c, now)?;
+        // No retiring here: a retiring key past its time only verifies tokens that have
+        // expired anyway, and this path must not write (userinfo is a read).
         let rows = store::list_keys(c)?;
         let active = |alg| {
             self.keys
