@@ -138,12 +138,25 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// The background work (expiry sweep, audit anchoring) runs in this same future, so
+    /// it needs no task spawner of its own and stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        actix_web::rt::spawn(sweep(self.state.store.clone(), self.state.clock.clone()));
-        if let Some(every) = self.state.config.audit_anchor_interval {
-            actix_web::rt::spawn(anchor_audit_chain(self.state.store.clone(), every));
+        use futures_util::future::{self, Either};
+        let anchor = async {
+            match self.state.config.audit_anchor_interval {
+                Some(every) => anchor_audit_chain(self.state.store.clone(), every).await,
+                None => future::pending().await,
+            }
+        };
+        let background = future::join(
+            sweep(self.state.store.clone(), self.state.clock.clone()),
+            anchor,
+        );
+        futures_util::pin_mut!(background);
+        match future::select(self.server, background).await {
+            Either::Left((result, _)) => result,
+            Either::Right((_, server)) => server.await,
         }
-        self.server.await
     }
 }
 

@@ -114,15 +114,16 @@ impl KeyRing {
 }
 
 /// Verifies a JWT signed by one of the published `rows`: signature with the key its
-/// `kid` names (and that key's algorithm only), `exp`, `iss`, and the header `typ`
-/// when given.
+/// `kid` names (and that key's algorithm only), `iss`, the header `typ` when given, and
+/// `exp` against `now` (the provider's clock, not the system's).
 pub fn verify<T: DeserializeOwned>(
     rows: &[KeyRow],
     token: &str,
     issuer: &str,
     typ: Option<&str>,
+    now: i64,
 ) -> Option<T> {
-    verify_with(rows, token, issuer, typ, true)
+    verify_with(rows, token, issuer, typ, Some(now))
 }
 
 /// Like [`verify`] but accepts an expired token (`id_token_hint`, logout hints).
@@ -131,7 +132,7 @@ pub fn verify_ignoring_expiry<T: DeserializeOwned>(
     token: &str,
     issuer: &str,
 ) -> Option<T> {
-    verify_with(rows, token, issuer, None, false)
+    verify_with(rows, token, issuer, None, None)
 }
 
 fn verify_with<T: DeserializeOwned>(
@@ -139,7 +140,7 @@ fn verify_with<T: DeserializeOwned>(
     token: &str,
     issuer: &str,
     typ: Option<&str>,
-    check_expiry: bool,
+    now: Option<i64>,
 ) -> Option<T> {
     let header = jsonwebtoken::decode_header(token).ok()?;
     if let Some(expected) = typ {
@@ -163,9 +164,15 @@ fn verify_with<T: DeserializeOwned>(
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
     validation.leeway = 0;
-    validation.validate_exp = check_expiry;
+    // Expiry is compared below with the caller's clock, so tests can move time.
+    validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    jsonwebtoken::decode::<T>(token, &key, &validation)
-        .ok()
-        .map(|data| data.claims)
+    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .ok()?
+        .claims;
+    let exp = claims.get("exp")?.as_i64()?;
+    if now.is_some_and(|now| exp <= now) {
+        return None;
+    }
+    serde_json::from_value(claims).ok()
 }

@@ -2,7 +2,7 @@
 //! (RFC 6749 §4.1, OIDC Core §3.1.2). Handlers extract, make one domain call, and map
 //! the outcome: a page, a 303, or the client's response.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::cookies;
@@ -157,7 +157,7 @@ fn respond(
             super::see_other(&format!("/login?request={request_id}"))
         }
         Ok(Outcome::Consent(prompt))
-            if req.path() == "/consent" && req.method() == actix_web::http::Method::GET =>
+            if req.path() == "/consent" && matches!(*req.method(), Method::GET | Method::HEAD) =>
         {
             consent(state, req, prompt)
         }

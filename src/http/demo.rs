@@ -141,7 +141,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
             .map_err(|e| e.error.to_string())?;
         let id_token = tokens.id_token.clone().ok_or("no ID token")?;
         let claims = provider
-            .verify_id_token(&id_token, &client_id, &nonce)
+            .verify_id_token(&id_token, &client_id, &nonce, now)
             .map_err(|e| e.to_string())?;
         let approvers: Vec<String> = claims["approval"]["approvers"]
             .as_array()

@@ -119,7 +119,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
         state.provider.clone(),
         state.clock.now(),
     );
-    let (name, pw) = (username.clone(), password);
+    let (name, pw, request) = (username.clone(), password, next.request.clone());
     let outcome = web::block(move || {
         let attempt = Attempt {
             username: &name,
@@ -127,7 +127,11 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             ip: &ip,
             previous_session: previous.as_deref(),
         };
-        login::login(&store, &attempt, now, provider.throttle, provider.sessions)
+        let outcome = login::login(&store, &attempt, now, provider.throttle, provider.sessions)?;
+        if let (LoginOutcome::Success { .. }, Some(request)) = (&outcome, request) {
+            provider.note_login(&request, now)?;
+        }
+        Ok::<_, crate::store::StoreError>(outcome)
     })
     .await;
     let secure = state.config.secure_cookies();

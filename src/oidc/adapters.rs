@@ -519,6 +519,7 @@ impl Issuer for Tokens<'_> {
             token,
             self.minter.issuer,
             Some("at+jwt"),
+            self.minter.now,
         ) else {
             return Ok(None);
         };

@@ -1,10 +1,8 @@
 //! Endpoints that take tokens back: userinfo (OIDC Core §5.3, RFC 6750 §2),
 //! introspection (RFC 7662) and revocation (RFC 7009).
 
-use oxide_auth::primitives::issuer::Issuer;
 use serde_json::{json, Value};
 
-use super::adapters::{Ctx, Tokens};
 use super::claims::user_claims;
 use super::clients::{Client, ClientCredentials};
 use super::error::OAuthError;
@@ -12,7 +10,7 @@ use super::params::Params;
 use super::token::{parse_body, TokenError};
 use super::Provider;
 use crate::audit::{self, Actor};
-use crate::crypto::{self, KeyAlg};
+use crate::crypto;
 use crate::store::{self, DbConn, GrantRow, StoreError};
 
 /// Why userinfo refused (RFC 6750 §3.1).
@@ -66,31 +64,17 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<Option<Verified>, OAuthError> {
-        let (keys, minter) = self.minter(c, now, KeyAlg::RS256)?;
-        let recovered = {
-            let ctx = Ctx::new(c, now);
-            let tokens = Tokens::new(&ctx, minter, &keys, false);
-            tokens.recover_token(token).ok().flatten()
-        };
-        let Some(grant) = recovered else {
+        let keys = store::list_keys(c)?;
+        let Some(claims) = crypto::verify::<Value>(&keys, token, &self.issuer, Some("at+jwt"), now)
+        else {
             return Ok(None);
         };
-        let claims: Option<Value> = crypto::verify(&keys, token, &self.issuer, Some("at+jwt"));
-        let grant_id = grant
-            .extensions
-            .public()
-            .find(|(k, _)| *k == "grant_id")
-            .and_then(|(_, v)| v.map(str::to_owned));
-        let row = match grant_id {
-            Some(id) => store::grant_by_id(c, &id)?,
-            None => None,
+        let Some(grant_id) = claims["grant_id"].as_str() else {
+            return Ok(None);
         };
-        Ok(match (claims, row) {
-            (Some(claims), Some(grant)) if grant.revoked_at.is_none() => {
-                Some(Verified { claims, grant })
-            }
-            _ => None,
-        })
+        Ok(store::grant_by_id(c, grant_id)?
+            .filter(|grant| grant.revoked_at.is_none())
+            .map(|grant| Verified { claims, grant }))
     }
 
     /// `GET|POST /userinfo`: the user's claims by the token's scope.
@@ -306,9 +290,10 @@ impl Provider {
         token: &str,
         client_id: &str,
         nonce: &str,
+        now: i64,
     ) -> Result<Value, OAuthError> {
         let keys = self.store.read(store::list_keys)?;
-        let claims: Value = crypto::verify(&keys, token, &self.issuer, None)
+        let claims: Value = crypto::verify(&keys, token, &self.issuer, None, now)
             .ok_or_else(|| OAuthError::invalid_token("the ID token does not verify"))?;
         if claims["aud"].as_str() != Some(client_id) || claims["nonce"].as_str() != Some(nonce) {
             return Err(OAuthError::invalid_token(

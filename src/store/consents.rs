@@ -49,6 +49,8 @@ pub struct RequestRow {
     pub user_id: Option<String>,
     pub params: String,
     pub state: String,
+    /// When the user signed in on the login page of this very request.
+    pub login_at: Option<i64>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -93,4 +95,17 @@ pub fn transition_request(
 pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
     use crate::store::schema::authorization_requests as t;
     Ok(diesel::delete(t::table.filter(t::expires_at.le(now))).execute(c)?)
+}
+
+/// Records that the user signed in for this request (`prompt=login` is then satisfied).
+pub fn note_request_login(c: &mut DbConn, id: &str, at: i64) -> Result<(), StoreError> {
+    use crate::store::schema::authorization_requests as t;
+    diesel::update(
+        t::table
+            .find(id)
+            .filter(t::state.eq_any(["open", "consented"])),
+    )
+    .set(t::login_at.eq(at))
+    .execute(c)?;
+    Ok(())
 }

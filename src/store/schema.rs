@@ -108,6 +108,7 @@ diesel::table! {
         user_id -> Nullable<Text>,
         params -> Text,
         state -> Text,
+        login_at -> Nullable<BigInt>,
         created_at -> BigInt,
         expires_at -> BigInt,
     }

@@ -94,6 +94,7 @@ CREATE TABLE authorization_requests (
     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
     params TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('open', 'consented', 'awaiting_approval', 'completed', 'failed')),
+    login_at BIGINT,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );

@@ -33,10 +33,11 @@ pub struct Step<'a> {
     pub justification: Option<String>,
 }
 
-/// `prompt=login` needs a login after the request was made; `max_age` bounds the age of
-/// the last login (OIDC Core §3.1.2.1).
+/// `prompt=login` needs a login on this request's own login page (timestamps in whole
+/// seconds cannot tell an earlier login in the same second apart); `max_age` bounds the
+/// age of the last login (OIDC Core §3.1.2.1).
 fn needs_login(valid: &ValidRequest, row: &RequestRow, session: &Session, now: i64) -> bool {
-    (valid.prompt_login && session.auth_time < row.created_at)
+    (valid.prompt_login && row.login_at.is_none_or(|at| session.auth_time < at))
         || valid
             .max_age
             .is_some_and(|max| now - session.auth_time > max)

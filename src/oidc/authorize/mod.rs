@@ -144,6 +144,7 @@ impl Provider {
                 user_id: None,
                 params: serde_json::to_string(&pairs).map_err(|e| OAuthError::server_error(&e))?,
                 state: "open".into(),
+                login_at: None,
                 created_at: now,
                 expires_at: now + self.request_ttl,
             };
@@ -244,6 +245,13 @@ impl Provider {
             };
             self.advance(c, step, Some(session), now)
         })
+    }
+
+    /// Records that the user just signed in on this request's login page, which is what
+    /// `prompt=login` asks for (OIDC Core §3.1.2.1).
+    pub fn note_login(&self, request_id: &str, now: i64) -> Result<(), crate::store::StoreError> {
+        self.store
+            .write(|c| store::note_request_login(c, request_id, now))
     }
 
     /// The client name and `login_hint` of a stored request, for the login page.

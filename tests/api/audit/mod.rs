@@ -183,8 +183,11 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
         admin::rotate_client_secret(&store, &id, &cli, TEST_NOW)
     });
     let (_, removed) = one_event(&store, || admin::remove_client(&store, &id, &cli, TEST_NOW));
-    let (first_kid, key_created) =
-        one_event(&store, || admin::ensure_active_key(&store, &keys, TEST_NOW));
+    let before_keys = head_seq(&store);
+    let created_kids = admin::ensure_active_key(&store, &keys, TEST_NOW).unwrap();
+    let key_events = store
+        .read(|c| store::audit_rows_after(c, before_keys, 10))
+        .unwrap();
     let retire_after = std::time::Duration::from_secs(600);
     let (key, key_rotated) = one_event(&store, || {
         admin::rotate_keys(&store, &keys, retire_after, &cli, TEST_NOW)
@@ -199,15 +202,17 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
     assert_eq!(fields(&client_added), ("cli", "client.created", &*target));
     assert_eq!(fields(&rotated), ("cli", "client.secret_rotated", &*target));
     assert_eq!(fields(&removed), ("cli", "client.removed", &*target));
-    let first_kid = first_kid.unwrap();
-    assert_eq!(
-        fields(&key_created),
-        ("system", "key.created", &*format!("key:{first_kid}"))
-    );
-    assert_eq!(
-        fields(&key_rotated),
-        ("cli", "key.rotated", &*format!("key:{}", key.kid))
-    );
+    assert_eq!(created_kids.len(), 3, "one key per algorithm");
+    assert_eq!(key_events.len(), 3, "one event per key: {key_events:?}");
+    for (event, kid) in key_events.iter().zip(&created_kids) {
+        assert_eq!(
+            fields(event),
+            ("system", "key.created", &*format!("key:{kid}"))
+        );
+    }
+    assert_eq!(fields(&key_rotated), ("cli", "key.rotated", "keys"));
+    let rotated_details: Value = serde_json::from_str(&key_rotated.details).unwrap();
+    assert_eq!(rotated_details["new"].as_array().unwrap().len(), key.len());
     let details: Value = serde_json::from_str(&scope_updated.details).unwrap();
     assert_eq!(
         details["before"]["quorum"], 1,
@@ -215,8 +220,12 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
     );
     assert_eq!(details["after"]["quorum"], 2, "…and after");
     assert_eq!(details["after"]["policy_version"], 2);
-    let details: Value = serde_json::from_str(&key_rotated.details).unwrap();
-    assert_eq!(details["retiring"], json!([first_kid]));
+    let mut retiring: Vec<String> =
+        serde_json::from_value(rotated_details["retiring"].clone()).unwrap();
+    let mut created = created_kids.clone();
+    retiring.sort();
+    created.sort();
+    assert_eq!(retiring, created, "every previous key retires");
     for row in [&client_added, &rotated, &removed] {
         let secrets = [
             secret.as_str(),

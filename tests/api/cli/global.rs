@@ -136,11 +136,20 @@ fn keys_rotate_makes_a_new_active_key_and_the_old_one_retiring() {
     let listed = cli.ok(&["keys", "list"]);
     // Assert
     assert_eq!(empty, "");
-    let first_kid = first.strip_prefix("new active key ").unwrap().trim();
-    let second_kid = second.strip_prefix("new active key ").unwrap().trim();
+    // One new key per algorithm; the RS256 line is "new active key RS256 <kid>".
+    let rs256 = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("new active key RS256 "))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(first.lines().count(), 3, "{first}");
+    let (first_kid, second_kid) = (rs256(&first), rs256(&second));
+    let (first_kid, second_kid) = (first_kid.as_str(), second_kid.as_str());
     assert_ne!(first_kid, second_kid);
     let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
-    assert_eq!(rows.len(), 2, "{listed}");
+    assert_eq!(rows.len(), 6, "{listed}");
     let state_of = |kid: &str| {
         rows.iter()
             .find(|r| r[0] == kid)

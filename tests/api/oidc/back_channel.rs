@@ -1,0 +1,172 @@
+//! The relying party's back channel by hand: client-authenticated POSTs to `/token`,
+//! `/introspect` and `/revoke`, userinfo, and the RFC 6749 §5.2 / RFC 6750 §3
+//! error assertions.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::{header, Response, StatusCode};
+use serde_json::Value;
+
+use super::browser::{browser, code_of, login_and_consent};
+use super::support::{AuthRequest, OidcApp, Pkce, TestClient, REDIRECT_URI};
+
+/// Asserts an RFC 6749 §5.2 error: `status`, `Cache-Control: no-store`, JSON `error`
+/// and an `error_description`. Returns the headers for further checks.
+pub async fn assert_oauth_error(
+    response: Response,
+    status: StatusCode,
+    error: &str,
+) -> header::HeaderMap {
+    assert_eq!(response.status(), status);
+    let headers = response.headers().clone();
+    assert_eq!(
+        headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    let body: Value = response.json().await.expect("a JSON error");
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    headers
+}
+
+/// POSTs a form to a client-authenticated endpoint: Basic for a confidential client,
+/// `client_id` in the body for a public one.
+pub async fn post_as(
+    app: &OidcApp,
+    client: &TestClient,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Response {
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    let request = app.http.post(app.url(path));
+    let request = match &client.secret {
+        Some(secret) => request.basic_auth(&client.client_id, Some(secret)),
+        None => {
+            form.push(("client_id", client.client_id.as_str()));
+            request
+        }
+    };
+    request.form(&form).send().await.expect("POST")
+}
+
+/// Exchanges `code` (with `verifier`, if any) at `/token`.
+pub async fn exchange(
+    app: &OidcApp,
+    client: &TestClient,
+    code: &str,
+    verifier: Option<&str>,
+) -> Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    if let Some(verifier) = verifier {
+        form.push(("code_verifier", verifier));
+    }
+    post_as(app, client, "/token", &form).await
+}
+
+/// Uses a refresh token, optionally asking for `scope`.
+pub async fn refresh(
+    app: &OidcApp,
+    client: &TestClient,
+    refresh_token: &str,
+    scope: Option<&str>,
+) -> Response {
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    post_as(app, client, "/token", &form).await
+}
+
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// RFC 9068 access token.
+    pub access_token: String,
+    /// Refresh token, when issued.
+    pub refresh_token: Option<String>,
+    /// ID token, when issued.
+    pub id_token: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+}
+
+/// Asserts a 200 token response with `no-store` and reads it.
+pub async fn tokens_of(response: Response) -> Tokens {
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer", "{body}");
+    let text = |key: &str| body[key].as_str().map(str::to_owned);
+    Tokens {
+        access_token: text("access_token").expect("access_token"),
+        refresh_token: text("refresh_token"),
+        id_token: text("id_token"),
+        scope: text("scope").unwrap_or_default(),
+    }
+}
+
+/// The whole flow by hand for `client` (PKCE when public): a new browser signs alice
+/// in, consents, and the code is exchanged. Returns the browser (signed in) and tokens.
+pub async fn tokens_for(
+    app: &OidcApp,
+    client: &TestClient,
+    request: AuthRequest,
+) -> (reqwest::Client, Tokens) {
+    let browser = browser();
+    let pkce = Pkce::new();
+    let response = login_and_consent(app, &browser, &request.pkce(&pkce).path()).await;
+    let code = code_of(app, &response);
+    let tokens = tokens_of(exchange(app, client, &code, Some(&pkce.verifier)).await).await;
+    (browser, tokens)
+}
+
+/// `GET /userinfo` with `Authorization: Bearer <token>`.
+pub async fn userinfo(app: &OidcApp, access_token: &str) -> Response {
+    app.http
+        .get(app.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("GET /userinfo")
+}
+
+/// Asserts the RFC 6750 §3.1 `invalid_token` answer.
+pub fn assert_invalid_token(response: &Response) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()[header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
+}
+
+/// Introspects `token` as `client` (RFC 7662); asserts 200 and returns the JSON.
+pub async fn introspect(app: &OidcApp, client: &TestClient, token: &str) -> Value {
+    let response = post_as(app, client, "/introspect", &[("token", token)]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// The decoded header or payload (`part` 0 or 1) of a JWT, unverified.
+pub fn jwt_part(token: &str, part: usize) -> Value {
+    let segment = token.split('.').nth(part).expect("a JWT segment");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
+}
+
+/// `grant_type=refresh_token` must fail with `invalid_grant`.
+pub async fn assert_refresh_refused(app: &OidcApp, refresh_token: &str) {
+    let response = refresh(app, &app.rp, refresh_token, None).await;
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+}

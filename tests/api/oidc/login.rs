@@ -1,0 +1,168 @@
+//! The login and consent pages (DESIGN.md §5.1, §8): CSRF checks, brute-force throttle
+//! (429 + Retry-After), the session cookie, consent denial, single-use requests.
+
+use reqwest::{header, StatusCode};
+
+use super::support::{
+    assert_error_page, assert_redirect_error, browser, code_of, consent, fresh_app, get,
+    hidden_input, login, see_other_to, sets_session_cookie, sign_in, AuthRequest, PASSWORD,
+};
+
+#[tokio::test]
+async fn denying_consent_sends_access_denied() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
+    let login_path = see_other_to(&response, "/login?request=");
+    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
+    let resume = see_other_to(&response, "/authorize/continue?request=");
+    let response = get(&app, &browser, &resume).await;
+    let consent_path = see_other_to(&response, "/consent?request=");
+    // Act
+    let response = consent(&app, &browser, &consent_path, "deny").await;
+    // Assert
+    assert_redirect_error(&app, &response, "access_denied");
+}
+
+#[tokio::test]
+async fn a_login_with_a_bad_csrf_token_is_forbidden_and_starts_no_session() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    let page = get(&app, &browser, "/login").await.text().await.unwrap();
+    let good = hidden_input(&page, "csrf_token").unwrap();
+    let forged = format!("{}0", &good[..good.len() - 1]);
+    // Act
+    let response = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", forged.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(!sets_session_cookie(&response));
+    let request = AuthRequest::new(&app.rp).set("prompt", "none");
+    let probe = get(&app, &browser, &request.path()).await;
+    assert_redirect_error(&app, &probe, "login_required");
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_throttle_the_sixth_attempt_even_with_the_right_password() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    for attempt in 1..=5 {
+        let response = login(&app, &browser, "/login", "alice", "wrong password!").await;
+        assert_eq!(response.status(), StatusCode::OK, "attempt {attempt}");
+        assert!(!sets_session_cookie(&response));
+    }
+    // Act
+    let response = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    // Assert
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0);
+    assert!(!sets_session_cookie(&response));
+}
+
+#[tokio::test]
+async fn a_successful_login_resets_the_failure_count() {
+    // Arrange: four failures, a success, four more failures.
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    for _ in 0..4 {
+        login(&app, &browser, "/login", "alice", "wrong password!").await;
+    }
+    sign_in(&app, &browser).await;
+    for _ in 0..4 {
+        login(&app, &browser, "/login", "alice", "wrong password!").await;
+    }
+    // Act
+    let response = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    // Assert
+    see_other_to(&response, "/");
+    assert!(sets_session_cookie(&response));
+}
+
+#[tokio::test]
+async fn a_consent_with_a_bad_csrf_token_is_forbidden() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    sign_in(&app, &browser).await;
+    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
+    let consent_path = see_other_to(&response, "/consent?request=");
+    let page = get(&app, &browser, &consent_path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let request = hidden_input(&page, "request").unwrap();
+    // Act
+    let response = browser
+        .post(app.url("/consent"))
+        .form(&[
+            ("request", request.as_str()),
+            ("decision", "allow"),
+            ("csrf_token", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let probe = get(
+        &app,
+        &browser,
+        &AuthRequest::new(&app.rp).set("prompt", "none").path(),
+    )
+    .await;
+    assert_redirect_error(&app, &probe, "consent_required");
+}
+
+#[tokio::test]
+async fn a_completed_authorization_request_cannot_be_resumed_again() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
+    let login_path = see_other_to(&response, "/login?request=");
+    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
+    let resume = see_other_to(&response, "/authorize/continue?request=");
+    let consent_path = see_other_to(&get(&app, &browser, &resume).await, "/consent?request=");
+    code_of(&app, &consent(&app, &browser, &consent_path, "allow").await);
+    // Act
+    let again = get(&app, &browser, &resume).await;
+    // Assert
+    assert_error_page(again).await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    // Act
+    let response = login(&app, &browser(), "/login", "alice", PASSWORD).await;
+    // Assert
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("cs_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+}

@@ -1,0 +1,18 @@
+//! The OIDC core (DESIGN.md §5.1, §8; STYLE.md §2.4, §2.7): the authorization code flow
+//! driven by an unmodified RP library, and a negative test for every error, each on the
+//! channel the spec gives it. Every test runs on the backend `TestDb` picks.
+
+mod authorize_errors;
+mod back_channel;
+mod browser;
+mod discovery;
+mod flow;
+mod grants;
+mod login;
+mod logout;
+mod prompts;
+mod properties;
+mod rp;
+mod support;
+mod token_errors;
+mod userinfo;
