@@ -29,7 +29,7 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
                 StatusCode::OK,
                 "countersign",
                 &text,
-                Some(("/logout", "Sign out")),
+                Some(("/approvals", "Open your approval inbox")),
             )
         }
         _ => pages::message(

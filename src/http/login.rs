@@ -33,7 +33,7 @@ impl Next {
         match (&self.request, &self.return_to) {
             (Some(request), _) => format!("/authorize/continue?request={request}"),
             (None, Some(path)) => path.clone(),
-            (None, None) => "/".into(),
+            (None, None) => "/approvals".into(),
         }
     }
 }

@@ -135,7 +135,7 @@ pub async fn login(
 /// Signs alice in without an authorization request (a bare `/login`).
 pub async fn sign_in(app: &OidcApp, browser: &reqwest::Client) {
     let response = login(app, browser, "/login", &app.alice.username, PASSWORD).await;
-    see_other_to(&response, "/");
+    see_other_to(&response, "/approvals");
 }
 
 /// Opens the consent page at `consent_path` (asserting 200) and answers `decision`.

@@ -90,7 +90,7 @@ async fn a_successful_login_resets_the_failure_count() {
     // Act
     let response = login(&app, &browser, "/login", "alice", PASSWORD).await;
     // Assert
-    see_other_to(&response, "/");
+    see_other_to(&response, "/approvals");
     assert!(sets_session_cookie(&response));
 }
 
