@@ -3,8 +3,10 @@
 //! or on a fresh PostgreSQL database per test when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod approval;
 mod audit;
 mod cli;
 mod health;
 mod helpers;
+mod oidc;
 mod store;

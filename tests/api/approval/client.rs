@@ -1,0 +1,237 @@
+//! The relying party's side (redirects, token, refresh, introspection, userinfo) and
+//! helpers that read responses.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::{header, Response, StatusCode};
+use serde_json::Value;
+
+use super::support::{App, REDIRECT_URI, STATE};
+
+// The client's side.
+
+impl App {
+    /// The parameters of a 303 to `REDIRECT_URI` (asserts the target, `state`, `iss`).
+    pub fn client_redirect(&self, response: &Response) -> HashMap<String, String> {
+        let location = see_other(response);
+        assert!(
+            location.starts_with(&format!("{REDIRECT_URI}?")),
+            "expected a redirect to the client, got {location}"
+        );
+        let params: HashMap<String, String> = url::Url::parse(&location)
+            .expect("an absolute redirect")
+            .query_pairs()
+            .into_owned()
+            .collect();
+        assert_eq!(params.get("state").map(String::as_str), Some(STATE));
+        assert_eq!(
+            params.get("iss").map(String::as_str),
+            Some(self.issuer()),
+            "RFC 9207 iss"
+        );
+        params
+    }
+
+    /// The code of a successful redirect.
+    pub fn code_of(&self, response: &Response) -> String {
+        let params = self.client_redirect(response);
+        assert!(!params.contains_key("error"), "{params:?}");
+        params.get("code").expect("a code").clone()
+    }
+
+    /// Asserts an error redirect with `error` and no code; returns the description.
+    pub fn error_of(&self, response: &Response, error: &str) -> String {
+        let params = self.client_redirect(response);
+        assert_eq!(
+            params.get("error").map(String::as_str),
+            Some(error),
+            "{params:?}"
+        );
+        assert!(!params.contains_key("code"), "{params:?}");
+        params
+            .get("error_description")
+            .expect("an error_description")
+            .clone()
+    }
+
+    /// POSTs a form to a client-authenticated endpoint with client_secret_basic.
+    pub async fn post_as_client(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url(path))
+            .basic_auth(&self.client.client_id, Some(&self.client.secret))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Exchanges `code` at `/token`; returns the raw answer.
+    pub async fn exchange_response(&self, code: &str) -> Response {
+        self.post_as_client(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT_URI),
+            ],
+        )
+        .await
+    }
+
+    /// Exchanges `code` and asserts tokens came back.
+    pub async fn exchange(&self, code: &str) -> Tokens {
+        tokens_of(self.exchange_response(code).await).await
+    }
+
+    /// Uses a refresh token; returns the raw answer.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_as_client(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await
+    }
+
+    /// Introspects `token` (RFC 7662; asserting 200).
+    pub async fn introspect(&self, token: &str) -> Value {
+        let response = self
+            .post_as_client("/introspect", &[("token", token)])
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "introspection");
+        response.json().await.unwrap()
+    }
+
+    /// `GET /userinfo` with the bearer token.
+    pub async fn userinfo(&self, access_token: &str) -> Response {
+        self.http
+            .get(self.url("/userinfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("GET /userinfo")
+    }
+}
+
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// RFC 9068 access token.
+    pub access_token: String,
+    /// Refresh token, when issued.
+    pub refresh_token: Option<String>,
+    /// ID token, when issued.
+    pub id_token: Option<String>,
+    /// Seconds the access token lasts.
+    pub expires_in: i64,
+}
+
+/// Asserts a 200 token response and reads it.
+pub async fn tokens_of(response: Response) -> Tokens {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "token response {body}");
+    let text = |key: &str| body[key].as_str().map(str::to_owned);
+    Tokens {
+        access_token: text("access_token").expect("access_token"),
+        refresh_token: text("refresh_token"),
+        id_token: text("id_token"),
+        expires_in: body["expires_in"].as_i64().expect("expires_in"),
+    }
+}
+
+/// Asserts an RFC 6749 §5.2 error (400, `no-store`); returns the description.
+pub async fn oauth_error(response: Response, error: &str) -> String {
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    body["error_description"]
+        .as_str()
+        .expect("an error_description")
+        .to_owned()
+}
+
+/// The payload of a JWT, unverified.
+pub fn jwt_payload(token: &str) -> Value {
+    let segment = token.split('.').nth(1).expect("a JWT payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
+}
+
+// Response helpers.
+
+/// Asserts a 303 and returns its `Location`.
+pub fn see_other(response: &Response) -> String {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "expected a 303 from {}",
+        response.url()
+    );
+    response
+        .headers()
+        .get(header::LOCATION)
+        .expect("a 303 has a Location")
+        .to_str()
+        .expect("Location is ASCII")
+        .to_owned()
+}
+
+/// Asserts a 303 to a location starting with `prefix`; returns it.
+pub fn see_other_to(response: &Response, prefix: &str) -> String {
+    let location = see_other(response);
+    assert!(
+        location.starts_with(prefix),
+        "expected a 303 to {prefix}…, got {location}"
+    );
+    location
+}
+
+/// Asserts a 303 to `/approvals/{id}/waiting`; returns the id.
+pub fn waiting_of(response: &Response) -> String {
+    let location = see_other_to(response, "/approvals/");
+    let id = location
+        .strip_prefix("/approvals/")
+        .and_then(|rest| rest.strip_suffix("/waiting"))
+        .expect("a 303 to the waiting page /approvals/{id}/waiting");
+    assert!(!id.is_empty() && !id.contains('/'), "{location}");
+    id.to_owned()
+}
+
+/// Asserts a refusal page: `status`, HTML, no `Location`; returns the body.
+pub async fn refused(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status, "from {}", response.url());
+    assert!(response.headers().get(header::LOCATION).is_none());
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    response.text().await.unwrap()
+}
+
+/// Reads `<input type="hidden" name="NAME" value="…">` (HTML-unescaped).
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(unescape(&html[start..end]))
+}
+
+/// Undoes askama's HTML escaping.
+pub fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&amp;", "&")
+}

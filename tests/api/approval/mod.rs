@@ -1,0 +1,16 @@
+//! The countersignature (DESIGN.md §1, §5.1, §5.3, §8 "Approval pages"): the authorize
+//! flow pauses on a pending approval until an approver other than the user approves;
+//! the tokens carry the evidence and never outlive the access window; every protocol
+//! action leaves exactly one audit event. Every test runs on the backend `TestDb`
+//! picks (SQLite by default, PostgreSQL with `TEST_DATABASE_URL`).
+
+mod audit_events;
+mod browser;
+mod client;
+mod flow;
+mod pages;
+mod races;
+mod records;
+mod rules;
+mod support;
+mod tokens;
