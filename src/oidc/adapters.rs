@@ -305,20 +305,18 @@ impl Authorizer for Codes<'_> {
             ));
             return Ok(None);
         };
-        if row.used_at.is_some()
-            || self
-                .ctx
-                .with_db(|c| store::mark_code_used(c, &hash, now))
-                .is_err()
-        {
+        let first_use =
+            row.used_at.is_none() && self.ctx.with_db(|c| store::mark_code_used(c, &hash, now))?;
+        if !first_use {
+            // RFC 6749 §4.1.2: a replayed code revokes the tokens issued from it.
             self.ctx.with_db(|c| {
-                store::revoke_grant(c, &row.grant_id, now)?;
+                let revoked_now = store::revoke_grant(c, &row.grant_id, now)?;
                 audit::record(
                     c,
                     &Actor::Client(client.client_id.clone()),
                     "code.replay_detected",
                     &format!("grant:{}", row.grant_id),
-                    json!({"grant_revoked": true}),
+                    json!({"grant_revoked": revoked_now}),
                     now,
                 )
             })?;
@@ -483,10 +481,9 @@ impl Issuer for Tokens<'_> {
     fn refresh(&mut self, refresh: &str, grant: Grant) -> Result<RefreshedToken, ()> {
         let row = self.load_grant(&grant)?;
         let hash = crypto::sha256_hex(refresh.as_bytes());
-        if self
+        if !self
             .ctx
-            .with_db(|c| store::mark_refresh_used(c, &hash, self.minter.now))
-            .is_err()
+            .with_db(|c| store::mark_refresh_used(c, &hash, self.minter.now))?
         {
             self.ctx.fail(OAuthError::invalid_grant(
                 "the refresh token was already used",
@@ -559,16 +556,16 @@ impl Issuer for Tokens<'_> {
         else {
             return Ok(None);
         };
-        if refresh.used_at.is_some() && grant.revoked_at.is_none() {
+        if refresh.used_at.is_some() {
             // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the whole grant.
             self.ctx.with_db(|c| {
-                store::revoke_grant(c, &grant.id, now)?;
+                let revoked_now = store::revoke_grant(c, &grant.id, now)?;
                 audit::record(
                     c,
                     &Actor::Client(grant.client_id.clone()),
                     "refresh.reuse_detected",
                     &format!("grant:{}", grant.id),
-                    json!({"grant_revoked": true}),
+                    json!({"grant_revoked": revoked_now}),
                     now,
                 )
             })?;

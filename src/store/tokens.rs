@@ -101,8 +101,8 @@ pub fn code_by_hash(c: &mut DbConn, code_hash: &str) -> Result<Option<CodeRow>, 
         .optional()?)
 }
 
-/// Marks a code used; `Conflict` when it already was (a concurrent redemption won).
-pub fn mark_code_used(c: &mut DbConn, code_hash: &str, now: i64) -> Result<(), StoreError> {
+/// Marks a code used; false when it already was (a concurrent redemption won).
+pub fn mark_code_used(c: &mut DbConn, code_hash: &str, now: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(
         authorization_codes::table
             .find(code_hash)
@@ -110,11 +110,7 @@ pub fn mark_code_used(c: &mut DbConn, code_hash: &str, now: i64) -> Result<(), S
     )
     .set(authorization_codes::used_at.eq(now))
     .execute(c)?;
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
+    Ok(changed == 1)
 }
 
 /// Inserts a refresh token.
@@ -134,8 +130,8 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
         .optional()?)
 }
 
-/// Marks a refresh token used (rotated); `Conflict` when it already was.
-pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<(), StoreError> {
+/// Marks a refresh token used (rotated); false when it already was.
+pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(
         refresh_tokens::table
             .find(token_hash)
@@ -143,11 +139,7 @@ pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<(
     )
     .set(refresh_tokens::used_at.eq(now))
     .execute(c)?;
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
+    Ok(changed == 1)
 }
 
 /// Revokes every live grant of a user (and their refresh tokens); returns how many.
