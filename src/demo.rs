@@ -116,6 +116,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
                 public: true,
                 post_logout_redirect_uris: vec![format!("{issuer}/demo")],
                 grant_types: vec![],
+                id_token_alg: Default::default(),
             };
             admin::add_client(store, spec, &actor, now)?.row.client_id
         }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{is_token, AdminError};
 use crate::audit::{self, Actor};
-use crate::crypto;
+use crate::crypto::{self, KeyAlg};
 use crate::store::{self, decode_list, encode_list, ClientRow, Store};
 
 /// A client to register.
@@ -24,6 +24,8 @@ pub struct ClientSpec {
     pub post_logout_redirect_uris: Vec<String>,
     /// Grant types; empty means authorization_code + refresh_token.
     pub grant_types: Vec<String>,
+    /// Algorithm of its ID tokens (RS256 unless the client asks for ES256 or EdDSA).
+    pub id_token_alg: KeyAlg,
 }
 
 /// A registered client and its secret, which is shown this once.
@@ -146,7 +148,7 @@ pub fn add_client(
             "client_secret_basic"
         }
         .into(),
-        id_token_alg: "RS256".into(),
+        id_token_alg: spec.id_token_alg.as_str().into(),
         require_pkce: spec.public,
         created_at: now,
     };
@@ -181,6 +183,7 @@ fn describe(row: &ClientRow) -> serde_json::Value {
         "post_logout_redirect_uris": decode_list(&row.post_logout_redirect_uris),
         "grant_types": decode_list(&row.grant_types), "scope": row.allowed_scopes,
         "token_endpoint_auth_method": row.token_endpoint_auth_method,
+        "id_token_signed_response_alg": row.id_token_alg,
     })
 }
 

@@ -183,6 +183,11 @@ pub struct ScopeFlags {
     pub approver_max_age: Option<i64>,
 }
 
+fn parse_alg(text: &str) -> Result<crate::crypto::KeyAlg, String> {
+    crate::crypto::KeyAlg::parse(text)
+        .ok_or_else(|| format!("{text:?} is not RS256, ES256 or EdDSA"))
+}
+
 fn parse_seconds(text: &str) -> Result<i64, String> {
     parse_duration(text).and_then(|d| i64::try_from(d.as_secs()).map_err(|_| "too long".into()))
 }
@@ -237,6 +242,9 @@ pub enum ClientCommand {
         /// Grant type (repeat for more): authorization_code, refresh_token, client_credentials.
         #[arg(long = "grant-type", value_name = "GRANT")]
         grant_types: Vec<String>,
+        /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
+        #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
+        id_token_alg: crate::crypto::KeyAlg,
         /// Print {"client_id":…,"client_secret":…}.
         #[arg(long)]
         json: bool,

@@ -259,6 +259,7 @@ fn client(
             public,
             post_logout_redirect_uris,
             grant_types,
+            id_token_alg,
             json,
         } => {
             let scopes = scope.split_whitespace().map(str::to_owned).collect();
@@ -269,6 +270,7 @@ fn client(
                 public,
                 post_logout_redirect_uris,
                 grant_types,
+                id_token_alg,
             };
             let created = admin::add_client(store, spec, actor, now)?;
             print_credentials(out, &created.row.client_id, created.secret.as_deref(), json)?;
@@ -282,7 +284,8 @@ fn client(
                         json!({"client_id": c.client_id, "name": c.name,
                     "redirect_uris": decode_list(&c.redirect_uris), "scope": c.allowed_scopes,
                     "grant_types": decode_list(&c.grant_types), "public": c.secret_hash.is_none(),
-                    "post_logout_redirect_uris": decode_list(&c.post_logout_redirect_uris)})
+                    "post_logout_redirect_uris": decode_list(&c.post_logout_redirect_uris),
+                    "id_token_alg": c.id_token_alg})
                     })
                     .collect();
                 writeln!(out, "{}", serde_json::Value::Array(list))?;

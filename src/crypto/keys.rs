@@ -19,9 +19,10 @@ use super::{KeyRingError, Sealer};
 use crate::store::KeyRow;
 
 /// A signing algorithm countersign offers (JWA, RFC 7518 §3; RFC 8037 for EdDSA).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum KeyAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256: the default, required by OIDC Core §15.1.
+    #[default]
     RS256,
     /// ECDSA P-256 with SHA-256.
     ES256,

@@ -207,6 +207,7 @@ impl App {
             public: false,
             post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
             grant_types: vec![],
+            ..ClientSpec::default()
         };
         let new = admin::add_client(&store, spec, &Actor::Cli, now).expect("client");
         App {

@@ -219,3 +219,36 @@ async fn response_mode_form_post_answers_with_a_form_the_library_can_use() {
     let claims = rp.verify(&tokens, &nonce);
     assert_eq!(claims.subject().as_str(), app.alice.id);
 }
+
+#[tokio::test]
+async fn clients_registered_for_es256_or_eddsa_get_id_tokens_the_library_verifies() {
+    use countersign::admin::ClientSpec;
+    use countersign::crypto::KeyAlg;
+    use openidconnect::core::CoreJwsSigningAlgorithm as Alg;
+    for (alg, library_alg) in [
+        (KeyAlg::ES256, Alg::EcdsaP256Sha256),
+        (KeyAlg::EdDSA, Alg::EdDsa),
+    ] {
+        // Arrange
+        let (_db, app) = fresh_app().await;
+        let client = app.add_client(ClientSpec {
+            id_token_alg: alg,
+            ..ClientSpec::default()
+        });
+        let rp = Rp::discover(&app, &client).await;
+        let flow = rp.start(&[]);
+        let nonce = Nonce::new(flow.nonce.secret().clone());
+        // Act
+        let tokens = sign_in_with(&app, &rp, flow).await;
+        let verifier = rp
+            .client
+            .id_token_verifier()
+            .set_allowed_algs(vec![library_alg.clone()]);
+        let claims = id_token(&tokens)
+            .claims(&verifier, &nonce)
+            .expect("the ID token verifies");
+        // Assert
+        assert_eq!(claims.subject().as_str(), app.alice.id);
+        assert_eq!(*id_token(&tokens).signing_alg().unwrap(), library_alg);
+    }
+}
