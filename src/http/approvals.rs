@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
-use crate::approval::{ApprovalError, ApprovalView, Decision, DeskError};
+use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError};
 use crate::oidc::params::Params;
 use crate::startup::AppState;
 
@@ -92,29 +92,57 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
     }
 }
 
+/// Runs a desk call for approval `id` with the browser's session, on the blocking pool.
+async fn desk_call<T: Send + 'static>(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+    call: impl FnOnce(&Desk, &str, Option<&str>, i64) -> Result<T, DeskError> + Send + 'static,
+) -> Result<Result<T, DeskError>, HttpResponse> {
+    let (desk, cookie, now, id) = (
+        state.desk.clone(),
+        cookies::session(req),
+        state.clock.now(),
+        id.to_owned(),
+    );
+    web::block(move || call(&desk, &id, cookie.as_deref(), now))
+        .await
+        .map_err(|error| super::server_error_page(&error))
+}
+
+/// Maps a desk call's outcome: `done` on success, the refusal page otherwise.
+fn outcome<T>(
+    result: Result<Result<T, DeskError>, HttpResponse>,
+    req: &HttpRequest,
+    id: &str,
+    done: impl FnOnce(T) -> HttpResponse,
+) -> HttpResponse {
+    match result {
+        Ok(Ok(value)) => done(value),
+        Ok(Err(error)) => refused(error, req, Some(id)),
+        Err(response) => response,
+    }
+}
+
 /// `GET /approvals/{id}`: the review page (the requester is sent to the waiting page).
 pub async fn review(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let (desk, cookie, now, key) = (
-        state.desk.clone(),
-        cookies::session(&req),
-        state.clock.now(),
-        id.clone(),
-    );
-    match web::block(move || desk.view(&key, cookie.as_deref(), now)).await {
-        Ok(Ok(view)) if view.viewer_is_requester => {
-            super::see_other(&format!("/approvals/{id}/waiting"))
+    let now = state.clock.now();
+    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
+        desk.view(id, cookie, now)
+    })
+    .await;
+    outcome(result, &req, &id, |view| {
+        if view.viewer_is_requester {
+            return super::see_other(&format!("/approvals/{id}/waiting"));
         }
-        Ok(Ok(view)) => with_csrf(&state, &req, |csrf_token| {
+        with_csrf(&state, &req, |csrf_token| {
             pages::render(StatusCode::OK, &review_page(view, csrf_token, now))
-        }),
-        Ok(Err(error)) => refused(error, &req, Some(&id)),
-        Err(error) => super::server_error_page(&error),
-    }
+        })
+    })
 }
 
 fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
@@ -173,7 +201,6 @@ pub async fn decide(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let id = id.into_inner();
     let Some(form) = checked_form(&state, &req, &body) else {
         return super::csrf_failed();
     };
@@ -190,21 +217,12 @@ pub async fn decide(
         }
     };
     let comment = form.get("comment").map(str::to_owned);
-    let (desk, cookie, now, key) = (
-        state.desk.clone(),
-        cookies::session(&req),
-        state.clock.now(),
-        id.clone(),
-    );
-    match web::block(move || {
-        desk.decide(&key, cookie.as_deref(), decision, comment.as_deref(), now)
+    let result = desk_call(&state, &req, &id, move |desk, id, cookie, now| {
+        desk.decide(id, cookie, decision, comment.as_deref(), now)
+    });
+    outcome(result.await, &req, &id, |_| {
+        super::see_other(&format!("/approvals/{id}"))
     })
-    .await
-    {
-        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}")),
-        Ok(Err(error)) => refused(error, &req, Some(&id)),
-        Err(error) => super::server_error_page(&error),
-    }
 }
 
 /// `POST /approvals/{id}/revoke`.
@@ -214,21 +232,15 @@ pub async fn revoke(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let id = id.into_inner();
     if checked_form(&state, &req, &body).is_none() {
         return super::csrf_failed();
     }
-    let (desk, cookie, now, key) = (
-        state.desk.clone(),
-        cookies::session(&req),
-        state.clock.now(),
-        id.clone(),
-    );
-    match web::block(move || desk.revoke(&key, cookie.as_deref(), now)).await {
-        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}")),
-        Ok(Err(error)) => refused(error, &req, Some(&id)),
-        Err(error) => super::server_error_page(&error),
-    }
+    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
+        desk.revoke(id, cookie, now)
+    });
+    outcome(result.await, &req, &id, |_| {
+        super::see_other(&format!("/approvals/{id}"))
+    })
 }
 
 /// `POST /approvals/{id}/cancel` (the requester).
@@ -238,21 +250,15 @@ pub async fn cancel(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let id = id.into_inner();
     if checked_form(&state, &req, &body).is_none() {
         return super::csrf_failed();
     }
-    let (desk, cookie, now, key) = (
-        state.desk.clone(),
-        cookies::session(&req),
-        state.clock.now(),
-        id.clone(),
-    );
-    match web::block(move || desk.cancel(&key, cookie.as_deref(), now)).await {
-        Ok(Ok(_)) => super::see_other(&format!("/approvals/{id}/waiting")),
-        Ok(Err(error)) => refused(error, &req, Some(&id)),
-        Err(error) => super::server_error_page(&error),
-    }
+    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
+        desk.cancel(id, cookie, now)
+    });
+    outcome(result.await, &req, &id, |_| {
+        super::see_other(&format!("/approvals/{id}/waiting"))
+    })
 }
 
 /// `GET /approvals/{id}/waiting`: the requester's page; once decided, it continues.
@@ -261,16 +267,15 @@ pub async fn waiting(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let id = id.into_inner();
-    let (desk, cookie, now, key) = (
-        state.desk.clone(),
-        cookies::session(&req),
-        state.clock.now(),
-        id.clone(),
-    );
-    match web::block(move || desk.requester_view(&key, cookie.as_deref(), now)).await {
-        Ok(Ok(view)) if view.state.is_decided() => super::see_other(&view.continue_url),
-        Ok(Ok(view)) => with_csrf(&state, &req, |csrf_token| {
+    let now = state.clock.now();
+    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
+        desk.requester_view(id, cookie, now)
+    });
+    outcome(result.await, &req, &id, |view| {
+        if view.state.is_decided() {
+            return super::see_other(&view.continue_url);
+        }
+        with_csrf(&state, &req, |csrf_token| {
             let page = WaitingPage {
                 csrf_token,
                 client_name: view.client_name,
@@ -289,10 +294,8 @@ pub async fn waiting(
                 id: view.id,
             };
             pages::render(StatusCode::OK, &page)
-        }),
-        Ok(Err(error)) => refused(error, &req, Some(&id)),
-        Err(error) => super::server_error_page(&error),
-    }
+        })
+    })
 }
 
 /// `GET /approvals/{id}/status`: `{"state", "expires_at", "continue_url"?}` for the

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::token::TokenError;
+use crate::oidc::Provider;
 use crate::startup::AppState;
 
 fn authorization(req: &HttpRequest) -> Option<String> {
@@ -44,29 +45,47 @@ pub fn token_error(error: &TokenError) -> HttpResponse {
     response
 }
 
-fn blocked(used_auth_header: bool) -> TokenError {
-    TokenError {
-        error: OAuthError::server_error(&"the server is overloaded"),
-        used_auth_header,
+/// A client-authenticated form request as the domain takes it.
+struct ClientRequest {
+    authorization: Option<String>,
+    form: bool,
+    body: web::Bytes,
+    now: i64,
+}
+
+/// Runs `call` on the blocking pool and maps its error to RFC 6749 §5.2 JSON.
+async fn client_call<T: Send + 'static>(
+    state: &AppState,
+    req: &HttpRequest,
+    body: web::Bytes,
+    call: impl FnOnce(&Provider, &ClientRequest) -> Result<T, TokenError> + Send + 'static,
+) -> Result<T, HttpResponse> {
+    let request = ClientRequest {
+        authorization: authorization(req),
+        form: super::is_form(req),
+        body,
+        now: state.clock.now(),
+    };
+    let used_auth_header = request.authorization.is_some();
+    let provider = state.provider.clone();
+    match web::block(move || call(&provider, &request)).await {
+        Ok(result) => result.map_err(|error| token_error(&error)),
+        Err(_) => Err(token_error(&TokenError {
+            error: OAuthError::server_error(&"the server is overloaded"),
+            used_auth_header,
+        })),
     }
 }
 
 /// `POST /token`.
 #[tracing::instrument(skip_all)]
 pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let (provider, auth, form, now) = (
-        state.provider.clone(),
-        authorization(&req),
-        super::is_form(&req),
-        state.clock.now(),
-    );
-    let used = auth.is_some();
-    match web::block(move || provider.token(auth.as_deref(), form, &body, now))
-        .await
-        .unwrap_or_else(|_| Err(blocked(used)))
-    {
+    let answer = client_call(&state, &req, body, |p, r| {
+        p.token(r.authorization.as_deref(), r.form, &r.body, r.now)
+    });
+    match answer.await {
         Ok(tokens) => json_no_store(StatusCode::OK, &tokens),
-        Err(error) => token_error(&error),
+        Err(response) => response,
     }
 }
 
@@ -77,19 +96,12 @@ pub async fn introspect(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (provider, auth, form, now) = (
-        state.provider.clone(),
-        authorization(&req),
-        super::is_form(&req),
-        state.clock.now(),
-    );
-    let used = auth.is_some();
-    match web::block(move || provider.introspect(auth.as_deref(), form, &body, now))
-        .await
-        .unwrap_or_else(|_| Err(blocked(used)))
-    {
+    let answer = client_call(&state, &req, body, |p, r| {
+        p.introspect(r.authorization.as_deref(), r.form, &r.body, r.now)
+    });
+    match answer.await {
         Ok(answer) => json_no_store(StatusCode::OK, &answer),
-        Err(error) => token_error(&error),
+        Err(response) => response,
     }
 }
 
@@ -100,20 +112,13 @@ pub async fn revoke(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (provider, auth, form, now) = (
-        state.provider.clone(),
-        authorization(&req),
-        super::is_form(&req),
-        state.clock.now(),
-    );
-    let used = auth.is_some();
-    match web::block(move || provider.revoke(auth.as_deref(), form, &body, now))
-        .await
-        .unwrap_or_else(|_| Err(blocked(used)))
-    {
+    let answer = client_call(&state, &req, body, |p, r| {
+        p.revoke(r.authorization.as_deref(), r.form, &r.body, r.now)
+    });
+    match answer.await {
         Ok(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .finish(),
-        Err(error) => token_error(&error),
+        Err(response) => response,
     }
 }
