@@ -53,6 +53,8 @@ pub struct RawSettings {
     pub log_format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// How logs are written to stderr.
@@ -99,6 +101,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seed the demo data and serve the demo relying party at `/demo`.
     pub demo: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for the client IP that login
+    /// throttling and approvals record); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A configuration error: the key and what is wrong with its value.
@@ -214,6 +219,7 @@ impl Config {
             },
             log_format,
             demo: raw.demo.unwrap_or(false),
+            trusted_proxies: parse_proxies(raw.trusted_proxies.as_deref().unwrap_or(""))?,
         })
     }
 
@@ -254,6 +260,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?} is longer than ten years"));
     }
     Ok(duration)
+}
+
+fn parse_proxies(text: &str) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse()
+                .map_err(|_| bad("trusted_proxies", format!("{item:?} is not an IP address")))
+        })
+        .collect()
 }
 
 fn check_issuer(issuer: &str) -> Result<(), ConfigError> {
@@ -329,6 +346,20 @@ mod tests {
             ..RawSettings::default()
         };
         assert_eq!(Config::from_raw(raw).unwrap_err().key, "issuer");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_of_addresses() {
+        let raw = RawSettings {
+            trusted_proxies: Some("10.0.0.1, ::1".into()),
+            ..RawSettings::default()
+        };
+        assert_eq!(Config::from_raw(raw).unwrap().trusted_proxies.len(), 2);
+        let raw = RawSettings {
+            trusted_proxies: Some("10.0.0.1, proxy".into()),
+            ..RawSettings::default()
+        };
+        assert_eq!(Config::from_raw(raw).unwrap_err().key, "trusted_proxies");
     }
 
     #[test]

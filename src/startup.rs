@@ -113,7 +113,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(telemetry::record_metrics))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(data.clone())
                 .configure(http::routes)
         })
@@ -183,13 +183,13 @@ async fn sweep(store: Store, clock: Arc<dyn Clock>) {
     loop {
         ticker.tick().await;
         let (store, now) = (store.clone(), clock.now());
-        let swept = web::block(move || {
-            store.write(|c| -> Result<usize, crate::approval::ApprovalError> {
-                let expired = crate::approval::service::expire_due(c, now)?;
+        let swept = web::block(move || -> Result<usize, crate::approval::ApprovalError> {
+            let expired = crate::approval::service::expire_due(&store, now)?;
+            store.write(|c| {
                 crate::store::delete_expired_sessions(c, now)?;
-                crate::store::delete_expired_requests(c, now)?;
-                Ok(expired)
-            })
+                crate::store::delete_expired_requests(c, now)
+            })?;
+            Ok(expired)
         })
         .await;
         match swept {

@@ -20,6 +20,7 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
@@ -56,4 +57,38 @@ pub async fn record_metrics(
     metrics::histogram!("http_request_duration_seconds", &labels[..2])
         .record(started.elapsed().as_secs_f64());
     Ok(response)
+}
+
+/// The root span of every request: method, path (never the query string, which can
+/// carry codes and ID tokens), status and the request id; one `handled` line each.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        use actix_web::HttpMessage;
+        let request_id = request
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        tracing::info_span!(
+            "request",
+            http.method = %request.method(),
+            http.path = %request.path(),
+            http.status_code = tracing::field::Empty,
+            request_id = %request_id,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        span.record("http.status_code", status.as_u16());
+        tracing::info!(parent: &span, status = status.as_u16(), "handled");
+    }
 }

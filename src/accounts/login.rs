@@ -1,6 +1,10 @@
-//! Password login with brute-force throttling (DESIGN.md §8): only failed logins count,
-//! per account and per client IP; a success resets the account's counter. An unknown
-//! user costs the same argon2 work and gets the same answer as a wrong password.
+//! Password login with brute-force throttling (DESIGN.md §8): failed logins count, per
+//! account and per client IP; a success resets the account's counter. An unknown user
+//! costs the same argon2 work and gets the same answer as a wrong password.
+//!
+//! Each attempt is counted *before* its password is checked (in one transaction with
+//! the lock check), and a success takes it back: so parallel requests cannot get more
+//! guesses than the limit, however many arrive at once.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -39,45 +43,6 @@ pub enum LoginOutcome {
     },
 }
 
-fn account_key(username: &str) -> String {
-    format!("user:{}", username.to_lowercase())
-}
-
-fn ip_key(ip: &str) -> String {
-    format!("ip:{ip}")
-}
-
-/// Seconds until the subject may try again, if it is locked now.
-fn locked(c: &mut DbConn, subject: &str, now: i64) -> Result<Option<i64>, StoreError> {
-    Ok(store::login_failures(c, subject)?
-        .and_then(|row| row.locked_until)
-        .filter(|until| *until > now)
-        .map(|until| until - now))
-}
-
-/// Adds a failure; locks the subject once it reaches `max` within the window.
-fn count_failure(
-    c: &mut DbConn,
-    subject: &str,
-    max: u32,
-    lockout: i64,
-    now: i64,
-) -> Result<(), StoreError> {
-    let mut row = store::login_failures(c, subject)?
-        .filter(|row| row.window_start + lockout > now && row.locked_until.is_none_or(|u| u > now))
-        .unwrap_or(LoginFailureRow {
-            subject: subject.into(),
-            failures: 0,
-            window_start: now,
-            locked_until: None,
-        });
-    row.failures += 1;
-    if row.failures >= i32::try_from(max).unwrap_or(i32::MAX) {
-        row.locked_until = Some(now + lockout);
-    }
-    store::save_login_failures(c, &row)
-}
-
 /// A login attempt from a browser.
 #[derive(Debug)]
 pub struct Attempt<'a> {
@@ -91,6 +56,72 @@ pub struct Attempt<'a> {
     pub previous_session: Option<&'a str>,
 }
 
+/// The two counters an attempt touches, with their limits.
+fn counters(attempt: &Attempt<'_>, policy: ThrottlePolicy) -> [(String, i32); 2] {
+    let max = i32::try_from(policy.max_failures).unwrap_or(i32::MAX);
+    [
+        (format!("user:{}", attempt.username.to_lowercase()), max),
+        (format!("ip:{}", attempt.ip), max.saturating_mul(4)),
+    ]
+}
+
+/// A counter as of `now`: a lock that has run out, or a window that has passed, starts
+/// it over.
+fn current(mut row: LoginFailureRow, lockout: i64, now: i64) -> LoginFailureRow {
+    let lock_over = row.locked_until.is_some_and(|until| until <= now);
+    let window_over = row.locked_until.is_none() && row.window_start + lockout <= now;
+    if lock_over || window_over {
+        row.failures = 0;
+        row.window_start = now;
+        row.locked_until = None;
+    }
+    row
+}
+
+/// Counts this attempt against both counters, or says how long to wait when either is
+/// locked (recording the refusal).
+fn reserve(
+    c: &mut DbConn,
+    attempt: &Attempt<'_>,
+    policy: ThrottlePolicy,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let mut rows = Vec::new();
+    for (subject, max) in counters(attempt, policy) {
+        let row = current(
+            store::lock_login_failures(c, &subject, now)?,
+            policy.lockout,
+            now,
+        );
+        let wait = match row.locked_until {
+            Some(until) => Some(until - now),
+            None if row.failures >= max => Some(policy.lockout),
+            None => None,
+        };
+        if let Some(retry_after) = wait {
+            let details = json!({"ip": attempt.ip, "retry_after": retry_after});
+            audit::record(
+                c,
+                &Actor::Anonymous,
+                "login.throttled",
+                &format!("user:{}", attempt.username),
+                details,
+                now,
+            )?;
+            return Ok(Some(retry_after));
+        }
+        rows.push((row, max));
+    }
+    for (mut row, max) in rows {
+        row.failures += 1;
+        if row.failures >= max {
+            row.locked_until = Some(now + policy.lockout);
+        }
+        store::save_login_failures(c, &row)?;
+    }
+    Ok(None)
+}
+
 /// Checks a username and password; on success ends the browser's previous session and
 /// starts a new one, so a session id fixed before login is worthless after it.
 pub fn login(
@@ -100,65 +131,45 @@ pub fn login(
     throttle: ThrottlePolicy,
     sessions_policy: SessionPolicy,
 ) -> Result<LoginOutcome, StoreError> {
-    let Attempt {
-        username,
-        password,
-        ip,
-        previous_session,
-    } = *attempt;
-    let (account, address) = (account_key(username), ip_key(ip));
-    let (user, wait) = store.read(|c| {
-        let wait = locked(c, &account, now)?.max(locked(c, &address, now)?);
-        Ok::<_, StoreError>((store::user_by_username(c, username)?, wait))
-    })?;
-    if let Some(retry_after) = wait {
-        store.write(|c| {
-            audit::record(
-                c,
-                &Actor::Anonymous,
-                "login.throttled",
-                &format!("user:{username}"),
-                json!({"ip": ip}),
-                now,
-            )
-        })?;
+    if let Some(retry_after) = store.write(|c| reserve(c, attempt, throttle, now))? {
         return Ok(LoginOutcome::Throttled { retry_after });
     }
-    let usable = user.filter(|u| !u.disabled);
-    let hash = usable.as_ref().and_then(|u| u.password_hash.as_deref());
-    let valid = crypto::verify_password(password.expose_secret(), hash) && usable.is_some();
-    store.write(|c| match (valid, usable.clone()) {
+    let user = store
+        .read(|c| store::user_by_username(c, attempt.username))?
+        .filter(|u| !u.disabled);
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let valid = crypto::verify_password(attempt.password.expose_secret(), hash);
+    store.write(|c| match (valid, user) {
         (true, Some(user)) => {
+            let [(account, _), (address, _)] = counters(attempt, throttle);
             store::clear_login_failures(c, &account)?;
-            if let Some(previous) = previous_session {
+            // Only failures count: take this attempt back from the address as well.
+            let mut ip = store::lock_login_failures(c, &address, now)?;
+            ip.failures = (ip.failures - 1).max(0);
+            store::save_login_failures(c, &ip)?;
+            if let Some(previous) = attempt.previous_session {
                 sessions::end(c, previous)?;
             }
             let cookie = sessions::start(c, &user.id, &["pwd"], now, sessions_policy)?;
+            let details = json!({"ip": attempt.ip, "amr": ["pwd"]});
             audit::record(
                 c,
                 &Actor::User(user.id.clone()),
                 "login.succeeded",
                 &format!("user:{}", user.username),
-                json!({"ip": ip, "amr": ["pwd"]}),
+                details,
                 now,
             )?;
             Ok(LoginOutcome::Success { cookie, user })
         }
         _ => {
-            count_failure(c, &account, throttle.max_failures, throttle.lockout, now)?;
-            count_failure(
-                c,
-                &address,
-                throttle.max_failures.saturating_mul(4),
-                throttle.lockout,
-                now,
-            )?;
+            let details = json!({"ip": attempt.ip});
             audit::record(
                 c,
                 &Actor::Anonymous,
                 "login.failed",
-                &format!("user:{username}"),
-                json!({"ip": ip}),
+                &format!("user:{}", attempt.username),
+                details,
                 now,
             )?;
             Ok(LoginOutcome::Invalid)

@@ -44,8 +44,8 @@ pub fn list(
             return Err(ApprovalError::Unprocessable("--state must be one of pending, approved, denied, expired, cancelled, redeemed, revoked"));
         }
     }
+    service::expire_due(store, now)?;
     store.write(|c| {
-        service::expire_due(c, now)?;
         let mut records = Vec::new();
         for row in store::list_approvals(c, state, 1000)? {
             records.push(record(c, row)?);

@@ -82,17 +82,30 @@ impl Requirements {
             .collect()
     }
 
-    /// True when every group has its quorum of distinct approving votes. A vote counts
-    /// for each required group its approver belonged to when voting.
+    /// True when every group has its quorum of distinct approvers, each approver
+    /// counting for one group only (four eyes per group: someone in two required groups
+    /// cannot fill both). A vote lists the required groups its approver belonged to;
+    /// the answer is a bipartite matching of approvers to quorum slots.
     pub fn met_by(&self, votes: &[DecisionRow]) -> bool {
-        self.groups.iter().all(|required| {
-            let approvals = votes
-                .iter()
-                .filter(|v| {
-                    v.decision == "approve" && v.group_name.split(',').any(|g| g == required.group)
-                })
-                .count();
-            i32::try_from(approvals).unwrap_or(i32::MAX) >= required.quorum
+        let approvers: Vec<Vec<&str>> = votes
+            .iter()
+            .filter(|v| v.decision == "approve")
+            .map(|v| v.group_name.split(',').collect())
+            .collect();
+        let slots: Vec<&str> = self
+            .groups
+            .iter()
+            .flat_map(|g| {
+                std::iter::repeat_n(g.group.as_str(), usize::try_from(g.quorum).unwrap_or(0))
+            })
+            .collect();
+        if slots.len() > approvers.len() {
+            return false;
+        }
+        let mut slot_of_approver: Vec<Option<usize>> = vec![None; approvers.len()];
+        (0..slots.len()).all(|slot| {
+            let mut seen = vec![false; approvers.len()];
+            assign(slot, &slots, &approvers, &mut slot_of_approver, &mut seen)
         })
     }
 
@@ -111,6 +124,40 @@ impl Requirements {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Kuhn's augmenting path: finds an approver for `slot`, moving earlier assignments
+/// to other slots when that frees one.
+fn assign(
+    slot: usize,
+    slots: &[&str],
+    approvers: &[Vec<&str>],
+    slot_of_approver: &mut Vec<Option<usize>>,
+    seen: &mut Vec<bool>,
+) -> bool {
+    for approver in 0..approvers.len() {
+        let eligible = approvers
+            .get(approver)
+            .is_some_and(|groups| slots.get(slot).is_some_and(|g| groups.contains(g)));
+        if !eligible || seen.get(approver).copied().unwrap_or(true) {
+            continue;
+        }
+        if let Some(flag) = seen.get_mut(approver) {
+            *flag = true;
+        }
+        let current = slot_of_approver.get(approver).copied().flatten();
+        let free = match current {
+            None => true,
+            Some(other) => assign(other, slots, approvers, slot_of_approver, seen),
+        };
+        if free {
+            if let Some(entry) = slot_of_approver.get_mut(approver) {
+                *entry = Some(slot);
+            }
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -175,6 +222,24 @@ mod tests {
         );
         assert_eq!(r.pending_ttl, 300);
         assert_eq!(r.policy_versions.get("b"), Some(&3));
+    }
+
+    #[test]
+    fn one_approver_in_two_groups_fills_only_one() {
+        let r = requirements(&[scope("a", &["ops", "sec"], 1, 900)]).unwrap();
+        assert!(!r.met_by(&[vote("eve", "ops,sec", "approve")]));
+        // eve can take either group, so with bob (ops only) both are filled.
+        assert!(r.met_by(&[
+            vote("eve", "ops,sec", "approve"),
+            vote("bob", "ops", "approve")
+        ]));
+        assert!(r.met_by(&[
+            vote("bob", "ops", "approve"),
+            vote("eve", "ops,sec", "approve")
+        ]));
+        let two = requirements(&[scope("b", &["ops"], 2, 900)]).unwrap();
+        assert!(!two.met_by(&[vote("eve", "ops", "approve")]));
+        assert!(two.met_by(&[vote("eve", "ops", "approve"), vote("bob", "ops", "approve")]));
     }
 
     #[test]

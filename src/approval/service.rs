@@ -8,7 +8,7 @@ use super::policy::Requirements;
 use super::state::{ApprovalEvent, ApprovalState};
 use crate::audit::{self, Actor};
 use crate::crypto;
-use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, StoreError};
+use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, Store, StoreError};
 
 /// Members of this group may revoke any approval.
 pub const ADMIN_GROUP: &str = "admins";
@@ -231,12 +231,17 @@ fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalR
     }
 }
 
-/// Expires every approval whose time is up; returns how many (the periodic sweep).
-pub fn expire_due(c: &mut DbConn, now: i64) -> Result<usize, ApprovalError> {
-    let mut ids = store::approvals_due(c, "pending", now)?;
-    ids.extend(store::approvals_due(c, "approved", now)?);
+/// Expires every approval whose time is up, each in its own transaction, so a sweep
+/// never holds one approval's lock while it waits for another's (two such waits in
+/// opposite order would deadlock on PostgreSQL). Returns how many it looked at.
+pub fn expire_due(store: &Store, now: i64) -> Result<usize, ApprovalError> {
+    let ids = store.read(|c| {
+        let mut ids = store::approvals_due(c, "pending", now)?;
+        ids.extend(store::approvals_due(c, "approved", now)?);
+        Ok::<_, StoreError>(ids)
+    })?;
     for id in &ids {
-        load(c, id, now)?;
+        store.write(|c| load(c, id, now).map(|_| ()))?;
     }
     Ok(ids.len())
 }
@@ -425,6 +430,23 @@ pub struct Evidence {
     pub claim: Value,
     /// Tokens must not outlive this.
     pub access_until: i64,
+}
+
+/// The evidence of the approval a grant names (`None` for a grant without one). A grant
+/// naming an approval that no longer exists gets evidence whose access window has
+/// ended, so nothing made from it works any more: fail closed.
+pub fn grant_evidence(
+    c: &mut DbConn,
+    approval_id: Option<&str>,
+) -> Result<Option<Evidence>, StoreError> {
+    let Some(id) = approval_id else {
+        return Ok(None);
+    };
+    let missing = || Evidence {
+        claim: json!({"id": id}),
+        access_until: i64::MIN,
+    };
+    Ok(Some(evidence(c, id)?.unwrap_or_else(missing)))
 }
 
 /// The evidence tokens carry (`approval` claim): who approved, when, until when.

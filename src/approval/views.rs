@@ -249,9 +249,9 @@ impl Desk {
         cookie: Option<&str>,
         now: i64,
     ) -> Result<(String, Vec<ApprovalView>), DeskError> {
+        service::expire_due(&self.store, now)?;
         self.store.write(|c| {
             let viewer = viewer(c, cookie, now, self.sessions)?;
-            service::expire_due(c, now)?;
             let mut items = Vec::new();
             for row in store::list_approvals(c, Some("pending"), 500)? {
                 let votes = store::decisions_for(c, &row.id)?;
@@ -316,12 +316,9 @@ impl Desk {
         comment: Option<&str>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
+        // A refused vote says why (DESIGN.md §8): 403 for a non-member or the requester.
         self.store.write(|c| {
             let viewer = viewer(c, cookie, now, self.sessions)?;
-            let row = store::approval_by_id(c, id)?.ok_or(ApprovalError::NotFound)?;
-            if !may_view(&row, &viewer) {
-                return Err(ApprovalError::NotFound.into());
-            }
             Ok(service::decide(
                 c,
                 id,

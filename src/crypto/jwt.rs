@@ -126,13 +126,23 @@ pub fn verify<T: DeserializeOwned>(
     verify_with(rows, token, issuer, typ, Some(now))
 }
 
-/// Like [`verify`] but accepts an expired token (`id_token_hint`, logout hints).
+/// Like [`verify`] but accepts an expired token (revocation of expired tokens).
 pub fn verify_ignoring_expiry<T: DeserializeOwned>(
     rows: &[KeyRow],
     token: &str,
     issuer: &str,
 ) -> Option<T> {
     verify_with(rows, token, issuer, None, None)
+}
+
+/// An `id_token_hint`: an ID token issued here (header `typ: JWT`, so an access token
+/// cannot stand in for one), possibly expired (OIDC Core §3.1.2.1).
+pub fn verify_id_token_hint<T: DeserializeOwned>(
+    rows: &[KeyRow],
+    token: &str,
+    issuer: &str,
+) -> Option<T> {
+    verify_with(rows, token, issuer, Some("JWT"), None)
 }
 
 fn verify_with<T: DeserializeOwned>(

@@ -6,7 +6,9 @@ mod keys;
 mod passwords;
 mod seal;
 
-pub use jwt::{verify, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey};
+pub use jwt::{
+    verify, verify_id_token_hint, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
+};
 pub use keys::{generate_key, jwks, KeyAlg};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer};
@@ -40,9 +42,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// The left half of the SHA-256 of an access token, base64url: `at_hash`
-/// (OIDC Core §3.1.3.6, for RS256).
-pub fn left_half_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+/// `at_hash` (OIDC Core §3.1.3.6): the left half of the access token's hash, with the
+/// hash of the ID token's algorithm: SHA-256 for RS256 and ES256, SHA-512 for EdDSA
+/// (Ed25519 signs with SHA-512; the RP libraries expect it).
+pub fn left_half_hash(token: &str, alg: KeyAlg) -> String {
+    match alg {
+        KeyAlg::RS256 | KeyAlg::ES256 => {
+            let digest = Sha256::digest(token.as_bytes());
+            URL_SAFE_NO_PAD.encode(&digest[..16])
+        }
+        KeyAlg::EdDSA => {
+            let digest = sha2::Sha512::digest(token.as_bytes());
+            URL_SAFE_NO_PAD.encode(&digest[..32])
+        }
+    }
 }

@@ -40,7 +40,7 @@ async fn start(state: web::Data<AppState>, req: HttpRequest, raw: Vec<u8>) -> Ht
         cookies::session(&req),
         state.clock.now(),
     );
-    let info = client_info(&req);
+    let info = client_info(&state, &req);
     let outcome = web::block(move || provider.authorize(&raw, cookie.as_deref(), &info, now)).await;
     respond(
         &state,
@@ -59,7 +59,7 @@ pub async fn resume(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
         cookies::session(&req),
         state.clock.now(),
     );
-    let info = client_info(&req);
+    let info = client_info(&state, &req);
     let outcome =
         web::block(move || provider.resume(&request_id, cookie.as_deref(), &info, now)).await;
     respond(
@@ -106,7 +106,7 @@ pub async fn consent_post(
         cookies::session(&req),
         state.clock.now(),
     );
-    let info = client_info(&req);
+    let info = client_info(&state, &req);
     let outcome = web::block(move || {
         provider.decide_consent(&request_id, cookie.as_deref(), decision, &info, now)
     })
@@ -119,9 +119,9 @@ pub async fn consent_post(
 }
 
 /// The browser's address and user agent, recorded with an approval.
-pub fn client_info(req: &HttpRequest) -> ClientInfo {
+pub fn client_info(state: &AppState, req: &HttpRequest) -> ClientInfo {
     ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: Some(super::client_ip(req, &state.config.trusted_proxies)),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)

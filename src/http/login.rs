@@ -109,10 +109,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     let next = Next::from(&params);
     let username = params.get("username").unwrap_or_default().to_owned();
     let password = SecretString::from(params.get("password").unwrap_or_default().to_owned());
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = super::client_ip(&req, &state.config.trusted_proxies);
     let previous = cookies::session(&req);
     let (store, provider, now) = (
         state.store.clone(),

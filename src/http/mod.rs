@@ -143,8 +143,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
     );
     let [get, head] = get_and_head(demo::index);
     config.service(web::resource("/demo").route(get).route(head));
-    config.service(web::resource("/demo/start").route(web::get().to(demo::start)));
-    config.service(web::resource("/demo/callback").route(web::get().to(demo::callback)));
+    let [get, head] = get_and_head(demo::start);
+    config.service(web::resource("/demo/start").route(get).route(head));
+    let [get, head] = get_and_head(demo::callback);
+    config.service(web::resource("/demo/callback").route(get).route(head));
     let [get, head] = get_and_head(home::get);
     config.service(web::resource("/").route(get).route(head));
     let [get, head] = get_and_head(home::static_file);
@@ -161,6 +163,32 @@ pub fn is_form(req: &HttpRequest) -> bool {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         })
+}
+
+/// The client's IP address: the TCP peer, or, when the peer is a trusted proxy, the
+/// right-most `X-Forwarded-For` entry that is not one (entries further left could have
+/// been written by the client itself).
+pub fn client_ip(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|item| item.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .or(forwarded.first())
+        .unwrap_or(&peer)
+        .to_string()
 }
 
 /// A 303 See Other.

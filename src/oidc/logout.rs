@@ -33,7 +33,7 @@ pub enum LogoutOutcome {
 struct Checked {
     client: Option<Client>,
     redirect: Option<String>,
-    hint_valid: bool,
+    hint_sub: Option<String>,
 }
 
 impl Provider {
@@ -47,7 +47,17 @@ impl Provider {
     ) -> Result<LogoutOutcome, OAuthError> {
         self.store.write(|c| {
             let checked = self.check_logout(c, params)?;
-            if !checked.hint_valid && !confirmed {
+            let session = match cookie {
+                Some(cookie) => sessions::find(c, cookie, now, self.sessions)?,
+                None => None,
+            };
+            // A hint only vouches for the user it names: someone else's ID token in a
+            // link must not sign this browser's user out without asking.
+            let hint_matches = checked
+                .hint_sub
+                .as_deref()
+                .is_some_and(|sub| session.as_ref().is_none_or(|s| s.user.id == sub));
+            if !hint_matches && !confirmed {
                 let carry = ["client_id", "post_logout_redirect_uri", "state"]
                     .iter()
                     .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.to_owned())))
@@ -57,20 +67,17 @@ impl Provider {
                     carry,
                 });
             }
-            if let Some(cookie) = cookie {
-                if let Some(session) = sessions::find(c, cookie, now, self.sessions)? {
-                    sessions::end(c, cookie)?;
-                    let details =
-                        json!({"client_id": checked.client.as_ref().map(|c| c.client_id.clone())});
-                    audit::record(
-                        c,
-                        &Actor::User(session.user.id.clone()),
-                        "logout",
-                        &format!("user:{}", session.user.username),
-                        details,
-                        now,
-                    )?;
-                }
+            if let (Some(cookie), Some(session)) = (cookie, session) {
+                sessions::end(c, cookie)?;
+                let client_id = checked.client.as_ref().map(|c| c.client_id.clone());
+                audit::record(
+                    c,
+                    &Actor::User(session.user.id.clone()),
+                    "logout",
+                    &format!("user:{}", session.user.username),
+                    json!({"client_id": client_id}),
+                    now,
+                )?;
             }
             Ok(LogoutOutcome::SignedOut {
                 redirect: checked.redirect,
@@ -82,7 +89,7 @@ impl Provider {
         let hint: Option<Value> = match params.get("id_token_hint") {
             Some(hint) => {
                 let keys = store::list_keys(c)?;
-                let claims = crypto::verify_ignoring_expiry(&keys, hint, &self.issuer);
+                let claims = crypto::verify_id_token_hint(&keys, hint, &self.issuer);
                 Some(claims.ok_or_else(|| {
                     OAuthError::invalid_request("id_token_hint is not an ID token issued here")
                 })?)
@@ -133,7 +140,10 @@ impl Provider {
         Ok(Checked {
             client,
             redirect,
-            hint_valid: hint.is_some(),
+            hint_sub: hint
+                .as_ref()
+                .and_then(|h| h["sub"].as_str())
+                .map(str::to_owned),
         })
     }
 }

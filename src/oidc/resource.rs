@@ -188,10 +188,8 @@ impl Provider {
                     && refresh.revoked_at.is_none()
                     && refresh.expires_at > now
                 {
-                    let approval = match &grant.approval_id {
-                        Some(id) => crate::approval::service::evidence(c, id)?,
-                        None => None,
-                    };
+                    let approval =
+                        crate::approval::service::grant_evidence(c, grant.approval_id.as_deref())?;
                     if approval.as_ref().is_some_and(|a| a.access_until <= now) {
                         return Ok(json!({"active": false}));
                     }

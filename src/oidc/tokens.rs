@@ -126,7 +126,10 @@ impl Minter<'_> {
         put("azp", grant.client_id.clone().into());
         put("iat", self.now.into());
         put("exp", (self.now + self.lifetimes.id).into());
-        put("at_hash", crypto::left_half_hash(access_token).into());
+        put(
+            "at_hash",
+            crypto::left_half_hash(access_token, self.id_key.alg).into(),
+        );
         if let Some(auth_time) = grant.auth_time {
             put("auth_time", auth_time.into());
         }

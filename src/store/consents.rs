@@ -91,10 +91,18 @@ pub fn transition_request(
     }
 }
 
-/// Deletes requests that expired before `now`.
+/// Deletes requests that expired before `now`, except those an approval was made for:
+/// the approval (the record of who approved what) keeps its request.
 pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    Ok(diesel::delete(t::table.filter(t::expires_at.le(now))).execute(c)?)
+    use crate::store::schema::{approvals, authorization_requests as t};
+    let has_approval =
+        diesel::dsl::exists(approvals::table.filter(approvals::request_id.eq(t::id)));
+    Ok(diesel::delete(
+        t::table
+            .filter(t::expires_at.le(now))
+            .filter(diesel::dsl::not(has_approval)),
+    )
+    .execute(c)?)
 }
 
 /// Records that the user signed in for this request (`prompt=login` is then satisfied).

@@ -1,7 +1,10 @@
 //! Failed-login counters per account and per client IP (in the database, so every
-//! instance behind a load balancer sees the same counts).
+//! instance behind a load balancer sees the same counts). Callers lock a counter row
+//! for the rest of their write transaction before reading it, so concurrent attempts
+//! count one after the other.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use super::schema::login_failures;
 use super::{DbConn, StoreError};
@@ -18,28 +21,43 @@ pub struct LoginFailureRow {
     pub locked_until: Option<i64>,
 }
 
-/// The counter for a subject (`user:<name>` or `ip:<addr>`).
-pub fn login_failures(
+/// The counter for a subject (`user:<name>` or `ip:<addr>`), created at zero when
+/// missing, and locked until the transaction ends (the no-op update takes the row lock
+/// on PostgreSQL; SQLite write transactions are exclusive already).
+pub fn lock_login_failures(
     c: &mut DbConn,
     subject: &str,
-) -> Result<Option<LoginFailureRow>, StoreError> {
+    now: i64,
+) -> Result<LoginFailureRow, StoreError> {
+    match c {
+        DbConn::Pg(pg) => diesel::sql_query(
+            "INSERT INTO login_failures (subject, failures, window_start) VALUES ($1, 0, $2) \
+             ON CONFLICT (subject) DO NOTHING",
+        )
+        .bind::<Text, _>(subject)
+        .bind::<BigInt, _>(now)
+        .execute(pg)?,
+        DbConn::Sqlite(lite) => diesel::sql_query(
+            "INSERT OR IGNORE INTO login_failures (subject, failures, window_start) VALUES (?, 0, ?)",
+        )
+        .bind::<Text, _>(subject)
+        .bind::<BigInt, _>(now)
+        .execute(lite)?,
+    };
+    diesel::update(login_failures::table.find(subject))
+        .set(login_failures::failures.eq(login_failures::failures))
+        .execute(c)?;
     Ok(login_failures::table
         .find(subject)
         .select(LoginFailureRow::as_select())
-        .first(c)
-        .optional()?)
+        .first(c)?)
 }
 
-/// Writes a counter (insert or replace).
+/// Writes a counter back.
 pub fn save_login_failures(c: &mut DbConn, row: &LoginFailureRow) -> Result<(), StoreError> {
-    let updated = diesel::update(login_failures::table.find(&row.subject))
+    diesel::update(login_failures::table.find(&row.subject))
         .set(row)
         .execute(c)?;
-    if updated == 0 {
-        diesel::insert_into(login_failures::table)
-            .values(row)
-            .execute(c)?;
-    }
     Ok(())
 }
 

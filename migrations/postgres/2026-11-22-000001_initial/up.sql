@@ -101,7 +101,7 @@ CREATE TABLE authorization_requests (
 
 CREATE TABLE approvals (
     id TEXT PRIMARY KEY NOT NULL,
-    request_id TEXT NOT NULL REFERENCES authorization_requests (id) ON DELETE CASCADE,
+    request_id TEXT NOT NULL REFERENCES authorization_requests (id),
     requester_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     scopes TEXT NOT NULL,
@@ -136,7 +136,7 @@ CREATE TABLE grants (
     user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
     client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
     scopes TEXT NOT NULL,
-    approval_id TEXT REFERENCES approvals (id) ON DELETE SET NULL,
+    approval_id TEXT REFERENCES approvals (id),
     auth_time BIGINT,
     sid TEXT,
     amr TEXT,

@@ -36,10 +36,7 @@ impl Tokens<'_> {
     ) -> Result<TokenSet, OAuthError> {
         let mut db = self.ctx.db.borrow_mut();
         let c: &mut DbConn = &mut db;
-        let approval = match &grant.approval_id {
-            Some(id) => approval::service::evidence(c, id)?,
-            None => None,
-        };
+        let approval = approval::service::grant_evidence(c, grant.approval_id.as_deref())?;
         if approval
             .as_ref()
             .is_some_and(|a| a.access_until <= self.minter.now)
@@ -79,6 +76,23 @@ impl Tokens<'_> {
             id_token,
             grant_id: grant.id.clone(),
         })
+    }
+
+    /// RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the whole grant.
+    fn reuse_detected(&self, grant: &GrantRow) -> Result<(), ()> {
+        let now = self.minter.now;
+        self.ctx.with_db(|c| {
+            let revoked_now = store::revoke_grant(c, &grant.id, now)?;
+            audit::record(
+                c,
+                &Actor::Client(grant.client_id.clone()),
+                "refresh.reuse_detected",
+                &format!("grant:{}", grant.id),
+                json!({"grant_revoked": revoked_now}),
+                now,
+            )
+        })?;
+        Ok(())
     }
 
     fn load_grant(&self, grant: &Grant) -> Result<GrantRow, ()> {
@@ -128,8 +142,10 @@ impl Issuer for Tokens<'_> {
             .ctx
             .with_db(|c| store::mark_refresh_used(c, &hash, self.minter.now))?
         {
+            // A concurrent refresh with the same token won: that is reuse too.
+            self.reuse_detected(&row)?;
             self.ctx.fail(OAuthError::invalid_grant(
-                "the refresh token was already used",
+                "the refresh token was already used; the grant is revoked",
             ));
             return Err(());
         }
@@ -200,23 +216,11 @@ impl Issuer for Tokens<'_> {
             return Ok(None);
         };
         if refresh.used_at.is_some() {
-            // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the whole grant.
-            self.ctx.with_db(|c| {
-                let revoked_now = store::revoke_grant(c, &grant.id, now)?;
-                audit::record(
-                    c,
-                    &Actor::Client(grant.client_id.clone()),
-                    "refresh.reuse_detected",
-                    &format!("grant:{}", grant.id),
-                    json!({"grant_revoked": revoked_now}),
-                    now,
-                )
-            })?;
+            self.reuse_detected(&grant)?;
         }
-        let approval = match &grant.approval_id {
-            Some(id) => self.ctx.with_db(|c| approval::service::evidence(c, id))?,
-            None => None,
-        };
+        let approval = self
+            .ctx
+            .with_db(|c| approval::service::grant_evidence(c, grant.approval_id.as_deref()))?;
         let problem = if refresh.used_at.is_some() {
             Some("the refresh token was already used; the grant is revoked")
         } else if approval.is_some_and(|a| a.access_until <= now) {

@@ -323,7 +323,7 @@ impl Provider {
             return Ok(valid);
         };
         let keys = store::list_keys(c)?;
-        let claims: Option<Value> = crypto::verify_ignoring_expiry(&keys, &hint, &self.issuer);
+        let claims: Option<Value> = crypto::verify_id_token_hint(&keys, &hint, &self.issuer);
         match claims.as_ref().and_then(|claims| claims["sub"].as_str()) {
             Some(sub) => {
                 valid.id_token_hint = Some(sub.to_owned());

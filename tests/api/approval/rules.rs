@@ -57,7 +57,8 @@ async fn a_user_outside_the_approver_groups_sees_nothing_and_cannot_vote() {
         review_page, unknown_page,
         "he learns nothing, not even that it exists"
     );
-    refused(vote, StatusCode::NOT_FOUND).await;
+    // A refused decision says why (DESIGN.md §8), while the page reveals nothing.
+    refused(vote, StatusCode::FORBIDDEN).await;
     assert_eq!(app.status_json(&alice, &id).await["state"], "pending");
     assert!(app.events("approval.vote").is_empty());
 }

@@ -171,3 +171,40 @@ async fn someone_who_is_neither_approver_nor_admin_cannot_revoke() {
     assert_eq!(app.status_json(&alice, &id).await["state"], "redeemed");
     assert!(app.events("approval.revoked").is_empty());
 }
+
+#[tokio::test]
+async fn cleaning_up_stale_requests_keeps_approvals_and_their_limits() {
+    // Arrange: an 8 h access window, far longer than the request's own lifetime.
+    let db = TestDb::new();
+    let app = App::spawn(&db).await;
+    app.set_policy(ScopeChanges {
+        access_duration: Some(8 * 3600),
+        ..ScopeChanges::default()
+    });
+    let (_, _, tokens) = app.approved_tokens().await;
+    let approval_id = jwt_payload(&tokens.access_token)["approval"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
+    // Act: the sweep's clean-up runs long after every request expired.
+    app.clock().advance(2 * 3600);
+    let later = app.now();
+    app.store
+        .write(|c| countersign::store::delete_expired_requests(c, later + 86_400))
+        .unwrap();
+    let refreshed = tokens_of(app.refresh(&refresh_token).await).await;
+    // Assert: the approval is still there, and tokens still carry and obey it.
+    let kept = app
+        .store
+        .read(|c| countersign::store::approval_by_id(c, &approval_id))
+        .unwrap();
+    assert!(kept.is_some(), "the approval record survives");
+    let access = jwt_payload(&refreshed.access_token);
+    assert_eq!(access["approval"]["id"], approval_id.as_str());
+    let refresh_info = app
+        .introspect(refreshed.refresh_token.as_deref().unwrap())
+        .await;
+    let access_until = access["approval"]["access_until"].as_i64().unwrap();
+    assert!(refresh_info["exp"].as_i64().unwrap() <= access_until);
+}

@@ -250,5 +250,12 @@ async fn clients_registered_for_es256_or_eddsa_get_id_tokens_the_library_verifie
         // Assert
         assert_eq!(claims.subject().as_str(), app.alice.id);
         assert_eq!(*id_token(&tokens).signing_alg().unwrap(), library_alg);
+        let expected_hash = AccessTokenHash::from_token(
+            tokens.access_token(),
+            id_token(&tokens).signing_alg().unwrap(),
+            id_token(&tokens).signing_key(&verifier).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims.access_token_hash(), Some(&expected_hash), "{alg:?}");
     }
 }

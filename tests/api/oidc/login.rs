@@ -166,3 +166,56 @@ async fn the_session_cookie_is_http_only_and_same_site() {
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
 }
+
+#[tokio::test]
+async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
+    // Arrange: twelve browsers, each with its own CSRF cookie, ready to post at once.
+    let (_db, app) = fresh_app().await;
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let browser = browser();
+        let html = get(&app, &browser, "/login").await.text().await.unwrap();
+        let csrf = hidden_input(&html, "csrf_token").unwrap();
+        forms.push((browser, csrf));
+    }
+    // Act
+    let url = format!("{}/login", app.issuer);
+    let mut tasks = Vec::new();
+    for (browser, csrf) in forms {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let form = [
+                ("username", "alice"),
+                ("password", "wrong password!"),
+                ("csrf_token", csrf.as_str()),
+            ];
+            browser
+                .post(&url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    // Assert: at most the limit (5) were checked; the rest were throttled unchecked.
+    let checked = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + throttled, 12, "{statuses:?}");
+    assert!(checked <= 5, "{checked} guesses were checked: {statuses:?}");
+    let failed = app
+        .store
+        .read(|c| countersign::store::audit_rows_after(c, 0, 10_000))
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "login.failed")
+        .count();
+    assert_eq!(failed, checked);
+}

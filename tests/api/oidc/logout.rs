@@ -146,3 +146,21 @@ async fn an_rp_may_post_the_logout_request() {
     assert_eq!(see_other(&response), format!("{POST_LOGOUT_URI}?state=s"));
     assert_signed_out(&app, &browser).await;
 }
+
+#[tokio::test]
+async fn an_access_token_is_not_accepted_as_id_token_hint_and_the_session_stays() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let (browser, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
+    let path = logout_path(&[
+        ("id_token_hint", tokens.access_token.as_str()),
+        ("post_logout_redirect_uri", POST_LOGOUT_URI),
+    ]);
+    // Act
+    let response = get(&app, &browser, &path).await;
+    // Assert
+    assert_error_page(response).await;
+    let request = AuthRequest::new(&app.rp).set("prompt", "none");
+    let still = get(&app, &browser, &request.path()).await;
+    assert!(redirect_params(&still).contains_key("code"));
+}
