@@ -2,13 +2,14 @@
 // countersign: discovery, code flow with PKCE + state + nonce (RFC 9207 `iss` checked by
 // the library), userinfo, introspection, refresh, revocation, RP-initiated logout; with
 // a sensitive scope, the countersignature by an approver in between.
-// Usage: node node_openid_client.mjs ISSUER CLIENT_ID CLIENT_SECRET "SCOPE" APPROVER_PASSWORD
+// Usage: node node_openid_client.mjs ISSUER CLIENT_ID CLIENT_SECRET "SCOPE" PASSWORD [ID_TOKEN_ALG]
 import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 
-const [issuer, clientId, clientSecret, scope, password] = process.argv.slice(2);
+const [issuer, clientId, clientSecret, scope, password, alg = 'RS256'] = process.argv.slice(2);
 const redirect = 'http://127.0.0.1:9000/cb';
-const config = await client.discovery(new URL(issuer), clientId, clientSecret, undefined, {
+const metadata = { client_secret: clientSecret, id_token_signed_response_alg: alg };
+const config = await client.discovery(new URL(issuer), clientId, metadata, undefined, {
   execute: [client.allowInsecureRequests],
 });
 const verifier = client.randomPKCECodeVerifier();
@@ -89,4 +90,4 @@ const end = client.buildEndSessionUrl(config, {
   id_token_hint: tokens.id_token, post_logout_redirect_uri: 'http://127.0.0.1:9000/bye', state: 'bye',
 });
 assert.equal(await next(alice, end.href), 'http://127.0.0.1:9000/bye?state=bye');
-console.log(`openid-client: ok (${sensitive ? 'countersigned' : 'plain'} flow, scope "${scope}")`);
+console.log(`openid-client: ok (${sensitive ? 'countersigned' : 'plain'} flow, ${alg} ID token, scope "${scope}")`);

@@ -51,5 +51,13 @@ curl -fsS "$issuer/readyz" >/dev/null || { cat "$work/serve.log" >&2; exit 1; }
 
 node "$here/node_openid_client.mjs" "$issuer" "$client_id" "$secret" "openid profile email offline_access" "$password"
 node "$here/node_openid_client.mjs" "$issuer" "$client_id" "$secret" "openid profile payments:write offline_access" "$password"
+for alg in ES256 EdDSA; do
+    other="$("$bin" client add --name "Interop RP $alg" --redirect-uri http://127.0.0.1:9000/cb \
+        --post-logout-redirect-uri http://127.0.0.1:9000/bye --id-token-alg "$alg" \
+        --scope "openid profile email offline_access" --json)"
+    other_id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$other")"
+    other_secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$other")"
+    node "$here/node_openid_client.mjs" "$issuer" "$other_id" "$other_secret" "openid profile email offline_access" "$password" "$alg"
+done
 PYTHONWARNINGS=ignore "$here/.venv/bin/python" "$here/python_authlib.py" "$issuer" "$client_id" "$secret" client_secret_basic "$password"
 PYTHONWARNINGS=ignore "$here/.venv/bin/python" "$here/python_authlib.py" "$issuer" "$client_id" "$secret" client_secret_post "$password"
