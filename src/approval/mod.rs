@@ -3,6 +3,7 @@
 //! service run inside the caller's transaction.
 
 pub mod admin;
+pub mod evidence;
 pub mod policy;
 pub mod service;
 pub mod state;

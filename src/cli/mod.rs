@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::config::{parse_duration, Config, RawSettings};
 
 mod approval;
+mod keys;
 mod run;
 
 pub use run::run;

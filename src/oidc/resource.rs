@@ -189,7 +189,7 @@ impl Provider {
                     && refresh.expires_at > now
                 {
                     let approval =
-                        crate::approval::service::grant_evidence(c, grant.approval_id.as_deref())?;
+                        crate::approval::evidence::grant_evidence(c, grant.approval_id.as_deref())?;
                     if approval.as_ref().is_some_and(|a| a.access_until <= now) {
                         return Ok(json!({"active": false}));
                     }

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::claims::user_claims;
 use super::error::OAuthError;
-use crate::approval::service::Evidence;
+use crate::approval::evidence::Evidence;
 use crate::crypto::{self, SigningKey};
 use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
 

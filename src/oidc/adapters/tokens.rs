@@ -36,7 +36,7 @@ impl Tokens<'_> {
     ) -> Result<TokenSet, OAuthError> {
         let mut db = self.ctx.db.borrow_mut();
         let c: &mut DbConn = &mut db;
-        let approval = approval::service::grant_evidence(c, grant.approval_id.as_deref())?;
+        let approval = approval::evidence::grant_evidence(c, grant.approval_id.as_deref())?;
         if approval
             .as_ref()
             .is_some_and(|a| a.access_until <= self.minter.now)
@@ -220,7 +220,7 @@ impl Issuer for Tokens<'_> {
         }
         let approval = self
             .ctx
-            .with_db(|c| approval::service::grant_evidence(c, grant.approval_id.as_deref()))?;
+            .with_db(|c| approval::evidence::grant_evidence(c, grant.approval_id.as_deref()))?;
         let problem = if refresh.used_at.is_some() {
             Some("the refresh token was already used; the grant is revoked")
         } else if approval.is_some_and(|a| a.access_until <= now) {

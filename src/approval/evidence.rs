@@ -1,0 +1,50 @@
+//! The evidence of a countersignature that tokens carry (`approval` claim) and obey
+//! (`access_until`), DESIGN.md §5.1 step 7.
+
+use serde_json::{json, Value};
+
+use crate::store::{self, DbConn, StoreError};
+
+/// What tokens made from an approval carry and obey.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// The `approval` claim: `{id, approvers, approved_at, access_until}`.
+    pub claim: Value,
+    /// Tokens must not outlive this.
+    pub access_until: i64,
+}
+
+/// The evidence of the approval a grant names (`None` for a grant without one). A grant
+/// naming an approval that no longer exists gets evidence whose access window has
+/// ended, so nothing made from it works any more: fail closed.
+pub fn grant_evidence(
+    c: &mut DbConn,
+    approval_id: Option<&str>,
+) -> Result<Option<Evidence>, StoreError> {
+    let Some(id) = approval_id else {
+        return Ok(None);
+    };
+    let missing = || Evidence {
+        claim: json!({"id": id}),
+        access_until: i64::MIN,
+    };
+    Ok(Some(evidence(c, id)?.unwrap_or_else(missing)))
+}
+
+/// The evidence tokens carry (`approval` claim): who approved, when, until when.
+pub fn evidence(c: &mut DbConn, approval_id: &str) -> Result<Option<Evidence>, StoreError> {
+    let Some(row) = store::approval_by_id(c, approval_id)? else {
+        return Ok(None);
+    };
+    let approvers: Vec<String> = store::decisions_for(c, approval_id)?
+        .into_iter()
+        .filter(|v| v.decision == "approve")
+        .map(|v| v.approver_id)
+        .collect();
+    let access_until = row.access_until.unwrap_or(row.created_at);
+    let claim = json!({"id": row.id, "approvers": approvers, "approved_at": row.decided_at, "access_until": access_until});
+    Ok(Some(Evidence {
+        claim,
+        access_until,
+    }))
+}
