@@ -151,8 +151,14 @@ impl TestApp {
     }
 }
 
-/// Builds the real application on `db` and serves it in the background.
-pub async fn spawn_app(db: &TestDb) -> TestApp {
+/// Binds a free local port and builds the real application on `db` with `clock`
+/// (`demo` as `serve --demo`). Returns the app, its issuer `http://127.0.0.1:<port>` and
+/// its data directory (keep it as long as the app).
+pub async fn build_app(
+    db: &TestDb,
+    clock: &FixedClock,
+    demo: bool,
+) -> (Application, String, tempfile::TempDir) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let port = listener.local_addr().expect("bound address").port();
     let data_dir = tempfile::tempdir().expect("temp dir");
@@ -162,24 +168,36 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
         database_url: Some(db.url()),
         data_dir: Some(data_dir.path().display().to_string()),
         secret_key: Some(TEST_SECRET_KEY.into()),
+        demo: Some(demo),
         ..RawSettings::default()
     })
     .expect("test configuration is valid");
-    let clock = FixedClock::at(TEST_NOW);
     let app = Application::build_on(listener, config, Arc::new(clock.clone()))
         .await
         .expect("application builds");
-    tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::builder()
+    (app, issuer, data_dir)
+}
+
+/// A plain HTTP client that does not follow redirects.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("http client");
+        .expect("http client")
+}
+
+/// Builds the real application on `db` and serves it in the background.
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    let clock = FixedClock::at(TEST_NOW);
+    let (app, issuer, data_dir) = build_app(db, &clock, false).await;
+    tokio::spawn(app.run_until_stopped());
+    let address = issuer.trim_start_matches("http://").to_owned();
     TestApp {
         issuer,
-        address: format!("127.0.0.1:{port}"),
+        address,
         store: db.store(),
         clock,
-        http,
+        http: http_client(),
         _data_dir: data_dir,
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::client::{hidden_input, see_other, see_other_to, waiting_of, Tokens};
 use super::support::{browser, App, Person, NONCE, PASSWORD, REDIRECT_URI, SCOPES, STATE};
+use crate::web::submit_login;
 
 // Browser hops.
 
@@ -38,26 +39,7 @@ impl App {
         login_path: &str,
         who: &Person,
     ) -> Response {
-        let page = self.get(browser, login_path).await;
-        assert_eq!(page.status(), StatusCode::OK, "the login page {login_path}");
-        let html = page.text().await.unwrap();
-        let csrf = hidden_input(&html, "csrf_token").expect("the login form has a CSRF token");
-        let mut form = vec![
-            ("username", who.username.clone()),
-            ("password", PASSWORD.to_owned()),
-            ("csrf_token", csrf),
-        ];
-        for name in ["request", "return_to"] {
-            if let Some(value) = hidden_input(&html, name) {
-                form.push((name, value));
-            }
-        }
-        browser
-            .post(self.url("/login"))
-            .form(&form)
-            .send()
-            .await
-            .expect("POST /login")
+        submit_login(browser, self.issuer(), login_path, &who.username, PASSWORD).await
     }
 
     /// A new browser signed in as `who` through a bare `/login`.

@@ -3,28 +3,19 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
 
 use super::support::{App, REDIRECT_URI, STATE};
+pub use crate::web::{hidden_input, see_other, see_other_to, unescape};
+use crate::web::{jwt_part, redirect_params};
 
 // The client's side.
 
 impl App {
     /// The parameters of a 303 to `REDIRECT_URI` (asserts the target, `state`, `iss`).
     pub fn client_redirect(&self, response: &Response) -> HashMap<String, String> {
-        let location = see_other(response);
-        assert!(
-            location.starts_with(&format!("{REDIRECT_URI}?")),
-            "expected a redirect to the client, got {location}"
-        );
-        let params: HashMap<String, String> = url::Url::parse(&location)
-            .expect("an absolute redirect")
-            .query_pairs()
-            .into_owned()
-            .collect();
+        let params = redirect_params(response);
         assert_eq!(params.get("state").map(String::as_str), Some(STATE));
         assert_eq!(
             params.get("iss").map(String::as_str),
@@ -158,38 +149,10 @@ pub async fn oauth_error(response: Response, error: &str) -> String {
 
 /// The payload of a JWT, unverified.
 pub fn jwt_payload(token: &str) -> Value {
-    let segment = token.split('.').nth(1).expect("a JWT payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
+    jwt_part(token, 1)
 }
 
 // Response helpers.
-
-/// Asserts a 303 and returns its `Location`.
-pub fn see_other(response: &Response) -> String {
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "expected a 303 from {}",
-        response.url()
-    );
-    response
-        .headers()
-        .get(header::LOCATION)
-        .expect("a 303 has a Location")
-        .to_str()
-        .expect("Location is ASCII")
-        .to_owned()
-}
-
-/// Asserts a 303 to a location starting with `prefix`; returns it.
-pub fn see_other_to(response: &Response, prefix: &str) -> String {
-    let location = see_other(response);
-    assert!(
-        location.starts_with(prefix),
-        "expected a 303 to {prefix}…, got {location}"
-    );
-    location
-}
 
 /// Asserts a 303 to `/approvals/{id}/waiting`; returns the id.
 pub fn waiting_of(response: &Response) -> String {
@@ -212,26 +175,4 @@ pub async fn refused(response: Response, status: StatusCode) -> String {
         .to_owned();
     assert!(content_type.starts_with("text/html"), "{content_type}");
     response.text().await.unwrap()
-}
-
-/// Reads `<input type="hidden" name="NAME" value="…">` (HTML-unescaped).
-pub fn hidden_input(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = start + html[start..].find('"')?;
-    Some(unescape(&html[start..end]))
-}
-
-/// Undoes askama's HTML escaping.
-pub fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&lt;", "<")
-        .replace("&#60;", "<")
-        .replace("&gt;", ">")
-        .replace("&#62;", ">")
-        .replace("&amp;", "&")
 }

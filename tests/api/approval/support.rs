@@ -4,25 +4,16 @@
 //! hops are in `browser.rs`, the client's side in `client.rs`, the audit log and the
 //! CLI in `records.rs`.
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
 use countersign::admin::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::audit::Actor;
 use countersign::clock::{Clock, FixedClock};
-use countersign::config::{Config, RawSettings};
-use countersign::startup::Application;
 use countersign::store::Store;
 use secrecy::SecretString;
 
-use crate::helpers::{TestDb, TEST_SECRET_KEY};
+use crate::helpers::{http_client, TestDb};
+pub use crate::web::{browser, PASSWORD, POST_LOGOUT_URI, REDIRECT_URI};
+use crate::web::{url_on, Server};
 
-/// Every seeded user's password.
-pub const PASSWORD: &str = "correct horse battery staple";
-/// The client's only redirect URI.
-pub const REDIRECT_URI: &str = "http://rp.example/callback";
-/// The client's post-logout redirect URI.
-pub const POST_LOGOUT_URI: &str = "http://rp.example/signed-out";
 /// The `state` every authorization request sends.
 pub const STATE: &str = "state-5e1c";
 /// The `nonce` every authorization request sends.
@@ -52,70 +43,6 @@ pub struct TestClient {
     pub secret: String,
 }
 
-/// One running server: dropping (or [`Server::stop`]) shuts it down.
-pub struct Server {
-    /// `http://127.0.0.1:<port>`.
-    pub issuer: String,
-    /// Its clock.
-    pub clock: FixedClock,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    _data_dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Builds the real application on `db` (`demo` as `serve --demo`) with its clock at
-    /// the real time, and serves it on its own thread.
-    pub async fn start(db: &TestDb, demo: bool) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        let port = listener.local_addr().expect("bound address").port();
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let issuer = format!("http://127.0.0.1:{port}");
-        let config = Config::from_raw(RawSettings {
-            issuer: Some(issuer.clone()),
-            database_url: Some(db.url()),
-            data_dir: Some(data_dir.path().display().to_string()),
-            secret_key: Some(TEST_SECRET_KEY.into()),
-            demo: Some(demo),
-            ..RawSettings::default()
-        })
-        .expect("test configuration is valid");
-        let clock = FixedClock::at(chrono::Utc::now().timestamp());
-        let app = Application::build_on(listener, config, Arc::new(clock.clone()))
-            .await
-            .expect("application builds");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        // actix spawns its background tasks with `spawn_local`: serve inside a LocalSet.
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("server runtime");
-            tokio::task::LocalSet::new().block_on(&runtime, async move {
-                tokio::select! {
-                    served = app.run_until_stopped() => served.expect("the server runs"),
-                    _ = stopped => {}
-                }
-            });
-        });
-        Server {
-            issuer,
-            clock,
-            stop: Some(stop),
-            thread: Some(thread),
-            _data_dir: data_dir,
-        }
-    }
-
-    /// Stops the server and waits until its listener is closed.
-    pub fn stop(mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            thread.join().expect("the server thread ends cleanly");
-        }
-    }
-}
-
 /// The app, its users and its client.
 pub struct App {
     /// The running server.
@@ -138,15 +65,6 @@ pub struct App {
     pub admin: Person,
     /// The confidential client (client_secret_basic).
     pub client: TestClient,
-}
-
-/// A new cookie "browser" that follows no redirect.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser")
 }
 
 impl App {
@@ -214,10 +132,7 @@ impl App {
             server,
             store,
             db_url: db.url(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("http client"),
+            http: http_client(),
             alice,
             bob,
             carol,
@@ -270,10 +185,7 @@ impl App {
             server,
             store,
             db_url: db.url(),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("http client"),
+            http: http_client(),
             dave: alice.clone(),
             alice,
             bob,
@@ -305,11 +217,7 @@ impl App {
 
     /// `issuer + path`; an absolute URL is returned unchanged.
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.server.issuer)
-        }
+        url_on(&self.server.issuer, path)
     }
 
     /// Changes the policy of `SENSITIVE`.

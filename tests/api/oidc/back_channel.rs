@@ -2,13 +2,12 @@
 //! `/introspect` and `/revoke`, userinfo, and the RFC 6749 §5.2 / RFC 6750 §3
 //! error assertions.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
 
 use super::browser::{browser, code_of, login_and_consent};
 use super::support::{AuthRequest, OidcApp, Pkce, TestClient, REDIRECT_URI};
+pub use crate::web::jwt_part;
 
 /// Asserts an RFC 6749 §5.2 error: `status`, `Cache-Control: no-store`, JSON `error`
 /// and an `error_description`. Returns the headers for further checks.
@@ -157,12 +156,6 @@ pub async fn introspect(app: &OidcApp, client: &TestClient, token: &str) -> Valu
     let response = post_as(app, client, "/introspect", &[("token", token)]).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-/// The decoded header or payload (`part` 0 or 1) of a JWT, unverified.
-pub fn jwt_part(token: &str, part: usize) -> Value {
-    let segment = token.split('.').nth(part).expect("a JWT segment");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
 }
 
 /// `grant_type=refresh_token` must fail with `invalid_grant`.

@@ -2,105 +2,17 @@
 //! the flow (303s to login, continue, consent, the client) is asserted by the test; and
 //! the page readers (hidden inputs, form action) and redirect assertions.
 
-use std::collections::HashMap;
-
 use reqwest::{header, Response, StatusCode};
 
-use super::support::{OidcApp, PASSWORD, REDIRECT_URI, STATE};
-
-/// The "browser": a cookie store, and no redirect following (tests follow each hop).
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser")
-}
+use super::support::{OidcApp, PASSWORD, STATE};
+use crate::web::submit_login;
+pub use crate::web::{
+    browser, form_action, hidden_input, redirect_params, see_other, see_other_to,
+};
 
 /// GET `path_or_url` with the browser.
 pub async fn get(app: &OidcApp, browser: &reqwest::Client, path_or_url: &str) -> Response {
     browser.get(app.url(path_or_url)).send().await.expect("GET")
-}
-
-/// Asserts a 303 and returns its `Location`.
-pub fn see_other(response: &Response) -> String {
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "expected a 303 from {}",
-        response.url()
-    );
-    response
-        .headers()
-        .get(header::LOCATION)
-        .expect("a 303 has a Location")
-        .to_str()
-        .expect("Location is ASCII")
-        .to_owned()
-}
-
-/// Asserts a 303 to a path on our server starting with `prefix`; returns the location.
-pub fn see_other_to(response: &Response, prefix: &str) -> String {
-    let location = see_other(response);
-    assert!(
-        location.starts_with(prefix),
-        "expected a 303 to {prefix}…, got {location}"
-    );
-    location
-}
-
-/// Reads `<input type="hidden" name="NAME" value="…">` from a page (HTML-unescaped).
-pub fn hidden_input(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = start + html[start..].find('"')?;
-    Some(unescape(&html[start..end]))
-}
-
-/// Reads the `action` of the page's first form.
-pub fn form_action(html: &str) -> Option<String> {
-    let marker = "action=\"";
-    let start = html.find(marker)? + marker.len();
-    let end = start + html[start..].find('"')?;
-    Some(unescape(&html[start..end]))
-}
-
-/// Undoes HTML escaping: the named entities askama may use and `&#N;` / `&#xH;`.
-fn unescape(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let Some(end) = rest.find(';') else { break };
-        let entity = &rest[1..end];
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => entity
-                .strip_prefix("#x")
-                .or_else(|| entity.strip_prefix("#X"))
-                .map(|hex| u32::from_str_radix(hex, 16))
-                .or_else(|| entity.strip_prefix('#').map(str::parse))
-                .and_then(Result::ok)
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Opens the login page at `login_path` (asserting 200), then submits `username` and
@@ -112,24 +24,7 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Response {
-    let page = get(app, browser, login_path).await;
-    assert_eq!(page.status(), StatusCode::OK, "the login page");
-    let html = page.text().await.unwrap();
-    let csrf = hidden_input(&html, "csrf_token").expect("the login form has a CSRF token");
-    let mut form = vec![
-        ("username", username.to_owned()),
-        ("password", password.to_owned()),
-        ("csrf_token", csrf),
-    ];
-    if let Some(request) = hidden_input(&html, "request") {
-        form.push(("request", request));
-    }
-    browser
-        .post(app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .expect("POST /login")
+    submit_login(browser, &app.issuer, login_path, username, password).await
 }
 
 /// Signs alice in without an authorization request (a bare `/login`).
@@ -176,20 +71,6 @@ pub async fn login_and_consent(
     let response = get(app, browser, &resume).await;
     let consent_path = see_other_to(&response, "/consent?request=");
     consent(app, browser, &consent_path, "allow").await
-}
-
-/// The parameters of a 303 to `REDIRECT_URI` (asserts both).
-pub fn redirect_params(response: &Response) -> HashMap<String, String> {
-    let location = see_other(response);
-    assert!(
-        location.starts_with(&format!("{REDIRECT_URI}?")),
-        "expected a redirect to the client, got {location}"
-    );
-    url::Url::parse(&location)
-        .expect("an absolute redirect")
-        .query_pairs()
-        .into_owned()
-        .collect()
 }
 
 /// A code redirect: asserts `state` and `iss` came back and returns the code.

@@ -4,31 +4,24 @@
 //! `browser.rs`, the RP back-channel calls in `back_channel.rs`; both are re-exported
 //! here so suites import one module.
 
-use std::net::TcpListener;
-use std::sync::Arc;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use countersign::admin::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::audit::Actor;
 use countersign::clock::{Clock, FixedClock};
-use countersign::config::{Config, RawSettings};
-use countersign::startup::Application;
 use countersign::store::Store;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{TestDb, TEST_SECRET_KEY};
+use crate::helpers::{http_client, TestDb};
+use crate::web::{url_on, Server};
 
 pub use super::back_channel::*;
 pub use super::browser::*;
+/// Alice's password, the redirect URI every test client registers, and the post-logout
+/// redirect URI the confidential client registers.
+pub use crate::web::{PASSWORD, POST_LOGOUT_URI, REDIRECT_URI};
 
-/// Alice's password.
-pub const PASSWORD: &str = "correct horse battery staple";
-/// The redirect URI every test client registers.
-pub const REDIRECT_URI: &str = "http://rp.example/callback";
-/// The post-logout redirect URI the confidential client registers.
-pub const POST_LOGOUT_URI: &str = "http://rp.example/signed-out";
 /// The `state` the hand-made authorization requests send.
 pub const STATE: &str = "state-8d1f";
 /// The `nonce` the hand-made authorization requests send.
@@ -75,19 +68,14 @@ pub struct OidcApp {
     pub rp: TestClient,
     /// A public client (auth method none, PKCE required) for `SCOPES`.
     pub spa: TestClient,
-    _data_dir: tempfile::TempDir,
     /// Dropped with the app: stops the server.
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: Server,
 }
 
 impl OidcApp {
     /// `issuer + path`; an absolute URL is returned unchanged.
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.issuer)
-        }
+        url_on(&self.issuer, path)
     }
 
     /// The app's now.
@@ -136,23 +124,8 @@ impl OidcApp {
 /// Builds the real application on `db`, with its clock at the real time, and seeds
 /// alice, the confidential client `rp` and the public client `spa`.
 pub async fn spawn_oidc_app(db: &TestDb) -> OidcApp {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    let port = listener.local_addr().expect("bound address").port();
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let issuer = format!("http://127.0.0.1:{port}");
-    let config = Config::from_raw(RawSettings {
-        issuer: Some(issuer.clone()),
-        database_url: Some(db.url()),
-        data_dir: Some(data_dir.path().display().to_string()),
-        secret_key: Some(TEST_SECRET_KEY.into()),
-        ..RawSettings::default()
-    })
-    .expect("test configuration is valid");
-    let clock = FixedClock::at(chrono::Utc::now().timestamp());
-    let app = Application::build_on(listener, config, Arc::new(clock.clone()))
-        .await
-        .expect("application builds");
-    let stop = serve_in_background(app);
+    let server = Server::start(db, false).await;
+    let (issuer, clock) = (server.issuer.clone(), server.clock.clone());
     let store = db.store();
     let now = clock.now();
     let alice = admin::add_user(
@@ -171,10 +144,7 @@ pub async fn spawn_oidc_app(db: &TestDb) -> OidcApp {
         issuer,
         store,
         clock,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client"),
+        http: http_client(),
         alice: User {
             id: alice.id,
             username: alice.username,
@@ -189,8 +159,7 @@ pub async fn spawn_oidc_app(db: &TestDb) -> OidcApp {
             client_id: String::new(),
             secret: None,
         },
-        _data_dir: data_dir,
-        _stop: stop,
+        _server: server,
     };
     app.rp = app.add_client(ClientSpec {
         name: "Relying Party".into(),
@@ -210,25 +179,6 @@ pub async fn fresh_app() -> (TestDb, OidcApp) {
     let db = TestDb::new();
     let app = spawn_oidc_app(&db).await;
     (db, app)
-}
-
-/// Serves `app` on its own thread, in a `LocalSet` as actix expects (its background
-/// tasks are `spawn_local`ed), until the returned sender is dropped.
-fn serve_in_background(app: Application) -> tokio::sync::oneshot::Sender<()> {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        tokio::task::LocalSet::new().block_on(&runtime, async move {
-            tokio::select! {
-                served = app.run_until_stopped() => served.expect("the server runs"),
-                _ = stopped => {}
-            }
-        });
-    });
-    stop
 }
 
 /// A PKCE pair (RFC 7636 §4.1-4.2, S256).
