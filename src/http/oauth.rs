@@ -45,6 +45,33 @@ pub fn token_error(error: &TokenError) -> HttpResponse {
     response
 }
 
+/// The largest form body accepted: far above any legitimate token request.
+const MAX_BODY: usize = 64 * 1024;
+
+/// Reads the body; one that is too large is an RFC 6749 §5.2 JSON error like every
+/// other malformed body (actix's own extractor would answer 413 in plain text).
+async fn read_body(
+    mut payload: web::Payload,
+    used_auth_header: bool,
+) -> Result<web::Bytes, HttpResponse> {
+    use futures_util::StreamExt;
+    let refuse = |description: &'static str| {
+        token_error(&TokenError {
+            error: OAuthError::invalid_request(description),
+            used_auth_header,
+        })
+    };
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| refuse("the request body could not be read"))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(refuse("the request body is too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// A client-authenticated form request as the domain takes it.
 struct ClientRequest {
     authorization: Option<String>,
@@ -57,9 +84,10 @@ struct ClientRequest {
 async fn client_call<T: Send + 'static>(
     state: &AppState,
     req: &HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     call: impl FnOnce(&Provider, &ClientRequest) -> Result<T, TokenError> + Send + 'static,
 ) -> Result<T, HttpResponse> {
+    let body = read_body(payload, req.headers().contains_key(header::AUTHORIZATION)).await?;
     let request = ClientRequest {
         authorization: authorization(req),
         form: super::is_form(req),
@@ -79,7 +107,11 @@ async fn client_call<T: Send + 'static>(
 
 /// `POST /token`.
 #[tracing::instrument(skip_all)]
-pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
     let answer = client_call(&state, &req, body, |p, r| {
         p.token(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
@@ -94,7 +126,7 @@ pub async fn token(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
 pub async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
     let answer = client_call(&state, &req, body, |p, r| {
         p.introspect(r.authorization.as_deref(), r.form, &r.body, r.now)
@@ -110,7 +142,7 @@ pub async fn introspect(
 pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> HttpResponse {
     let answer = client_call(&state, &req, body, |p, r| {
         p.revoke(r.authorization.as_deref(), r.form, &r.body, r.now)

@@ -342,3 +342,25 @@ async fn an_unsupported_grant_type_is_refused() {
     // Assert
     assert_oauth_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
 }
+
+#[tokio::test]
+async fn an_oversized_body_at_the_token_endpoint_is_invalid_request_json() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let body = format!(
+        "grant_type=authorization_code&code={}",
+        "a".repeat(100 * 1024)
+    );
+    // Act
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .basic_auth(&app.rp.client_id, app.rp.secret.as_deref())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+}
