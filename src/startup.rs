@@ -175,6 +175,18 @@ pub async fn anchor_audit_chain(store: Store, every: std::time::Duration) {
     }
 }
 
+/// One pass of the sweep: expires approvals whose time is up, deletes ended sessions and
+/// stale authorization requests (never those an approval was made for). Returns how
+/// many approvals it looked at.
+pub fn sweep_once(store: &Store, now: i64) -> Result<usize, crate::approval::ApprovalError> {
+    let expired = crate::approval::service::expire_due(store, now)?;
+    store.write(|c| {
+        crate::store::delete_expired_sessions(c, now)?;
+        crate::store::delete_expired_requests(c, now)
+    })?;
+    Ok(expired)
+}
+
 /// Every 30 s: expires approvals whose time is up (each with its audit event) and
 /// deletes ended sessions and stale authorization requests. Expiry is also applied on
 /// read, so a missed sweep never lets an approval outlive its time.
@@ -183,15 +195,7 @@ async fn sweep(store: Store, clock: Arc<dyn Clock>) {
     loop {
         ticker.tick().await;
         let (store, now) = (store.clone(), clock.now());
-        let swept = web::block(move || -> Result<usize, crate::approval::ApprovalError> {
-            let expired = crate::approval::service::expire_due(&store, now)?;
-            store.write(|c| {
-                crate::store::delete_expired_sessions(c, now)?;
-                crate::store::delete_expired_requests(c, now)
-            })?;
-            Ok(expired)
-        })
-        .await;
+        let swept = web::block(move || sweep_once(&store, now)).await;
         match swept {
             Ok(Ok(0)) => {}
             Ok(Ok(expired)) => tracing::info!(expired, "expired approvals"),

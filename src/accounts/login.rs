@@ -141,11 +141,15 @@ pub fn login(
     let valid = crypto::verify_password(attempt.password.expose_secret(), hash);
     store.write(|c| match (valid, user) {
         (true, Some(user)) => {
-            let [(account, _), (address, _)] = counters(attempt, throttle);
+            let [(account, _), (address, ip_max)] = counters(attempt, throttle);
             store::clear_login_failures(c, &account)?;
-            // Only failures count: take this attempt back from the address as well.
+            // Only failures count: take this attempt back from the address as well, with
+            // the lock its reservation may have set.
             let mut ip = store::lock_login_failures(c, &address, now)?;
             ip.failures = (ip.failures - 1).max(0);
+            if ip.failures < ip_max {
+                ip.locked_until = None;
+            }
             store::save_login_failures(c, &ip)?;
             if let Some(previous) = attempt.previous_session {
                 sessions::end(c, previous)?;

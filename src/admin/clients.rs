@@ -235,12 +235,14 @@ pub fn rotate_client_secret(
             )));
         }
         store::set_client_secret_hash(c, client_id, &hash)?;
+        // The secret itself is never recorded: only that a new one replaced the old.
+        let details = json!({"before": {"secret": "set"}, "after": {"secret": "replaced"}});
         audit::record(
             c,
             actor,
             "client.secret_rotated",
             &format!("client:{client_id}"),
-            json!({}),
+            details,
             now,
         )?;
         Ok(secret.clone())

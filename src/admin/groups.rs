@@ -13,6 +13,15 @@ pub(super) fn require_group(c: &mut store::DbConn, name: &str) -> Result<GroupRo
         .ok_or_else(|| AdminError::NotFound(format!("no group named {name:?}")))
 }
 
+/// The usernames in a group (for before/after in the audit trail).
+fn members(c: &mut store::DbConn, group_id: &str) -> Result<Vec<String>, AdminError> {
+    Ok(store::list_groups(c)?
+        .into_iter()
+        .find(|(g, _)| g.id == group_id)
+        .map(|(_, members)| members)
+        .unwrap_or_default())
+}
+
 /// Creates a group.
 pub fn add_group(
     store: &Store,
@@ -20,9 +29,9 @@ pub fn add_group(
     actor: &Actor,
     now: i64,
 ) -> Result<GroupRow, AdminError> {
-    if !is_token(name) || name.contains(',') {
+    if !is_token(name) || name.contains(',') || name.contains(':') {
         return Err(AdminError::Invalid(format!(
-            "group name {name:?} must be 1-128 printable characters without spaces, commas, quotes or backslashes"
+            "group name {name:?} must be 1-128 printable characters without spaces, commas, colons, quotes or backslashes"
         )));
     }
     let row = GroupRow {
@@ -55,15 +64,18 @@ pub fn add_member(
     store.write(|c| {
         let group_row = require_group(c, group)?;
         let user = require_user(c, username)?;
+        let before = members(c, &group_row.id)?;
         store::add_member(c, &group_row.id, &user.id).map_err(conflict(format!(
             "{username:?} is already a member of {group:?}"
         )))?;
+        let details = json!({"user": username, "before": {"members": before},
+            "after": {"members": members(c, &group_row.id)?}});
         audit::record(
             c,
             actor,
             "group.member_added",
             &format!("group:{group}"),
-            json!({"user": username}),
+            details,
             now,
         )?;
         Ok(())
@@ -81,18 +93,21 @@ pub fn remove_member(
     store.write(|c| {
         let group_row = require_group(c, group)?;
         let user = require_user(c, username)?;
+        let before = members(c, &group_row.id)?;
         store::remove_member(c, &group_row.id, &user.id).map_err(|e| match e {
             store::StoreError::NotFound => {
                 AdminError::NotFound(format!("{username:?} is not a member of {group:?}"))
             }
             other => other.into(),
         })?;
+        let details = json!({"user": username, "before": {"members": before},
+            "after": {"members": members(c, &group_row.id)?}});
         audit::record(
             c,
             actor,
             "group.member_removed",
             &format!("group:{group}"),
-            json!({"user": username}),
+            details,
             now,
         )?;
         Ok(())

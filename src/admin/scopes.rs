@@ -103,8 +103,13 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), AdminError> {
             "--approvers only applies to a --sensitive scope".into(),
         ));
     }
-    for group in &groups {
-        require_group(c, group)?;
+    for entry in &groups {
+        let Some((group, _)) = crate::approval::policy::parse_approver(entry, row.quorum) else {
+            return Err(AdminError::Invalid(format!(
+                "--approvers entry {entry:?} must be GROUP or GROUP:N with N at least 1"
+            )));
+        };
+        require_group(c, &group)?;
     }
     for claim in decode_list(&row.claims) {
         if !is_token(&claim) {

@@ -167,12 +167,15 @@ pub fn set_password(
     store.write(|c| {
         let user = require_user(c, username)?;
         store::set_password_hash(c, &user.id, &hash)?;
+        // Before/after say whether a password existed; never the password or its hash.
+        let details = json!({"before": {"has_password": user.password_hash.is_some()},
+            "after": {"has_password": true}});
         audit::record(
             c,
             actor,
             "user.password_set",
             &format!("user:{username}"),
-            json!({}),
+            details,
             now,
         )?;
         Ok(())

@@ -37,6 +37,19 @@ pub struct Requirements {
     pub approver_max_age: i64,
 }
 
+/// An approver entry of a scope's policy: `GROUP` (the scope's quorum applies) or
+/// `GROUP:N` (this group needs N). `None` when N is not a positive number.
+pub fn parse_approver(entry: &str, default_quorum: i32) -> Option<(String, i32)> {
+    match entry.split_once(':') {
+        None => Some((entry.to_owned(), default_quorum)),
+        Some((group, n)) => n
+            .parse()
+            .ok()
+            .filter(|n: &i32| *n >= 1)
+            .map(|n| (group.to_owned(), n)),
+    }
+}
+
 /// The requirements for a request with these scopes, or `None` when none is sensitive.
 pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
     let sensitive: Vec<&ScopeRow> = scopes.iter().filter(|s| s.sensitive).collect();
@@ -59,13 +72,13 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.access_duration = combined.access_duration.min(scope.access_duration);
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
-        for group in decode_list(&scope.approver_groups) {
+        for entry in decode_list(&scope.approver_groups) {
+            let Some((group, quorum)) = parse_approver(&entry, scope.quorum) else {
+                continue;
+            };
             match combined.groups.iter_mut().find(|g| g.group == group) {
-                Some(existing) => existing.quorum = existing.quorum.max(scope.quorum),
-                None => combined.groups.push(GroupQuorum {
-                    group,
-                    quorum: scope.quorum,
-                }),
+                Some(existing) => existing.quorum = existing.quorum.max(quorum),
+                None => combined.groups.push(GroupQuorum { group, quorum }),
             }
         }
     }
@@ -193,6 +206,26 @@ mod tests {
             comment: None,
             at: 0,
         }
+    }
+
+    #[test]
+    fn each_group_may_have_its_own_quorum() {
+        let r = requirements(&[scope("a", &["finance:2", "security"], 1, 900)]).unwrap();
+        assert_eq!(
+            r.groups,
+            vec![
+                GroupQuorum {
+                    group: "finance".into(),
+                    quorum: 2
+                },
+                GroupQuorum {
+                    group: "security".into(),
+                    quorum: 1
+                }
+            ]
+        );
+        assert_eq!(parse_approver("ops:0", 1), None);
+        assert_eq!(parse_approver("ops:x", 1), None);
     }
 
     #[test]

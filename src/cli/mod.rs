@@ -162,9 +162,9 @@ pub struct ScopeFlags {
     #[arg(long)]
     pub not_sensitive: bool,
     /// Approver groups, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "GROUP[,GROUP]")]
+    #[arg(long, value_delimiter = ',', value_name = "GROUP[:N][,GROUP[:N]]")]
     pub approvers: Option<Vec<String>>,
-    /// Approvals needed from each approver group.
+    /// Approvals needed from each approver group (GROUP:N in --approvers overrides it).
     #[arg(long)]
     pub quorum: Option<i64>,
     /// How long a request may wait for approval (e.g. 15m).

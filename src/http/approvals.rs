@@ -323,6 +323,8 @@ pub async fn status(
         Ok(Err(DeskError::Approval(ApprovalError::Store(error)))) => {
             super::server_error_page(&error)
         }
+        // Like every /approvals… route (DESIGN.md §8); the poll then simply retries.
+        Ok(Err(DeskError::SignIn)) => refused(DeskError::SignIn, &req, None),
         Ok(Err(_)) => not_found(),
         Err(error) => super::server_error_page(&error),
     }

@@ -1,5 +1,6 @@
 DROP TABLE audit_head;
 DROP TABLE audit_events;
+DROP FUNCTION audit_events_append_only;
 DROP TABLE login_failures;
 DROP TABLE outbox;
 DROP TABLE refresh_tokens;

@@ -216,3 +216,13 @@ VALUES
     ('profile', 'Your name and username', '["name","preferred_username"]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0),
     ('email', 'Your email address', '["email","email_verified"]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0),
     ('offline_access', 'Stay signed in to the app while you are away', '[]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0);
+
+-- The audit trail is append-only in the database too. (Someone with owner rights can
+-- drop this trigger; the hash chain and `audit verify` still catch what they change.)
+CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only';
+END
+$$;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();

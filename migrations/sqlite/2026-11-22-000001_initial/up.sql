@@ -216,3 +216,14 @@ VALUES
     ('profile', 'Your name and username', '["name","preferred_username"]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0),
     ('email', 'Your email address', '["email","email_verified"]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0),
     ('offline_access', 'Stay signed in to the app while you are away', '[]', TRUE, FALSE, '[]', 1, 900, 3600, FALSE, 600, FALSE, 1, 0, 0);
+
+-- The audit trail is append-only in the database too. (Someone with owner rights can
+-- drop these triggers; the hash chain and `audit verify` still catch what they change.)
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit_events is append-only');
+END;

@@ -34,13 +34,16 @@ pub struct Step<'a> {
 }
 
 /// `prompt=login` needs a login on this request's own login page (timestamps in whole
-/// seconds cannot tell an earlier login in the same second apart); `max_age` bounds the
-/// age of the last login (OIDC Core §3.1.2.1).
+/// seconds cannot tell an earlier login in the same second apart). `max_age` bounds the
+/// age of the last login (OIDC Core §3.1.2.1); a login on this request's page always
+/// satisfies it, otherwise an age of `max_age` whole seconds or more does not (so
+/// `max_age=0` always asks).
 fn needs_login(valid: &ValidRequest, row: &RequestRow, session: &Session, now: i64) -> bool {
-    (valid.prompt_login && row.login_at.is_none_or(|at| session.auth_time < at))
+    let logged_in_here = row.login_at.is_some_and(|at| session.auth_time >= at);
+    (valid.prompt_login && !logged_in_here)
         || valid
             .max_age
-            .is_some_and(|max| now - session.auth_time > max)
+            .is_some_and(|max| !logged_in_here && now - session.auth_time >= max)
 }
 
 fn scope_rows(c: &mut DbConn, names: &[String]) -> Result<Vec<ScopeRow>, OAuthError> {

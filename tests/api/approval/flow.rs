@@ -363,3 +363,26 @@ async fn another_user_cannot_continue_someone_elses_approved_request() {
         "the approval is bound to alice"
     );
 }
+
+#[tokio::test]
+async fn the_background_sweep_expires_an_undecided_approval_by_itself() {
+    // Arrange
+    let db = TestDb::new();
+    let app = App::spawn(&db).await;
+    let (_alice, pending) = app.request_access(&app.alice).await;
+    let id = pending.approval_id.clone();
+    app.clock().advance(15 * 60 + 1);
+    // Act: one pass of the sweep `serve` runs every 30 s; nobody reads the approval.
+    let looked_at = countersign::startup::sweep_once(&app.store, app.now()).unwrap();
+    // Assert
+    assert_eq!(looked_at, 1);
+    let row = app
+        .store
+        .read(|c| countersign::store::approval_by_id(c, &id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, "expired");
+    let expired = app.events("approval.expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].actor, "system");
+}

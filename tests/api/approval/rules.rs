@@ -213,8 +213,8 @@ async fn the_status_endpoint_answers_only_the_requester() {
     let answers = [
         ("bob", app.status(&bob, &id).await),
         ("dave", app.status(&dave, &id).await),
-        ("anonymous", app.status(&browser(), &id).await),
     ];
+    let anonymous = app.status(&browser(), &id).await;
     let bob_waiting = app.get(&bob, &format!("/approvals/{id}/waiting")).await;
     // Assert
     for (who, response) in answers {
@@ -225,6 +225,10 @@ async fn the_status_endpoint_answers_only_the_requester() {
             "{who} learns nothing"
         );
     }
+    // Without a session it is sent to sign in, like every /approvals… route.
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    let location = anonymous.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/login?return_to="), "{location}");
     refused(bob_waiting, StatusCode::NOT_FOUND).await;
     assert_eq!(app.status_json(&alice, &id).await["state"], "pending");
 }

@@ -241,3 +241,28 @@ fn concurrent_writers_keep_one_linear_chain() {
         assert_eq!(is, (0..per_thread).map(|i| json!(i)).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn the_database_refuses_to_change_or_delete_audit_events() {
+    use diesel::connection::SimpleConnection;
+    // Arrange
+    let db = TestDb::new();
+    let store = db.store();
+    record_events(&store, 3);
+    // Act
+    let refused: Vec<bool> = [
+        "UPDATE audit_events SET actor = 'system' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 3",
+    ]
+    .iter()
+    .map(|sql| {
+        store
+            .read(|c| c.batch_execute(sql).map_err(store::StoreError::from))
+            .is_err()
+    })
+    .collect();
+    // Assert
+    assert_eq!(refused, [true, true]);
+    let report = verify(&store);
+    assert_eq!((report.checked, report.broken), (3, None));
+}

@@ -37,8 +37,23 @@ fn broken_at(store: &Store) -> i64 {
 
 /// Runs raw SQL, as someone with write access to the database would.
 fn tamper(store: &Store, sql: &str) {
+    // An attacker with owner rights first drops the append-only guard; the hash chain
+    // must still catch what they change.
+    let unguard = |c: &mut countersign::store::DbConn| match c {
+        countersign::store::DbConn::Sqlite(_) => {
+            "DROP TRIGGER IF EXISTS audit_events_no_update; \
+             DROP TRIGGER IF EXISTS audit_events_no_delete;"
+        }
+        countersign::store::DbConn::Pg(_) => {
+            "DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events;"
+        }
+    };
     store
-        .read(|c| c.batch_execute(sql).map_err(StoreError::from))
+        .read(|c| {
+            let drop_guard = unguard(c);
+            c.batch_execute(drop_guard)?;
+            c.batch_execute(sql).map_err(StoreError::from)
+        })
         .unwrap();
 }
 
@@ -127,7 +142,13 @@ fn every_user_and_group_change_records_one_event_naming_actor_action_and_target(
     );
     assert_eq!(fields(&disabled), ("cli", "user.disabled", "user:alice"));
     let details: Value = serde_json::from_str(&member_added.details).unwrap();
-    assert_eq!(details, json!({"user": "alice"}));
+    assert_eq!(
+        details,
+        json!({"user": "alice", "before": {"members": []}, "after": {"members": ["alice"]}})
+    );
+    let details: Value = serde_json::from_str(&member_removed.details).unwrap();
+    assert_eq!(details["before"], json!({"members": ["alice"]}));
+    assert_eq!(details["after"], json!({"members": []}));
     let details: Value = serde_json::from_str(&disabled.details).unwrap();
     assert_eq!(details["before"], json!({"disabled": false}));
     assert_eq!(details["after"], json!({"disabled": true}));

@@ -219,3 +219,139 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
         .count();
     assert_eq!(failed, checked);
 }
+
+/// Whether `browser` still has a session, asked with `prompt=none`.
+async fn has_session(app: &super::support::OidcApp, browser: &reqwest::Client) -> bool {
+    let request = AuthRequest::new(&app.rp).set("prompt", "none");
+    let response = get(app, browser, &request.path()).await;
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    !location.contains("error=login_required")
+}
+
+/// The value of the `cs_session` cookie a response sets.
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("cs_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_session_ends_after_the_idle_timeout_and_after_the_absolute_timeout() {
+    // Arrange: the defaults are 8 h idle and 24 h absolute.
+    let (_db, app) = fresh_app().await;
+    let idle = browser();
+    sign_in(&app, &idle).await;
+    let busy = browser();
+    sign_in(&app, &busy).await;
+    // Act and assert: idle for 8 h ends one; activity keeps the other alive for 24 h only.
+    app.clock.advance(4 * 3600);
+    assert!(has_session(&app, &busy).await, "active at 4 h");
+    app.clock.advance(4 * 3600 + 1);
+    assert!(!has_session(&app, &idle).await, "idle for 8 h");
+    for _ in 0..3 {
+        assert!(has_session(&app, &busy).await, "kept alive by activity");
+        app.clock.advance(5 * 3600);
+    }
+    // Now 23 h after login: still alive; one more hour and it is over.
+    assert!(has_session(&app, &busy).await, "kept alive at 23 h");
+    app.clock.advance(3600);
+    assert!(
+        !has_session(&app, &busy).await,
+        "24 h after login, activity or not"
+    );
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_login_and_the_old_one_stops_working() {
+    // Arrange
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    let first = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    let old = session_cookie(&first);
+    // Act
+    let second = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    let new = session_cookie(&second);
+    let replay = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let request = AuthRequest::new(&app.rp).set("prompt", "none");
+    let with_old = replay
+        .get(app.url(&request.path()))
+        .header(header::COOKIE, format!("cs_session={old}"))
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_ne!(old, new);
+    assert_redirect_error(&app, &with_old, "login_required");
+    assert!(has_session(&app, &browser).await);
+}
+
+#[tokio::test]
+async fn failures_from_one_address_are_throttled_across_usernames() {
+    // Arrange: an address gets four times the per-account limit (5): 20 failures.
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    for i in 0..20 {
+        let response = login(
+            &app,
+            &browser,
+            "/login",
+            &format!("nobody{i}"),
+            "wrong password!",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "failure {i}");
+    }
+    // Act: even the right password of an untouched account waits now.
+    let response = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    // Assert
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn a_successful_login_never_locks_its_address() {
+    // Arrange: one failure short of the address limit (20).
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    for i in 0..19 {
+        login(
+            &app,
+            &browser,
+            "/login",
+            &format!("nobody{i}"),
+            "wrong password!",
+        )
+        .await;
+    }
+    // Act
+    let first = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    let again = login(&app, &browser, "/login", "alice", PASSWORD).await;
+    // Assert: only failures count, so the successes leave the address open.
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn max_age_zero_asks_for_a_login_even_right_after_one() {
+    // Arrange: signed in this very second.
+    let (_db, app) = fresh_app().await;
+    let browser = browser();
+    sign_in(&app, &browser).await;
+    // Act
+    let request = AuthRequest::new(&app.rp).set("max_age", "0");
+    let response = get(&app, &browser, &request.path()).await;
+    // Assert
+    see_other_to(&response, "/login?request=");
+}
