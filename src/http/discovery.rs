@@ -24,7 +24,8 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     match web::block(move || provider.jwks(now)).await {
         Ok(Ok(set)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-            .content_type("application/jwk-set+json")
+            // application/json rather than jwk-set+json: some RP libraries accept only it.
+            .content_type("application/json")
             .body(set.to_string()),
         _ => HttpResponse::ServiceUnavailable().finish(),
     }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interoperability: relying-party libraries in other languages (Node's OpenID-certified
-# openid-client, Python's Authlib) complete real flows against a live countersign,
-# unmodified. Installs them from this folder's lock files (npm ci, a pip venv), seeds a
-# fresh SQLite database with the CLI, serves on a free loopback port, runs each flow.
+# openid-client, Python's OpenID-certified pyoidc, and Authlib) complete real flows
+# against a live countersign, unmodified. Installs them from this folder's lock files
+# (npm ci, a pip venv), seeds a fresh SQLite database with the CLI, serves on a free
+# loopback port, runs each flow.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -61,3 +62,5 @@ for alg in ES256 EdDSA; do
 done
 PYTHONWARNINGS=ignore "$here/.venv/bin/python" "$here/python_authlib.py" "$issuer" "$client_id" "$secret" client_secret_basic "$password"
 PYTHONWARNINGS=ignore "$here/.venv/bin/python" "$here/python_authlib.py" "$issuer" "$client_id" "$secret" client_secret_post "$password"
+"$here/.venv/bin/python" "$here/python_pyoidc.py" "$issuer" "$client_id" "$secret" "$password" 2>"$work/pyoidc.log" ||
+    { cat "$work/pyoidc.log" >&2; exit 1; }
