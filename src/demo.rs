@@ -61,7 +61,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
     let mut new_users = Vec::new();
     for (username, name, groups) in USERS {
         if !existing.iter().any(|u| u == username) {
-            let password = crypto::random_token(9);
+            let password = crypto::random_id(9);
             let user = NewUser {
                 username: username.into(),
                 email: format!("{username}@example.com"),

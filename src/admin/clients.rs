@@ -41,7 +41,7 @@ pub struct NewClient {
 pub const SECRET_HASH_PREFIX: &str = "sha256:";
 
 fn new_secret() -> (String, String) {
-    let secret = crypto::random_token(32);
+    let secret = crypto::random_id(32);
     let hash = format!(
         "{SECRET_HASH_PREFIX}{}",
         crypto::sha256_hex(secret.as_bytes())
@@ -135,7 +135,7 @@ pub fn add_client(
         }
     };
     let row = ClientRow {
-        client_id: crypto::random_token(18),
+        client_id: crypto::random_id(18),
         name: spec.name.trim().to_owned(),
         secret_hash,
         redirect_uris: encode_list(&spec.redirect_uris),

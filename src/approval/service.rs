@@ -99,7 +99,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
     let requirements = serde_json::to_string(&new.requirements)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     let row = ApprovalRow {
-        id: crypto::random_token(16),
+        id: crypto::random_id(16),
         request_id: new.request_id.clone(),
         requester_id: new.requester_id.clone(),
         client_id: new.client_id.clone(),

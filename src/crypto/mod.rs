@@ -26,6 +26,18 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buffer)
 }
 
+/// Like [`random_token`], but never starting with `-` or `_`: for identifiers and
+/// secrets people pass as command-line arguments (`client rotate-secret ID`,
+/// `approval show ID`), where a leading `-` would read as a flag.
+pub fn random_id(bytes: usize) -> String {
+    loop {
+        let token = random_token(bytes);
+        if token.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return token;
+        }
+    }
+}
+
 /// Lowercase hex SHA-256 of `input`: how codes, refresh tokens and session ids are stored.
 pub fn sha256_hex(input: &[u8]) -> String {
     let digest = Sha256::digest(input);
@@ -54,6 +66,20 @@ pub fn left_half_hash(token: &str, alg: KeyAlg) -> String {
         KeyAlg::EdDSA => {
             let digest = sha2::Sha512::digest(token.as_bytes());
             URL_SAFE_NO_PAD.encode(&digest[..32])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_never_start_like_a_command_line_flag() {
+        for _ in 0..2000 {
+            let id = random_id(18);
+            assert!(id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+            assert_eq!(id.len(), 24);
         }
     }
 }
