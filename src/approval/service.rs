@@ -82,7 +82,7 @@ pub enum Decision {
 /// The recorded requirements of an approval.
 pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
     serde_json::from_str(&row.requirements).map_err(|e| {
-        StoreError::Migration(format!(
+        StoreError::Corrupt(format!(
             "approval {} has unreadable requirements: {e}",
             row.id
         ))
@@ -96,8 +96,8 @@ fn state_of(row: &ApprovalRow) -> ApprovalState {
 /// Creates a pending approval with its audit event and one outbox row per approver
 /// group; the authorization request is kept alive as long as the approval may wait.
 pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
-    let requirements = serde_json::to_string(&new.requirements)
-        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let requirements =
+        serde_json::to_string(&new.requirements).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let row = ApprovalRow {
         id: crypto::random_id(16),
         request_id: new.request_id.clone(),

@@ -69,6 +69,9 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
+    /// A stored value cannot be read back (a JSON column that does not parse).
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
 }
 
 impl From<diesel::result::Error> for StoreError {
