@@ -4,10 +4,10 @@
 use serde_json::{json, Value};
 
 use super::claims::user_claims;
-use super::clients::{Client, ClientCredentials};
+use super::clients::Client;
 use super::error::OAuthError;
 use super::params::Params;
-use super::token::{parse_body, TokenError};
+use super::token::TokenError;
 use super::Provider;
 use crate::audit::{self, Actor};
 use crate::crypto;
@@ -128,31 +128,17 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<Value, TokenError> {
-        let used_auth_header = authorization.is_some();
-        let wrap = |error: OAuthError| TokenError {
-            error,
-            used_auth_header,
-        };
-        let params = parse_body(body, form).map_err(wrap)?;
-        let credentials = ClientCredentials::from_request(authorization, &params);
-        self.store
-            .read(|c| -> Result<Result<Value, OAuthError>, StoreError> {
-                let client = match credentials.authenticate(c) {
-                    Ok(client) if !client.is_public() => client,
-                    Ok(_) => {
-                        return Ok(Err(OAuthError::unauthorized_client(
-                            "public clients cannot introspect tokens",
-                        )))
-                    }
-                    Err(error) => return Ok(Err(error)),
-                };
-                let Some(token) = params.get("token") else {
-                    return Ok(Err(OAuthError::invalid_request("token is missing")));
-                };
-                Ok(self.introspection(c, &client, token, now))
-            })
-            .map_err(|e| wrap(e.into()))?
-            .map_err(wrap)
+        self.with_client(authorization, form, body, false, |c, client, params| {
+            if client.is_public() {
+                return Err(OAuthError::unauthorized_client(
+                    "public clients cannot introspect tokens",
+                ));
+            }
+            let token = params
+                .get("token")
+                .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+            self.introspection(c, &client, token, now)
+        })
     }
 
     fn introspection(
@@ -217,26 +203,12 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<(), TokenError> {
-        let used_auth_header = authorization.is_some();
-        let wrap = |error: OAuthError| TokenError {
-            error,
-            used_auth_header,
-        };
-        let params = parse_body(body, form).map_err(wrap)?;
-        let credentials = ClientCredentials::from_request(authorization, &params);
-        self.store
-            .write(|c| -> Result<Result<(), OAuthError>, StoreError> {
-                let client = match credentials.authenticate(c) {
-                    Ok(client) => client,
-                    Err(error) => return Ok(Err(error)),
-                };
-                let Some(token) = params.get("token") else {
-                    return Ok(Err(OAuthError::invalid_request("token is missing")));
-                };
-                Ok(self.revoke_token(c, &client, token, now))
-            })
-            .map_err(|e| wrap(e.into()))?
-            .map_err(wrap)
+        self.with_client(authorization, form, body, true, |c, client, params| {
+            let token = params
+                .get("token")
+                .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+            self.revoke_token(c, &client, token, now)
+        })
     }
 
     fn revoke_token(

@@ -42,6 +42,38 @@ pub fn parse_body(body: &[u8], form_content_type: bool) -> Result<Params, OAuthE
 }
 
 impl Provider {
+    /// A client-authenticated form request (token, introspection, revocation): reads the
+    /// body, authenticates the client, and runs `call` in the same transaction. A write
+    /// transaction commits even when `call` refuses, so what a refusal records (a
+    /// replayed code revoking its grant, its audit event) is kept.
+    pub(super) fn with_client<T>(
+        &self,
+        authorization: Option<&str>,
+        form: bool,
+        body: &[u8],
+        writes: bool,
+        call: impl FnOnce(&mut DbConn, Client, &Params) -> Result<T, OAuthError>,
+    ) -> Result<T, TokenError> {
+        let used_auth_header = authorization.is_some();
+        let wrap = |error: OAuthError| TokenError {
+            error,
+            used_auth_header,
+        };
+        let params = parse_body(body, form).map_err(wrap)?;
+        let credentials = ClientCredentials::from_request(authorization, &params);
+        let run = |c: &mut DbConn| -> Result<Result<T, OAuthError>, StoreError> {
+            Ok(credentials
+                .authenticate(c)
+                .and_then(|client| call(c, client, &params)))
+        };
+        let outcome = if writes {
+            self.store.write(run)
+        } else {
+            self.store.read(run)
+        };
+        outcome.map_err(|e| wrap(e.into()))?.map_err(wrap)
+    }
+
     /// `POST /token`.
     pub fn token(
         &self,
@@ -50,35 +82,21 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<TokenSet, TokenError> {
-        let used_auth_header = authorization.is_some();
-        let wrap = |error: OAuthError| TokenError {
-            error,
-            used_auth_header,
-        };
-        let params = parse_body(body, form).map_err(wrap)?;
-        let credentials = ClientCredentials::from_request(authorization, &params);
-        // Failed requests still commit: a replayed code or refresh token revokes its grant.
-        let outcome = self
-            .store
-            .write(|c| -> Result<Result<TokenSet, OAuthError>, StoreError> {
-                let client = match credentials.authenticate(c) {
-                    Ok(client) => client,
-                    Err(error) => return Ok(Err(error)),
-                };
-                Ok(match params.get("grant_type") {
-                    Some("authorization_code") => self.exchange_code(c, &client, &params, now),
-                    Some("refresh_token") => self.refresh(c, &client, &params, now),
-                    Some("client_credentials") => self.client_credentials(c, &client, &params, now),
-                    Some(_) => Err(OAuthError::unsupported_grant_type(
-                        "grant_type is not supported",
-                    )),
-                    None => Err(OAuthError::invalid_request("grant_type is missing")),
-                })
-            });
-        match outcome {
-            Ok(result) => result.map_err(wrap),
-            Err(error) => Err(wrap(error.into())),
-        }
+        self.with_client(
+            authorization,
+            form,
+            body,
+            true,
+            |c, client, params| match params.get("grant_type") {
+                Some("authorization_code") => self.exchange_code(c, &client, params, now),
+                Some("refresh_token") => self.refresh(c, &client, params, now),
+                Some("client_credentials") => self.client_credentials(c, &client, params, now),
+                Some(_) => Err(OAuthError::unsupported_grant_type(
+                    "grant_type is not supported",
+                )),
+                None => Err(OAuthError::invalid_request("grant_type is missing")),
+            },
+        )
     }
 
     fn exchange_code(
