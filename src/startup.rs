@@ -176,13 +176,15 @@ pub async fn anchor_audit_chain(store: Store, every: std::time::Duration) {
 }
 
 /// One pass of the sweep: expires approvals whose time is up, deletes ended sessions and
-/// stale authorization requests (never those an approval was made for). Returns how
+/// stale authorization requests (never those an approval was made for), and retires
+/// signing keys past their `retire_at`. Returns how
 /// many approvals it looked at.
 pub fn sweep_once(store: &Store, now: i64) -> Result<usize, crate::approval::ApprovalError> {
     let expired = crate::approval::service::expire_due(store, now)?;
     store.write(|c| {
         crate::store::delete_expired_sessions(c, now)?;
-        crate::store::delete_expired_requests(c, now)
+        crate::store::delete_expired_requests(c, now)?;
+        crate::store::retire_expired_keys(c, now)
     })?;
     Ok(expired)
 }

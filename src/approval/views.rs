@@ -149,6 +149,23 @@ fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
         || service::requirements_of(row).is_ok_and(|r| !r.groups_of(&viewer.groups).is_empty())
 }
 
+/// The signed-in viewer and approval `id`, if the viewer may know of it (`NotFound`
+/// otherwise); expired on read when due.
+fn visible(
+    c: &mut DbConn,
+    id: &str,
+    cookie: Option<&str>,
+    now: i64,
+    policy: SessionPolicy,
+) -> Result<(Viewer, ApprovalRow), DeskError> {
+    let viewer = viewer(c, cookie, now, policy)?;
+    let row = service::load(c, id, now)?;
+    if !may_view(&row, &viewer) {
+        return Err(ApprovalError::NotFound.into());
+    }
+    Ok((viewer, row))
+}
+
 fn display_name(c: &mut DbConn, user_id: &str) -> Result<String, store::StoreError> {
     Ok(store::user_by_id(c, user_id)?
         .map(|u| u.name.unwrap_or(u.username))
@@ -234,11 +251,7 @@ impl Desk {
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
         self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            let row = service::load(c, id, now)?;
-            if !may_view(&row, &viewer) {
-                return Err(ApprovalError::NotFound.into());
-            }
+            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
             build_view(c, row, &viewer, now)
         })
     }
@@ -351,11 +364,7 @@ impl Desk {
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            let row = service::load(c, id, now)?;
-            if !may_view(&row, &viewer) {
-                return Err(ApprovalError::NotFound.into());
-            }
+            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
             if !service::may_revoke(&row, &viewer.groups, now) {
                 return Err(ApprovalError::Forbidden(
                     "only an approver of its groups or an admin may revoke, while access lasts",

@@ -163,11 +163,20 @@ pub fn generate_key(sealer: &Sealer, alg: KeyAlg, now: i64) -> Result<KeyRow, Ke
     })
 }
 
-/// The published keys (`active` and `retiring`) as an RFC 7517 JWK Set.
-pub fn jwks(rows: &[KeyRow]) -> Value {
+/// True while a key is published: active, or retiring and not yet past `retire_at`.
+pub fn is_published(row: &KeyRow, now: i64) -> bool {
+    match row.state.as_str() {
+        "active" => true,
+        "retiring" => row.retire_at.is_none_or(|at| at > now),
+        _ => false,
+    }
+}
+
+/// The published keys as an RFC 7517 JWK Set.
+pub fn jwks(rows: &[KeyRow], now: i64) -> Value {
     let keys: Vec<Value> = rows
         .iter()
-        .filter(|row| row.state != "retired")
+        .filter(|row| is_published(row, now))
         .filter_map(|row| serde_json::from_str(&row.public_jwk).ok())
         .collect();
     json!({ "keys": keys })

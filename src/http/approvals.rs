@@ -10,6 +10,7 @@ use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVo
 use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError};
 use crate::oidc::params::Params;
 use crate::startup::AppState;
+use crate::store::ApprovalRow;
 
 /// Maps a refusal to its page: 303 to sign in, 404, 403, 409, 422.
 fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> HttpResponse {
@@ -225,6 +226,25 @@ pub async fn decide(
     })
 }
 
+/// A CSRF-checked POST that moves approval `id`, then returns to `then` (a path under
+/// `/approvals/{id}`).
+async fn move_approval(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+    body: &[u8],
+    action: fn(&Desk, &str, Option<&str>, i64) -> Result<ApprovalRow, DeskError>,
+    then: &str,
+) -> HttpResponse {
+    if checked_form(state, req, body).is_none() {
+        return super::csrf_failed();
+    }
+    let result = desk_call(state, req, id, action).await;
+    outcome(result, req, id, |_| {
+        super::see_other(&format!("/approvals/{id}{then}"))
+    })
+}
+
 /// `POST /approvals/{id}/revoke`.
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -232,15 +252,7 @@ pub async fn revoke(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if checked_form(&state, &req, &body).is_none() {
-        return super::csrf_failed();
-    }
-    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
-        desk.revoke(id, cookie, now)
-    });
-    outcome(result.await, &req, &id, |_| {
-        super::see_other(&format!("/approvals/{id}"))
-    })
+    move_approval(&state, &req, &id, &body, Desk::revoke, "").await
 }
 
 /// `POST /approvals/{id}/cancel` (the requester).
@@ -250,15 +262,7 @@ pub async fn cancel(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if checked_form(&state, &req, &body).is_none() {
-        return super::csrf_failed();
-    }
-    let result = desk_call(&state, &req, &id, |desk, id, cookie, now| {
-        desk.cancel(id, cookie, now)
-    });
-    outcome(result.await, &req, &id, |_| {
-        super::see_other(&format!("/approvals/{id}/waiting"))
-    })
+    move_approval(&state, &req, &id, &body, Desk::cancel, "/waiting").await
 }
 
 /// `GET /approvals/{id}/waiting`: the requester's page; once decided, it continues.

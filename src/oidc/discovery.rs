@@ -51,12 +51,10 @@ impl Provider {
         }))
     }
 
-    /// The JWK Set: every key that is not retired.
+    /// The JWK Set: every published key. A read only: the sweep records retirements,
+    /// and a key past its `retire_at` is left out whether or not it ran yet.
     pub fn jwks(&self, now: i64) -> Result<Value, OAuthError> {
-        let rows = self.store.write(|c| {
-            store::retire_expired_keys(c, now)?;
-            store::list_keys(c)
-        })?;
-        Ok(crate::crypto::jwks(&rows))
+        let rows = self.store.read(store::list_keys)?;
+        Ok(crate::crypto::jwks(&rows, now))
     }
 }
