@@ -183,15 +183,6 @@ pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Outbox rows not yet delivered, oldest first.
-pub fn undelivered_outbox(c: &mut DbConn) -> Result<Vec<OutboxRow>, StoreError> {
-    Ok(outbox::table
-        .filter(outbox::delivered_at.is_null())
-        .order(outbox::created_at.asc())
-        .select(OutboxRow::as_select())
-        .load(c)?)
-}
-
 /// Revokes every live grant made from an approval; returns how many.
 pub fn revoke_approval_grants(
     c: &mut DbConn,
