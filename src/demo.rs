@@ -6,9 +6,9 @@
 
 use secrecy::SecretString;
 
-use crate::admin::{self, AdminError, ClientSpec, NewUser, ScopeChanges};
 use crate::audit::Actor;
 use crate::crypto;
+use crate::manage::{self, ClientSpec, ManageError, NewUser, ScopeChanges};
 use crate::store::{decode_list, Store};
 
 /// The demo client's display name (it is found by name on later starts).
@@ -41,20 +41,20 @@ const USERS: [(&str, &str, &[&str]); 4] = [
     ("admin", "Ada Admin", &["admins"]),
 ];
 
-fn ignore_conflict<T>(result: Result<T, AdminError>) -> Result<(), AdminError> {
+fn ignore_conflict<T>(result: Result<T, ManageError>) -> Result<(), ManageError> {
     match result {
-        Ok(_) | Err(AdminError::Conflict(_)) => Ok(()),
+        Ok(_) | Err(ManageError::Conflict(_)) => Ok(()),
         Err(other) => Err(other),
     }
 }
 
 /// Seeds the demo data; running it again changes nothing (and prints no passwords).
-pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError> {
+pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, ManageError> {
     let actor = Actor::System;
     for group in ["approvers", "admins"] {
-        ignore_conflict(admin::add_group(store, group, &actor, now))?;
+        ignore_conflict(manage::add_group(store, group, &actor, now))?;
     }
-    let existing: Vec<String> = admin::list_users(store)?
+    let existing: Vec<String> = manage::list_users(store)?
         .into_iter()
         .map(|u| u.username)
         .collect();
@@ -68,14 +68,14 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
                 name: Some(name.into()),
                 password: Some(SecretString::from(password.clone())),
             };
-            admin::add_user(store, user, &actor, now)?;
+            manage::add_user(store, user, &actor, now)?;
             new_users.push((username.to_owned(), password));
         }
         for group in groups {
-            ignore_conflict(admin::add_member(store, group, username, &actor, now))?;
+            ignore_conflict(manage::add_member(store, group, username, &actor, now))?;
         }
     }
-    if !admin::list_scopes(store)?
+    if !manage::list_scopes(store)?
         .iter()
         .any(|s| s.name == SENSITIVE_SCOPE)
     {
@@ -86,10 +86,10 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
             quorum: Some(1),
             ..ScopeChanges::default()
         };
-        admin::add_scope(store, SENSITIVE_SCOPE, policy, &actor, now)?;
+        manage::add_scope(store, SENSITIVE_SCOPE, policy, &actor, now)?;
     }
     let redirect_uri = format!("{issuer}/demo/callback");
-    let found = admin::list_clients(store)?
+    let found = manage::list_clients(store)?
         .into_iter()
         .find(|c| c.name == CLIENT_NAME);
     let client_id = match found {
@@ -99,7 +99,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
         other => {
             if let Some(stale) = other {
                 // The issuer changed since the last run: re-register with the new address.
-                admin::remove_client(store, &stale.client_id, &actor, now)?;
+                manage::remove_client(store, &stale.client_id, &actor, now)?;
             }
             let spec = ClientSpec {
                 name: CLIENT_NAME.into(),
@@ -118,7 +118,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, AdminError>
                 grant_types: vec![],
                 id_token_alg: Default::default(),
             };
-            admin::add_client(store, spec, &actor, now)?.row.client_id
+            manage::add_client(store, spec, &actor, now)?.row.client_id
         }
     };
     Ok(Seeded {

@@ -3,7 +3,6 @@
 //! names the specs it implements.
 
 pub mod accounts;
-pub mod admin;
 pub mod approval;
 pub mod audit;
 pub mod cli;
@@ -12,6 +11,8 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod http;
+pub mod ids;
+pub mod manage;
 pub mod oidc;
 pub mod startup;
 pub mod store;

@@ -9,12 +9,12 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
-use crate::admin;
 use crate::approval::Desk;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
 use crate::http;
+use crate::manage;
 use crate::oidc::Provider;
 use crate::store::Store;
 use crate::telemetry;
@@ -83,7 +83,7 @@ impl Application {
         let csrf_key = crate::crypto::derive_key(&secret, "countersign/csrf");
         let (ensure_store, ensure_keys, now) = (store.clone(), keys.clone(), clock.now());
         let created =
-            web::block(move || admin::ensure_active_key(&ensure_store, &ensure_keys, now))
+            web::block(move || manage::ensure_active_key(&ensure_store, &ensure_keys, now))
                 .await??;
         if !created.is_empty() {
             tracing::info!(?created, "created signing keys");

@@ -2,15 +2,17 @@
 //! authorization flow. No actix, no diesel: the state machine, the policy and the
 //! service run inside the caller's transaction.
 
-pub mod admin;
+pub mod desk;
 pub mod evidence;
 pub mod policy;
+pub mod records;
 pub mod service;
 pub mod state;
 pub mod views;
 
-pub use views::{ApprovalView, Desk, DeskError};
+pub use desk::{Desk, DeskError};
+pub use views::ApprovalView;
 
 pub use policy::{requirements, Requirements};
-pub use service::{ApprovalError, Approver, Decision, NewApproval, ADMIN_GROUP};
+pub use service::{ApprovalError, Approver, Decision, NewApproval, OVERSIGHT_GROUP};
 pub use state::{ApprovalEvent, ApprovalState};

@@ -11,7 +11,7 @@ use crate::crypto;
 use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, Store, StoreError};
 
 /// Members of this group may revoke any approval.
-pub const ADMIN_GROUP: &str = "admins";
+pub const OVERSIGHT_GROUP: &str = "admins";
 
 /// Why an approval action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +399,7 @@ pub fn may_revoke(row: &ApprovalRow, groups: &[String], now: i64) -> bool {
         state_of(row),
         ApprovalState::Approved | ApprovalState::Redeemed
     ) && row.access_until.is_some_and(|until| until > now);
-    let entitled = groups.iter().any(|g| g == ADMIN_GROUP)
+    let entitled = groups.iter().any(|g| g == OVERSIGHT_GROUP)
         || requirements_of(row).is_ok_and(|r| !r.groups_of(groups).is_empty());
     live && entitled
 }

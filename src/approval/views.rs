@@ -1,14 +1,14 @@
-//! The approval desk: what the requester's waiting page, the approver's review page
-//! and inbox, and the status endpoint show, and the decisions they post. Each call is
-//! one transaction; who may see what is decided here, not in the pages.
+//! What the approval pages show (DESIGN.md §5.1 step 5): one approval as its viewer
+//! may see it, built from the stored rows. The calls that load and change approvals
+//! are the [`Desk`](super::desk::Desk)'s.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::service::{self, ApprovalError, Approver, Decision, ADMIN_GROUP};
+use super::desk::DeskError;
+use super::service::{self, ApprovalError, Approver};
 use super::state::ApprovalState;
-use crate::accounts::sessions::{self, Session, SessionPolicy};
-use crate::audit::Actor;
-use crate::store::{self, ApprovalRow, DbConn, Store};
+use crate::accounts::sessions::Session;
+use crate::store::{self, ApprovalRow, DbConn};
 
 /// A requested scope as the pages show it.
 #[derive(Debug, Clone)]
@@ -84,40 +84,14 @@ pub struct StatusView {
     pub body: Value,
 }
 
-/// Why the desk refused; `Approval` carries the domain reason.
-#[derive(Debug, thiserror::Error)]
-pub enum DeskError {
-    /// No signed-in user: go to the login page.
-    #[error("sign in first")]
-    SignIn,
-    /// The domain refused.
-    #[error(transparent)]
-    Approval(#[from] ApprovalError),
-}
-
-impl From<store::StoreError> for DeskError {
-    fn from(error: store::StoreError) -> Self {
-        DeskError::Approval(error.into())
-    }
-}
-
-/// The desk over a store.
-#[derive(Debug, Clone)]
-pub struct Desk {
-    /// Storage.
-    pub store: Store,
-    /// Session timeouts.
-    pub sessions: SessionPolicy,
-}
-
 /// A signed-in viewer and their groups.
-struct Viewer {
-    session: Session,
-    groups: Vec<String>,
+pub(super) struct Viewer {
+    pub(super) session: Session,
+    pub(super) groups: Vec<String>,
 }
 
 impl Viewer {
-    fn approver(&self) -> Approver {
+    pub(super) fn approver(&self) -> Approver {
         Approver {
             user_id: self.session.user.id.clone(),
             auth_time: self.session.auth_time,
@@ -126,53 +100,13 @@ impl Viewer {
     }
 }
 
-fn viewer(
-    c: &mut DbConn,
-    cookie: Option<&str>,
-    now: i64,
-    policy: SessionPolicy,
-) -> Result<Viewer, DeskError> {
-    let session = match cookie {
-        Some(cookie) => sessions::find(c, cookie, now, policy)?,
-        None => None,
-    };
-    let session = session.ok_or(DeskError::SignIn)?;
-    let groups = store::groups_of_user(c, &session.user.id)?;
-    Ok(Viewer { session, groups })
-}
-
-/// The requester, a member of a required group, or an admin may look; anyone else
-/// learns nothing, not even that the approval exists.
-fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
-    row.requester_id == viewer.session.user.id
-        || viewer.groups.iter().any(|g| g == ADMIN_GROUP)
-        || service::requirements_of(row).is_ok_and(|r| !r.groups_of(&viewer.groups).is_empty())
-}
-
-/// The signed-in viewer and approval `id`, if the viewer may know of it (`NotFound`
-/// otherwise); expired on read when due.
-fn visible(
-    c: &mut DbConn,
-    id: &str,
-    cookie: Option<&str>,
-    now: i64,
-    policy: SessionPolicy,
-) -> Result<(Viewer, ApprovalRow), DeskError> {
-    let viewer = viewer(c, cookie, now, policy)?;
-    let row = service::load(c, id, now)?;
-    if !may_view(&row, &viewer) {
-        return Err(ApprovalError::NotFound.into());
-    }
-    Ok((viewer, row))
-}
-
 fn display_name(c: &mut DbConn, user_id: &str) -> Result<String, store::StoreError> {
     Ok(store::user_by_id(c, user_id)?
         .map(|u| u.name.unwrap_or(u.username))
         .unwrap_or_else(|| "a removed user".into()))
 }
 
-fn build_view(
+pub(super) fn build_view(
     c: &mut DbConn,
     row: ApprovalRow,
     viewer: &Viewer,
@@ -240,143 +174,4 @@ fn build_view(
         ip: row.requester_ip,
         user_agent: row.requester_user_agent,
     })
-}
-
-impl Desk {
-    /// An approval as `cookie`'s user may see it (expired on read when due).
-    pub fn view(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<ApprovalView, DeskError> {
-        self.store.write(|c| {
-            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
-            build_view(c, row, &viewer, now)
-        })
-    }
-
-    /// Pending approvals the signed-in user may decide (expired ones are swept first).
-    pub fn inbox(
-        &self,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<(String, Vec<ApprovalView>), DeskError> {
-        service::expire_due(&self.store, now)?;
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            let mut items = Vec::new();
-            for row in store::list_approvals(c, Some("pending"), 500)? {
-                let votes = store::decisions_for(c, &row.id)?;
-                let decidable = matches!(
-                    service::may_decide(&row, &viewer.approver(), &votes, now),
-                    Ok(_) | Err(ApprovalError::NeedsFreshLogin)
-                );
-                if decidable {
-                    items.push(build_view(c, row, &viewer, now)?);
-                }
-            }
-            Ok((viewer.session.user.username.clone(), items))
-        })
-    }
-
-    /// The requester's status poll; anyone else gets `NotFound`.
-    pub fn status(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<StatusView, DeskError> {
-        let view = self.requester_view(id, cookie, now)?;
-        let mut body = json!({"state": view.state.as_str(), "expires_at": view.expires_at});
-        if let Some(map) = body.as_object_mut() {
-            if view.state.is_decided() {
-                map.insert("continue_url".into(), view.continue_url.clone().into());
-            }
-            if let Some(vote) = view
-                .votes
-                .iter()
-                .rev()
-                .find(|v| v.decision == "deny" || view.state == ApprovalState::Approved)
-            {
-                map.insert("decided_by".into(), vote.approver.clone().into());
-                map.insert("comment".into(), vote.comment.clone().into());
-            }
-        }
-        Ok(StatusView { body })
-    }
-
-    /// The waiting page: the requester's own approval only.
-    pub fn requester_view(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<ApprovalView, DeskError> {
-        let view = self.view(id, cookie, now)?;
-        if !view.viewer_is_requester {
-            return Err(ApprovalError::NotFound.into());
-        }
-        Ok(view)
-    }
-
-    /// An approver's vote.
-    pub fn decide(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        decision: Decision,
-        comment: Option<&str>,
-        now: i64,
-    ) -> Result<ApprovalRow, DeskError> {
-        // A refused vote says why (DESIGN.md §8): 403 for a non-member or the requester.
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            Ok(service::decide(
-                c,
-                id,
-                &viewer.approver(),
-                decision,
-                comment,
-                now,
-            )?)
-        })
-    }
-
-    /// The requester cancels.
-    pub fn cancel(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<ApprovalRow, DeskError> {
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            Ok(service::cancel(c, id, &viewer.session.user.id, now)?)
-        })
-    }
-
-    /// An approver of the group or an admin revokes.
-    pub fn revoke(
-        &self,
-        id: &str,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<ApprovalRow, DeskError> {
-        self.store.write(|c| {
-            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
-            if !service::may_revoke(&row, &viewer.groups, now) {
-                return Err(ApprovalError::Forbidden(
-                    "only an approver of its groups or an admin may revoke, while access lasts",
-                )
-                .into());
-            }
-            Ok(service::revoke(
-                c,
-                id,
-                &Actor::User(viewer.session.user.id.clone()),
-                now,
-            )?)
-        })
-    }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Subcommand;
 use serde_json::json;
 
-use crate::approval::admin::{self, ApprovalRecord};
+use crate::approval::records::{self, ApprovalRecord};
 use crate::audit::Actor;
 use crate::store::Store;
 
@@ -67,15 +67,15 @@ pub fn run(
 ) -> anyhow::Result<()> {
     match command {
         ApprovalCommand::List { state, json } => {
-            let records = admin::list(store, state.as_deref(), now)?;
+            let found = records::list(store, state.as_deref(), now)?;
             if json {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::Value::Array(records.iter().map(to_json).collect())
+                    serde_json::Value::Array(found.iter().map(to_json).collect())
                 )?;
             } else {
-                for r in records {
+                for r in found {
                     let created = rfc3339(Some(r.row.created_at)).unwrap_or_default();
                     writeln!(
                         out,
@@ -86,7 +86,7 @@ pub fn run(
             }
         }
         ApprovalCommand::Show { id, json } => {
-            let record = admin::show(store, &id, now)?;
+            let record = records::show(store, &id, now)?;
             if json {
                 writeln!(out, "{}", to_json(&record))?;
             } else {
@@ -124,7 +124,7 @@ pub fn run(
             }
         }
         ApprovalCommand::Revoke { id } => {
-            let row = admin::revoke(store, &id, &Actor::Cli, now)?;
+            let row = records::revoke(store, &id, &Actor::Cli, now)?;
             writeln!(
                 out,
                 "revoked approval {} (was valid until {})",

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::{AuditCommand, KeysCommand};
-use crate::admin;
 use crate::audit::{self, Actor, Since};
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
+use crate::manage;
 use crate::store::Store;
 
 pub(super) fn keys(
@@ -20,7 +20,7 @@ pub(super) fn keys(
 ) -> anyhow::Result<()> {
     match command {
         KeysCommand::List => {
-            for key in admin::list_keys(store, now)? {
+            for key in manage::list_keys(store, now)? {
                 let retire = key
                     .retire_at
                     .map(|t| format!("\tretires at {}", rfc3339(t)))
@@ -38,7 +38,7 @@ pub(super) fn keys(
         KeysCommand::Rotate => {
             let ring = KeyRing::new(Sealer::new(&config.resolve_secret_key()?));
             let rows =
-                admin::rotate_keys(store, &ring, config.longest_signed_token_ttl(), actor, now)?;
+                manage::rotate_keys(store, &ring, config.longest_signed_token_ttl(), actor, now)?;
             for row in rows {
                 writeln!(out, "new active key {} {}", row.alg, row.kid)?;
             }

@@ -9,10 +9,10 @@ use serde_json::json;
 use super::{
     read_password, Cli, ClientCommand, Command, GroupCommand, ScopeCommand, ScopeFlags, UserCommand,
 };
-use crate::admin::{self, ClientSpec, NewUser, ScopeChanges};
 use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::manage::{self, ClientSpec, NewUser, ScopeChanges};
 use crate::startup::{self, Application};
 use crate::store::{decode_list, Store};
 use crate::telemetry;
@@ -64,7 +64,7 @@ fn user(
             password_stdin,
         } => {
             let password = Some(read_password(password_stdin)?);
-            let row = admin::add_user(
+            let row = manage::add_user(
                 store,
                 NewUser {
                     username,
@@ -78,7 +78,7 @@ fn user(
             writeln!(out, "created user {} (sub {})", row.username, row.id)?;
         }
         UserCommand::List { json } => {
-            let users = admin::list_users(store)?;
+            let users = manage::list_users(store)?;
             if json {
                 let list: Vec<_> = users
                     .iter()
@@ -104,7 +104,7 @@ fn user(
             }
         }
         UserCommand::Disable { username } => {
-            admin::disable_user(store, &username, actor, now)?;
+            manage::disable_user(store, &username, actor, now)?;
             writeln!(out, "disabled user {username}")?;
         }
         UserCommand::SetPassword {
@@ -112,7 +112,7 @@ fn user(
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            admin::set_password(store, &username, &password, actor, now)?;
+            manage::set_password(store, &username, &password, actor, now)?;
             writeln!(out, "password set for {username}")?;
         }
     }
@@ -128,19 +128,19 @@ fn group(
 ) -> anyhow::Result<()> {
     match command {
         GroupCommand::Add { name } => {
-            admin::add_group(store, &name, actor, now)?;
+            manage::add_group(store, &name, actor, now)?;
             writeln!(out, "created group {name}")?;
         }
         GroupCommand::AddMember { group, username } => {
-            admin::add_member(store, &group, &username, actor, now)?;
+            manage::add_member(store, &group, &username, actor, now)?;
             writeln!(out, "added {username} to {group}")?;
         }
         GroupCommand::RemoveMember { group, username } => {
-            admin::remove_member(store, &group, &username, actor, now)?;
+            manage::remove_member(store, &group, &username, actor, now)?;
             writeln!(out, "removed {username} from {group}")?;
         }
         GroupCommand::List { json } => {
-            let groups = admin::list_groups(store)?;
+            let groups = manage::list_groups(store)?;
             if json {
                 let list: Vec<_> = groups
                     .iter()
@@ -187,7 +187,7 @@ fn scope(
 ) -> anyhow::Result<()> {
     match command {
         ScopeCommand::Add { name, flags } => {
-            let row = admin::add_scope(store, &name, flags.into_changes(), actor, now)?;
+            let row = manage::add_scope(store, &name, flags.into_changes(), actor, now)?;
             writeln!(
                 out,
                 "created scope {}{}",
@@ -196,7 +196,7 @@ fn scope(
             )?;
         }
         ScopeCommand::Update { name, flags } => {
-            let row = admin::update_scope(store, &name, flags.into_changes(), actor, now)?;
+            let row = manage::update_scope(store, &name, flags.into_changes(), actor, now)?;
             writeln!(
                 out,
                 "updated scope {} (policy version {})",
@@ -204,7 +204,7 @@ fn scope(
             )?;
         }
         ScopeCommand::List { json } => {
-            let scopes = admin::list_scopes(store)?;
+            let scopes = manage::list_scopes(store)?;
             if json {
                 let list: Vec<_> = scopes.iter().map(scope_json).collect();
                 writeln!(out, "{}", serde_json::Value::Array(list))?;
@@ -270,11 +270,11 @@ fn client(
                 grant_types,
                 id_token_alg,
             };
-            let created = admin::add_client(store, spec, actor, now)?;
+            let created = manage::add_client(store, spec, actor, now)?;
             print_credentials(out, &created.row.client_id, created.secret.as_deref(), json)?;
         }
         ClientCommand::List { json } => {
-            let clients = admin::list_clients(store)?;
+            let clients = manage::list_clients(store)?;
             if json {
                 let list: Vec<_> = clients
                     .iter()
@@ -307,11 +307,11 @@ fn client(
             }
         }
         ClientCommand::Remove { client_id } => {
-            admin::remove_client(store, &client_id, actor, now)?;
+            manage::remove_client(store, &client_id, actor, now)?;
             writeln!(out, "removed client {client_id}")?;
         }
         ClientCommand::RotateSecret { client_id, json } => {
-            let secret = admin::rotate_client_secret(store, &client_id, actor, now)?;
+            let secret = manage::rotate_client_secret(store, &client_id, actor, now)?;
             print_credentials(out, &client_id, Some(&secret), json)?;
         }
     }

@@ -11,9 +11,9 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::pages::{self, DemoPage, DemoResultPage};
-use crate::admin;
 use crate::crypto;
 use crate::demo::Demo;
+use crate::manage;
 use crate::oidc::params::Params;
 use crate::startup::AppState;
 
@@ -151,7 +151,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
                     .collect()
             })
             .unwrap_or_default();
-        let names = admin::display_names(&store, &approvers).map_err(|e| e.to_string())?;
+        let names = manage::display_names(&store, &approvers).map_err(|e| e.to_string())?;
         Ok::<_, String>((tokens, id_token, claims, names))
     })
     .await;

@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod authorize;
+pub mod client_endpoints;
 pub mod cookies;
 pub mod demo;
 pub mod discovery;
@@ -10,7 +11,6 @@ pub mod health;
 pub mod home;
 pub mod login;
 pub mod logout;
-pub mod oauth;
 pub mod pages;
 pub mod userinfo;
 
@@ -108,13 +108,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config.service(
         web::resource("/token")
             .wrap(cors())
-            .route(web::post().to(oauth::token)),
+            .route(web::post().to(client_endpoints::token)),
     );
-    config.service(web::resource("/introspect").route(web::post().to(oauth::introspect)));
+    config
+        .service(web::resource("/introspect").route(web::post().to(client_endpoints::introspect)));
     config.service(
         web::resource("/revoke")
             .wrap(cors())
-            .route(web::post().to(oauth::revoke)),
+            .route(web::post().to(client_endpoints::revoke)),
     );
     let [get, head] = get_and_head(approvals::inbox);
     config.service(web::resource("/approvals").route(get).route(head));

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::oidc::error::ErrorCode;
 use crate::oidc::params::Params;
-use crate::oidc::resource::{bearer_token, UserinfoError};
+use crate::oidc::userinfo::{bearer_token, UserinfoError};
 use crate::startup::AppState;
 
 /// `GET /userinfo`.

@@ -6,8 +6,8 @@ use base64::Engine;
 
 use super::error::OAuthError;
 use super::params::{form_decode, Params};
-use crate::admin::SECRET_HASH_PREFIX;
 use crate::crypto::{self, KeyAlg};
+use crate::manage::SECRET_HASH_PREFIX;
 use crate::store::{self, decode_list, ClientRow, DbConn};
 
 /// A registered client.

@@ -5,14 +5,18 @@
 pub mod adapters;
 pub mod authorize;
 pub mod claims;
+pub mod client_requests;
 pub mod clients;
 pub mod discovery;
 pub mod error;
+pub mod grants;
+pub mod introspection;
 pub mod logout;
+pub mod minting;
 pub mod params;
-pub mod resource;
-pub mod token;
-pub mod tokens;
+pub mod revocation;
+pub mod token_verification;
+pub mod userinfo;
 
 use crate::accounts::login::ThrottlePolicy;
 use crate::accounts::sessions::SessionPolicy;
@@ -20,7 +24,7 @@ use crate::config::Config;
 use crate::crypto::{KeyAlg, KeyRing};
 use crate::store::{self, DbConn, KeyRow, Store};
 use error::OAuthError;
-use tokens::{Lifetimes, Minter};
+use minting::{Lifetimes, Minter};
 
 /// The provider: configuration, storage and keys that every protocol call needs.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Remembered consent per user and client, and pending authorization requests.
+//! Remembered consent per user and client (OIDC Core §3.1.2.4).
 
 use diesel::prelude::*;
 
@@ -35,85 +35,5 @@ pub fn save_consent(
             consents::granted_at.eq(now),
         ))
         .execute(c)?;
-    Ok(())
-}
-
-/// A row of `authorization_requests`: a validated authorization request waiting for
-/// login, consent or approval.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::store::schema::authorization_requests)]
-#[allow(missing_docs)]
-pub struct RequestRow {
-    pub id: String,
-    pub client_id: String,
-    pub user_id: Option<String>,
-    pub params: String,
-    pub state: String,
-    /// When the user signed in on the login page of this very request.
-    pub login_at: Option<i64>,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-/// Inserts an authorization request.
-pub fn insert_request(c: &mut DbConn, row: &RequestRow) -> Result<(), StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    diesel::insert_into(t::table).values(row).execute(c)?;
-    Ok(())
-}
-
-/// The authorization request with this id.
-pub fn request_by_id(c: &mut DbConn, id: &str) -> Result<Option<RequestRow>, StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    Ok(t::table
-        .find(id)
-        .select(RequestRow::as_select())
-        .first(c)
-        .optional()?)
-}
-
-/// Moves a request from `from` to `to` (compare-and-swap), binding it to `user_id`.
-pub fn transition_request(
-    c: &mut DbConn,
-    id: &str,
-    from: &str,
-    to: &str,
-    user_id: &str,
-) -> Result<(), StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    let changed = diesel::update(t::table.find(id).filter(t::state.eq(from)))
-        .set((t::state.eq(to), t::user_id.eq(user_id)))
-        .execute(c)?;
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict)
-    }
-}
-
-/// Deletes requests that expired before `now`, except those an approval was made for:
-/// the approval (the record of who approved what) keeps its request.
-pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
-    use crate::store::schema::{approvals, authorization_requests as t};
-    let has_approval =
-        diesel::dsl::exists(approvals::table.filter(approvals::request_id.eq(t::id)));
-    Ok(diesel::delete(
-        t::table
-            .filter(t::expires_at.le(now))
-            .filter(diesel::dsl::not(has_approval)),
-    )
-    .execute(c)?)
-}
-
-/// Records that the user signed in for this request (`prompt=login` is then satisfied).
-pub fn note_request_login(c: &mut DbConn, id: &str, at: i64) -> Result<(), StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    diesel::update(
-        t::table
-            .find(id)
-            .filter(t::state.eq_any(["open", "consented"])),
-    )
-    .set(t::login_at.eq(at))
-    .execute(c)?;
     Ok(())
 }

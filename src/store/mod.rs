@@ -6,6 +6,7 @@ pub mod schema;
 
 mod approvals;
 mod audit;
+mod authorization_requests;
 mod clients;
 mod consents;
 mod keys;
@@ -17,6 +18,7 @@ mod users;
 
 pub use approvals::*;
 pub use audit::*;
+pub use authorization_requests::*;
 pub use clients::*;
 pub use consents::*;
 pub use keys::*;

@@ -4,15 +4,15 @@
 //! `Err(())`/`None`; each adapter records the precise protocol error in [`Ctx`] first,
 //! so the endpoint can tell the client exactly what went wrong.
 
-mod codes;
+mod authorizer;
+mod issuer;
 mod registrar;
-mod requests;
-mod tokens;
+mod request_views;
 
-pub use codes::{Authorization, Codes};
+pub use authorizer::{Authorization, Codes};
+pub use issuer::Tokens;
 pub use registrar::ClientRegistrar;
-pub use requests::{AuthorizeParams, PkceAndNonce, TokenParams};
-pub use tokens::Tokens;
+pub use request_views::{AuthorizeParams, PkceAndNonce, TokenParams};
 
 use std::cell::RefCell;
 
@@ -78,7 +78,7 @@ fn grant_id_of(grant: &Grant) -> Option<String> {
         .and_then(|(_, v)| v.map(str::to_owned))
 }
 
-fn until(at: i64) -> chrono::DateTime<Utc> {
+pub(crate) fn until(at: i64) -> chrono::DateTime<Utc> {
     Utc.timestamp_opt(at, 0).single().unwrap_or_else(Utc::now)
 }
 

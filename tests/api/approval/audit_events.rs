@@ -2,7 +2,7 @@
 //! the transaction of the change, with the right actor (`user:<sub>`, `client:<id>`,
 //! `anonymous`, `system`, `cli`) and target; a transaction that fails leaves none.
 
-use countersign::admin::ScopeChanges;
+use countersign::manage::ScopeChanges;
 use countersign::store::AuditRow;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

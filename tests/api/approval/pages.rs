@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use countersign::admin::ScopeChanges;
+use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::client::{refused, see_other, see_other_to, unescape, waiting_of};

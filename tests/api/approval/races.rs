@@ -1,7 +1,7 @@
 //! Concurrent decisions (STYLE.md §2.3): votes lock the approval and transitions are
 //! compare-and-swap, so racing votes have exactly one outcome and one audit event.
 
-use countersign::admin::ScopeChanges;
+use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::support::App;

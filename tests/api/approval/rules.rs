@@ -2,7 +2,7 @@
 //! never one's own request, only members of a required group, one vote each, a quorum
 //! per group, a fresh login when policy asks, and nothing leaks to anyone else.
 
-use countersign::admin::ScopeChanges;
+use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::client::{refused, see_other, tokens_of};

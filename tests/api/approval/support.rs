@@ -4,9 +4,9 @@
 //! hops are in `browser.rs`, the client's side in `client.rs`, the audit log and the
 //! CLI in `records.rs`.
 
-use countersign::admin::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::audit::Actor;
 use countersign::clock::{Clock, FixedClock};
+use countersign::manage::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::store::Store;
 use secrecy::SecretString;
 
@@ -76,10 +76,10 @@ impl App {
         let store = db.store();
         let now = server.clock.now();
         for group in [APPROVERS, "admins"] {
-            admin::add_group(&store, group, &Actor::Cli, now).expect("group");
+            manage::add_group(&store, group, &Actor::Cli, now).expect("group");
         }
         let user = |username: &str| {
-            let row = admin::add_user(
+            let row = manage::add_user(
                 &store,
                 NewUser {
                     username: username.into(),
@@ -108,7 +108,7 @@ impl App {
             (APPROVERS, &carol),
             ("admins", &admin_user),
         ] {
-            admin::add_member(&store, group, &member.username, &Actor::Cli, now).expect("member");
+            manage::add_member(&store, group, &member.username, &Actor::Cli, now).expect("member");
         }
         let policy = ScopeChanges {
             description: Some("Make payments from your account".into()),
@@ -117,7 +117,7 @@ impl App {
             quorum: Some(1),
             ..ScopeChanges::default()
         };
-        admin::add_scope(&store, SENSITIVE, policy, &Actor::Cli, now).expect("scope");
+        manage::add_scope(&store, SENSITIVE, policy, &Actor::Cli, now).expect("scope");
         let spec = ClientSpec {
             name: "Payments App".into(),
             redirect_uris: vec![REDIRECT_URI.into()],
@@ -127,7 +127,7 @@ impl App {
             grant_types: vec![],
             ..ClientSpec::default()
         };
-        let new = admin::add_client(&store, spec, &Actor::Cli, now).expect("client");
+        let new = manage::add_client(&store, spec, &Actor::Cli, now).expect("client");
         App {
             server,
             store,
@@ -151,9 +151,9 @@ impl App {
         let server = Server::start(db, true).await;
         let store = db.store();
         let now = server.clock.now();
-        let users = admin::list_users(&store).expect("users");
+        let users = manage::list_users(&store).expect("users");
         let person = |username: &str| {
-            admin::set_password(
+            manage::set_password(
                 &store,
                 username,
                 &SecretString::from(PASSWORD),
@@ -176,7 +176,7 @@ impl App {
             person("carol"),
             person("admin"),
         );
-        let demo_client = admin::list_clients(&store)
+        let demo_client = manage::list_clients(&store)
             .expect("clients")
             .into_iter()
             .find(|c| c.name == countersign::demo::CLIENT_NAME)
@@ -222,24 +222,24 @@ impl App {
 
     /// Changes the policy of `SENSITIVE`.
     pub fn set_policy(&self, changes: ScopeChanges) {
-        admin::update_scope(&self.store, SENSITIVE, changes, &Actor::Cli, self.now())
+        manage::update_scope(&self.store, SENSITIVE, changes, &Actor::Cli, self.now())
             .expect("policy update");
     }
 
     /// Creates a group.
     pub fn add_group(&self, name: &str) {
-        admin::add_group(&self.store, name, &Actor::Cli, self.now()).expect("group");
+        manage::add_group(&self.store, name, &Actor::Cli, self.now()).expect("group");
     }
 
     /// Adds `who` to `group`.
     pub fn add_member(&self, group: &str, who: &Person) {
-        admin::add_member(&self.store, group, &who.username, &Actor::Cli, self.now())
+        manage::add_member(&self.store, group, &who.username, &Actor::Cli, self.now())
             .expect("member");
     }
 
     /// Creates a user with `PASSWORD`, member of `groups`.
     pub fn add_user(&self, username: &str, groups: &[&str]) -> Person {
-        let row = admin::add_user(
+        let row = manage::add_user(
             &self.store,
             NewUser {
                 username: username.into(),

@@ -1,7 +1,7 @@
 //! Tokens made from an approval (DESIGN.md §1.3, §5.1 step 7): they never outlive the
 //! access window, and revoking the approval (page, CLI, admin) kills them at once.
 
-use countersign::admin::ScopeChanges;
+use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::client::{jwt_payload, oauth_error, refused, see_other, tokens_of, Tokens};

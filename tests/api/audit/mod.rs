@@ -2,9 +2,9 @@
 //! that `verify` walks to the first broken link, a linear chain under concurrent
 //! writers, and an export that round-trips.
 
-use countersign::admin::{self, AdminError, ClientSpec, NewUser, ScopeChanges};
 use countersign::audit::{self, Actor};
 use countersign::crypto::{KeyRing, Sealer};
+use countersign::manage::{self, ClientSpec, ManageError, NewUser, ScopeChanges};
 use countersign::store::{self, AuditRow, Store, StoreError};
 use diesel::connection::SimpleConnection;
 use secrecy::SecretString;
@@ -71,7 +71,7 @@ fn record_events(store: &Store, count: i64) {
 }
 
 /// Runs `call` and returns its result with the one event it appended.
-fn one_event<T>(store: &Store, call: impl FnOnce() -> Result<T, AdminError>) -> (T, AuditRow) {
+fn one_event<T>(store: &Store, call: impl FnOnce() -> Result<T, ManageError>) -> (T, AuditRow) {
     let before = head_seq(store);
     let value = call().unwrap();
     let rows = store
@@ -112,19 +112,19 @@ fn every_user_and_group_change_records_one_event_naming_actor_action_and_target(
     let password = SecretString::from("correct horse battery");
     // Act
     let (_, added) = one_event(&store, || {
-        admin::add_user(&store, new_user("alice"), &cli, 1)
+        manage::add_user(&store, new_user("alice"), &cli, 1)
     });
     let (_, password_set) = one_event(&store, || {
-        admin::set_password(&store, "alice", &password, &admin_user, 2)
+        manage::set_password(&store, "alice", &password, &admin_user, 2)
     });
-    let (_, group) = one_event(&store, || admin::add_group(&store, "finance", &cli, 3));
+    let (_, group) = one_event(&store, || manage::add_group(&store, "finance", &cli, 3));
     let (_, member_added) = one_event(&store, || {
-        admin::add_member(&store, "finance", "alice", &cli, 4)
+        manage::add_member(&store, "finance", "alice", &cli, 4)
     });
     let (_, member_removed) = one_event(&store, || {
-        admin::remove_member(&store, "finance", "alice", &cli, 5)
+        manage::remove_member(&store, "finance", "alice", &cli, 5)
     });
-    let (_, disabled) = one_event(&store, || admin::disable_user(&store, "alice", &cli, 6));
+    let (_, disabled) = one_event(&store, || manage::disable_user(&store, "alice", &cli, 6));
     // Assert
     assert_eq!(fields(&added), ("cli", "user.created", "user:alice"));
     assert_eq!(
@@ -179,7 +179,7 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
     let store = db.store();
     let cli = Actor::Cli;
     let keys = KeyRing::new(Sealer::new(&SecretString::from(TEST_SECRET_KEY)));
-    admin::add_group(&store, "finance", &cli, TEST_NOW).unwrap();
+    manage::add_group(&store, "finance", &cli, TEST_NOW).unwrap();
     let spec = ClientSpec {
         name: "Payroll".into(),
         redirect_uris: vec!["https://payroll.example/cb".into()],
@@ -192,26 +192,28 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
     };
     // Act
     let (_, scope) = one_event(&store, || {
-        admin::add_scope(&store, "payments", payments_scope(), &cli, TEST_NOW)
+        manage::add_scope(&store, "payments", payments_scope(), &cli, TEST_NOW)
     });
     let (_, scope_updated) = one_event(&store, || {
-        admin::update_scope(&store, "payments", quorum, &cli, TEST_NOW)
+        manage::update_scope(&store, "payments", quorum, &cli, TEST_NOW)
     });
     let (client, client_added) =
-        one_event(&store, || admin::add_client(&store, spec, &cli, TEST_NOW));
+        one_event(&store, || manage::add_client(&store, spec, &cli, TEST_NOW));
     let id = client.row.client_id.clone();
     let (secret, rotated) = one_event(&store, || {
-        admin::rotate_client_secret(&store, &id, &cli, TEST_NOW)
+        manage::rotate_client_secret(&store, &id, &cli, TEST_NOW)
     });
-    let (_, removed) = one_event(&store, || admin::remove_client(&store, &id, &cli, TEST_NOW));
+    let (_, removed) = one_event(&store, || {
+        manage::remove_client(&store, &id, &cli, TEST_NOW)
+    });
     let before_keys = head_seq(&store);
-    let created_kids = admin::ensure_active_key(&store, &keys, TEST_NOW).unwrap();
+    let created_kids = manage::ensure_active_key(&store, &keys, TEST_NOW).unwrap();
     let key_events = store
         .read(|c| store::audit_rows_after(c, before_keys, 10))
         .unwrap();
     let retire_after = std::time::Duration::from_secs(600);
     let (key, key_rotated) = one_event(&store, || {
-        admin::rotate_keys(&store, &keys, retire_after, &cli, TEST_NOW)
+        manage::rotate_keys(&store, &keys, retire_after, &cli, TEST_NOW)
     });
     // Assert
     let target = format!("client:{id}");
@@ -266,13 +268,13 @@ fn a_failing_admin_call_records_no_event() {
     // Arrange
     let db = TestDb::new();
     let store = db.store();
-    admin::add_user(&store, new_user("alice"), &Actor::Cli, TEST_NOW).unwrap();
-    admin::add_group(&store, "finance", &Actor::Cli, TEST_NOW).unwrap();
+    manage::add_user(&store, new_user("alice"), &Actor::Cli, TEST_NOW).unwrap();
+    manage::add_group(&store, "finance", &Actor::Cli, TEST_NOW).unwrap();
     let before = all_rows(&store);
     // Act
-    let duplicate = admin::add_user(&store, new_user("alice"), &Actor::Cli, TEST_NOW);
-    let no_group = admin::add_member(&store, "nosuch", "alice", &Actor::Cli, TEST_NOW);
-    let no_approvers = admin::add_scope(
+    let duplicate = manage::add_user(&store, new_user("alice"), &Actor::Cli, TEST_NOW);
+    let no_group = manage::add_member(&store, "nosuch", "alice", &Actor::Cli, TEST_NOW);
+    let no_approvers = manage::add_scope(
         &store,
         "payments",
         ScopeChanges {
@@ -282,18 +284,18 @@ fn a_failing_admin_call_records_no_event() {
         &Actor::Cli,
         TEST_NOW,
     );
-    let not_member = admin::remove_member(&store, "finance", "alice", &Actor::Cli, TEST_NOW);
+    let not_member = manage::remove_member(&store, "finance", "alice", &Actor::Cli, TEST_NOW);
     // Assert
     assert!(
-        matches!(duplicate, Err(AdminError::Conflict(_))),
+        matches!(duplicate, Err(ManageError::Conflict(_))),
         "{duplicate:?}"
     );
     assert!(
-        matches!(no_group, Err(AdminError::NotFound(_))),
+        matches!(no_group, Err(ManageError::NotFound(_))),
         "{no_group:?}"
     );
-    assert!(matches!(no_approvers, Err(AdminError::NotFound(_))));
-    assert!(matches!(not_member, Err(AdminError::NotFound(_))));
+    assert!(matches!(no_approvers, Err(ManageError::NotFound(_))));
+    assert!(matches!(not_member, Err(ManageError::NotFound(_))));
     assert_eq!(all_rows(&store), before);
     assert_eq!(head_seq(&store), 2);
 }

@@ -1,6 +1,6 @@
 //! The admin commands' happy paths: what each prints, and what it stores.
 
-use countersign::admin;
+use countersign::manage;
 use serde_json::Value;
 
 use super::{seed_client, seed_group, seed_user, Cli};
@@ -32,7 +32,7 @@ fn users_are_added_listed_disabled_and_given_a_new_password() {
     let json = cli.json(&["user", "list", "--json"]);
     // Assert
     assert!(added.success(), "{}", added.stderr);
-    let alice = admin::list_users(&cli.store()).unwrap().remove(0);
+    let alice = manage::list_users(&cli.store()).unwrap().remove(0);
     assert_eq!(
         added.stdout,
         format!("created user alice (sub {})\n", alice.id)
@@ -81,7 +81,7 @@ fn the_password_is_the_first_line_of_stdin_without_its_newline() {
     );
     // Assert
     assert!(run.success(), "{}", run.stderr);
-    let bob = admin::list_users(&cli.store()).unwrap().remove(0);
+    let bob = manage::list_users(&cli.store()).unwrap().remove(0);
     let hash = bob.password_hash.as_deref();
     assert!(countersign::crypto::verify_password(
         "  spaces kept  ",
@@ -250,7 +250,7 @@ fn a_confidential_client_is_shown_its_secret_once_and_can_rotate_it() {
     let second_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     assert_eq!(rotated["client_id"], client_id.as_str());
     assert_ne!(second_secret, first_secret);
-    let stored = admin::list_clients(&cli.store()).unwrap().remove(0);
+    let stored = manage::list_clients(&cli.store()).unwrap().remove(0);
     assert_eq!(
         stored.secret_hash.unwrap(),
         format!(

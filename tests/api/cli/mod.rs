@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use countersign::admin::{self, ClientSpec, NewUser};
 use countersign::audit::Actor;
+use countersign::manage::{self, ClientSpec, NewUser};
 use countersign::store::{self, Store};
 use serde_json::Value;
 
@@ -154,15 +154,15 @@ fn snapshot(store: &Store) -> String {
             Ok::<_, store::StoreError>((head, events))
         })
         .unwrap();
-    let users: Vec<_> = admin::list_users(store)
+    let users: Vec<_> = manage::list_users(store)
         .unwrap()
         .into_iter()
         .map(|u| (u.username, u.email, u.name, u.password_hash, u.disabled))
         .collect();
-    let groups = admin::list_groups(store).unwrap();
+    let groups = manage::list_groups(store).unwrap();
     let groups: Vec<_> = groups.into_iter().map(|(g, m)| (g.name, m)).collect();
-    let scopes = serde_json::to_string(&admin::list_scopes(store).unwrap()).unwrap();
-    let clients: Vec<_> = admin::list_clients(store)
+    let scopes = serde_json::to_string(&manage::list_scopes(store).unwrap()).unwrap();
+    let clients: Vec<_> = manage::list_clients(store)
         .unwrap()
         .into_iter()
         .map(|c| {
@@ -196,13 +196,13 @@ fn seed_user(store: &Store, username: &str) {
         name: None,
         password: None,
     };
-    admin::add_user(store, user, &Actor::Cli, TEST_NOW).unwrap();
+    manage::add_user(store, user, &Actor::Cli, TEST_NOW).unwrap();
 }
 
 fn seed_group(store: &Store, name: &str, members: &[&str]) {
-    admin::add_group(store, name, &Actor::Cli, TEST_NOW).unwrap();
+    manage::add_group(store, name, &Actor::Cli, TEST_NOW).unwrap();
     for member in members {
-        admin::add_member(store, name, member, &Actor::Cli, TEST_NOW).unwrap();
+        manage::add_member(store, name, member, &Actor::Cli, TEST_NOW).unwrap();
     }
 }
 
@@ -214,7 +214,7 @@ fn seed_client(store: &Store, public: bool) -> String {
         public,
         ..ClientSpec::default()
     };
-    admin::add_client(store, spec, &Actor::Cli, TEST_NOW)
+    manage::add_client(store, spec, &Actor::Cli, TEST_NOW)
         .unwrap()
         .row
         .client_id

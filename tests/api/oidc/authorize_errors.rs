@@ -2,7 +2,7 @@
 //! §8): an error page before client and redirect_uri are verified, a redirect with
 //! `state` and `iss` after.
 
-use countersign::admin::ClientSpec;
+use countersign::manage::ClientSpec;
 use reqwest::{header, StatusCode};
 
 use super::support::{

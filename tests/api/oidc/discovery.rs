@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use countersign::admin::{self, ScopeChanges};
 use countersign::audit::Actor;
 use countersign::crypto::{KeyRing, Sealer};
+use countersign::manage::{self, ScopeChanges};
 use openidconnect::Nonce;
 use reqwest::{header, Method, StatusCode};
 use secrecy::SecretString;
@@ -35,14 +35,14 @@ fn strings(value: &Value) -> Vec<&str> {
 async fn discovery_lists_every_member_the_design_requires() {
     // Arrange: one sensitive scope, which discovery must name.
     let (_db, app) = fresh_app().await;
-    admin::add_group(&app.store, "approvers", &Actor::Cli, app.now()).unwrap();
+    manage::add_group(&app.store, "approvers", &Actor::Cli, app.now()).unwrap();
     let sensitive = ScopeChanges {
         description: Some("Move money".into()),
         sensitive: Some(true),
         approver_groups: Some(vec!["approvers".into()]),
         ..ScopeChanges::default()
     };
-    admin::add_scope(
+    manage::add_scope(
         &app.store,
         "payments.write",
         sensitive,
@@ -290,7 +290,7 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
     let old_kid = jwt_part(&id_token(&old_tokens).to_string(), 0)["kid"].clone();
     // Act: rotate, then the RP rediscovers and signs alice in again.
     let keys = KeyRing::new(Sealer::new(&SecretString::from(TEST_SECRET_KEY)));
-    let rotated = admin::rotate_keys(
+    let rotated = manage::rotate_keys(
         &app.store,
         &keys,
         Duration::from_secs(3600),

@@ -222,8 +222,8 @@ async fn response_mode_form_post_answers_with_a_form_the_library_can_use() {
 
 #[tokio::test]
 async fn clients_registered_for_es256_or_eddsa_get_id_tokens_the_library_verifies() {
-    use countersign::admin::ClientSpec;
     use countersign::crypto::KeyAlg;
+    use countersign::manage::ClientSpec;
     use openidconnect::core::CoreJwsSigningAlgorithm as Alg;
     for (alg, library_alg) in [
         (KeyAlg::ES256, Alg::EcdsaP256Sha256),

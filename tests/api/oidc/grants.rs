@@ -1,7 +1,7 @@
 //! Refresh (RFC 6749 §6: rotation, reuse detection, scope), client_credentials
 //! (RFC 6749 §4.4) and revocation across clients (RFC 7009 §2.1).
 
-use countersign::admin::ClientSpec;
+use countersign::manage::ClientSpec;
 use reqwest::StatusCode;
 
 use super::support::{

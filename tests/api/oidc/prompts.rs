@@ -1,8 +1,8 @@
 //! `prompt`, `max_age`, `login_hint` and `id_token_hint` (OIDC Core §3.1.2.1, §3.1.2.3):
 //! when the user must sign in or consent again, and the silent `prompt=none` answers.
 
-use countersign::admin::{self, NewUser};
 use countersign::audit::Actor;
+use countersign::manage::{self, NewUser};
 use secrecy::SecretString;
 
 use super::support::{
@@ -111,7 +111,7 @@ async fn prompt_login_forces_the_login_page_even_within_the_second_of_the_last_l
 async fn prompt_none_with_an_id_token_hint_for_another_user_is_login_required() {
     // Arrange: bob's ID token while alice is signed in.
     let (_db, app) = fresh_app().await;
-    admin::add_user(
+    manage::add_user(
         &app.store,
         NewUser {
             username: "bob".into(),

@@ -6,9 +6,9 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use countersign::admin::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::audit::Actor;
 use countersign::clock::{Clock, FixedClock};
+use countersign::manage::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::store::Store;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -103,7 +103,7 @@ impl OidcApp {
             },
             ..spec
         };
-        let new = admin::add_client(&self.store, spec, &Actor::Cli, self.now()).expect("client");
+        let new = manage::add_client(&self.store, spec, &Actor::Cli, self.now()).expect("client");
         TestClient {
             client_id: new.row.client_id,
             secret: new.secret,
@@ -116,7 +116,7 @@ impl OidcApp {
             description: Some("Read reports".into()),
             ..ScopeChanges::default()
         };
-        admin::add_scope(&self.store, SERVICE_SCOPE, changes, &Actor::Cli, self.now())
+        manage::add_scope(&self.store, SERVICE_SCOPE, changes, &Actor::Cli, self.now())
             .expect("scope");
     }
 }
@@ -128,7 +128,7 @@ pub async fn spawn_oidc_app(db: &TestDb) -> OidcApp {
     let (issuer, clock) = (server.issuer.clone(), server.clock.clone());
     let store = db.store();
     let now = clock.now();
-    let alice = admin::add_user(
+    let alice = manage::add_user(
         &store,
         NewUser {
             username: "alice".into(),

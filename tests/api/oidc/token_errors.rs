@@ -2,7 +2,7 @@
 //! JSON, `Cache-Control: no-store`): PKCE (RFC 7636, RFC 9700 §2.1.1), code replay and
 //! expiry, client authentication (RFC 6749 §2.3.1, DESIGN.md §8), malformed bodies.
 
-use countersign::admin::ClientSpec;
+use countersign::manage::ClientSpec;
 use reqwest::{header, StatusCode};
 
 use super::support::{

@@ -1,6 +1,6 @@
 //! The userinfo endpoint (OIDC Core §5.3) and its Bearer errors (RFC 6750 §2-3).
 
-use countersign::admin::ClientSpec;
+use countersign::manage::ClientSpec;
 use reqwest::{header, StatusCode};
 use serde_json::Value;
 

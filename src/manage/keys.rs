@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::AdminError;
+use super::ManageError;
 use crate::audit::{self, Actor};
 use crate::crypto::{self, KeyAlg, KeyRing};
 use crate::store::{self, KeyRow, Store};
 
 /// Every key, newest first (retiring keys past their time are retired first).
-pub fn list_keys(store: &Store, now: i64) -> Result<Vec<KeyRow>, AdminError> {
+pub fn list_keys(store: &Store, now: i64) -> Result<Vec<KeyRow>, ManageError> {
     store.write(|c| {
         store::retire_expired_keys(c, now)?;
         Ok(store::list_keys(c)?)
@@ -30,11 +30,11 @@ fn missing(rows: &[KeyRow]) -> Vec<KeyAlg> {
         .collect()
 }
 
-fn generate(keys: &KeyRing, algs: &[KeyAlg], now: i64) -> Result<Vec<KeyRow>, AdminError> {
+fn generate(keys: &KeyRing, algs: &[KeyAlg], now: i64) -> Result<Vec<KeyRow>, ManageError> {
     algs.iter()
         .map(|alg| {
             crypto::generate_key(keys.sealer(), *alg, now)
-                .map_err(|e| AdminError::Internal(e.to_string()))
+                .map_err(|e| ManageError::Internal(e.to_string()))
         })
         .collect()
 }
@@ -44,7 +44,7 @@ pub fn ensure_active_key(
     store: &Store,
     keys: &KeyRing,
     now: i64,
-) -> Result<Vec<String>, AdminError> {
+) -> Result<Vec<String>, ManageError> {
     let needed = missing(&store.read(store::list_keys)?);
     if needed.is_empty() {
         return Ok(Vec::new());
@@ -81,7 +81,7 @@ pub fn rotate_keys(
     retire_after: Duration,
     actor: &Actor,
     now: i64,
-) -> Result<Vec<KeyRow>, AdminError> {
+) -> Result<Vec<KeyRow>, ManageError> {
     let generated = generate(keys, &KeyAlg::ALL, now)?;
     let retire_at = now.saturating_add(i64::try_from(retire_after.as_secs()).unwrap_or(i64::MAX));
     store.write(|c| {

@@ -1,4 +1,4 @@
-//! The administrator's view of approvals (the `approval` CLI; later the admin console):
+//! Approval records for operators (the `approval` CLI; later the admin console):
 //! list, show with votes, revoke.
 
 use super::service::{self, ApprovalError};

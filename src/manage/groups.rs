@@ -3,18 +3,18 @@
 use serde_json::json;
 
 use super::users::require_user;
-use super::{conflict, is_token, AdminError};
+use super::{conflict, is_token, ManageError};
 use crate::audit::{self, Actor};
 use crate::store::{self, GroupRow, Store};
 
 /// Looks a group up by name, or says it does not exist.
-pub(super) fn require_group(c: &mut store::DbConn, name: &str) -> Result<GroupRow, AdminError> {
+pub(super) fn require_group(c: &mut store::DbConn, name: &str) -> Result<GroupRow, ManageError> {
     store::group_by_name(c, name)?
-        .ok_or_else(|| AdminError::NotFound(format!("no group named {name:?}")))
+        .ok_or_else(|| ManageError::NotFound(format!("no group named {name:?}")))
 }
 
 /// The usernames in a group (for before/after in the audit trail).
-fn members(c: &mut store::DbConn, group_id: &str) -> Result<Vec<String>, AdminError> {
+fn members(c: &mut store::DbConn, group_id: &str) -> Result<Vec<String>, ManageError> {
     Ok(store::list_groups(c)?
         .into_iter()
         .find(|(g, _)| g.id == group_id)
@@ -28,9 +28,9 @@ pub fn add_group(
     name: &str,
     actor: &Actor,
     now: i64,
-) -> Result<GroupRow, AdminError> {
+) -> Result<GroupRow, ManageError> {
     if !is_token(name) || name.contains(',') || name.contains(':') {
-        return Err(AdminError::Invalid(format!(
+        return Err(ManageError::Invalid(format!(
             "group name {name:?} must be 1-128 printable characters without spaces, commas, colons, quotes or backslashes"
         )));
     }
@@ -60,7 +60,7 @@ pub fn add_member(
     username: &str,
     actor: &Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), ManageError> {
     store.write(|c| {
         let group_row = require_group(c, group)?;
         let user = require_user(c, username)?;
@@ -89,14 +89,14 @@ pub fn remove_member(
     username: &str,
     actor: &Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), ManageError> {
     store.write(|c| {
         let group_row = require_group(c, group)?;
         let user = require_user(c, username)?;
         let before = members(c, &group_row.id)?;
         store::remove_member(c, &group_row.id, &user.id).map_err(|e| match e {
             store::StoreError::NotFound => {
-                AdminError::NotFound(format!("{username:?} is not a member of {group:?}"))
+                ManageError::NotFound(format!("{username:?} is not a member of {group:?}"))
             }
             other => other.into(),
         })?;
@@ -115,6 +115,6 @@ pub fn remove_member(
 }
 
 /// Every group with its members' usernames.
-pub fn list_groups(store: &Store) -> Result<Vec<(GroupRow, Vec<String>)>, AdminError> {
+pub fn list_groups(store: &Store) -> Result<Vec<(GroupRow, Vec<String>)>, ManageError> {
     Ok(store.read(store::list_groups)?)
 }

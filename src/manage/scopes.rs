@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::groups::require_group;
-use super::{conflict, is_token, AdminError};
+use super::{conflict, is_token, ManageError};
 use crate::audit::{self, Actor};
 use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
 
@@ -45,7 +45,7 @@ impl ScopeChanges {
             || self.approver_max_age.is_some()
     }
 
-    fn apply(self, row: &mut ScopeRow) -> Result<(), AdminError> {
+    fn apply(self, row: &mut ScopeRow) -> Result<(), ManageError> {
         if let Some(description) = self.description {
             row.description = description;
         }
@@ -65,7 +65,7 @@ impl ScopeChanges {
         }
         if let Some(quorum) = self.quorum {
             row.quorum = i32::try_from(quorum)
-                .map_err(|_| AdminError::Invalid("quorum is too large".into()))?;
+                .map_err(|_| ManageError::Invalid("quorum is too large".into()))?;
         }
         if let Some(ttl) = self.pending_ttl {
             row.pending_ttl = ttl;
@@ -84,28 +84,28 @@ impl ScopeChanges {
 }
 
 /// Checks a scope row as a whole; approver groups must exist.
-fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), AdminError> {
+fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), ManageError> {
     if row.description.trim().is_empty() {
-        return Err(AdminError::Invalid("a scope needs a --description".into()));
+        return Err(ManageError::Invalid("a scope needs a --description".into()));
     }
     if row.quorum < 1 {
-        return Err(AdminError::Invalid("--quorum must be at least 1".into()));
+        return Err(ManageError::Invalid("--quorum must be at least 1".into()));
     }
     let groups = decode_list(&row.approver_groups);
     if row.sensitive && groups.is_empty() {
-        return Err(AdminError::Invalid(format!(
+        return Err(ManageError::Invalid(format!(
             "sensitive scope {:?} needs --approvers GROUP[,GROUP]",
             row.name
         )));
     }
     if !row.sensitive && !groups.is_empty() {
-        return Err(AdminError::Invalid(
+        return Err(ManageError::Invalid(
             "--approvers only applies to a --sensitive scope".into(),
         ));
     }
     for entry in &groups {
         let Some((group, _)) = crate::approval::policy::parse_approver(entry, row.quorum) else {
-            return Err(AdminError::Invalid(format!(
+            return Err(ManageError::Invalid(format!(
                 "--approvers entry {entry:?} must be GROUP or GROUP:N with N at least 1"
             )));
         };
@@ -113,7 +113,7 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), AdminError> {
     }
     for claim in decode_list(&row.claims) {
         if !is_token(&claim) {
-            return Err(AdminError::Invalid(format!(
+            return Err(ManageError::Invalid(format!(
                 "claim name {claim:?} is not valid"
             )));
         }
@@ -128,9 +128,9 @@ pub fn add_scope(
     changes: ScopeChanges,
     actor: &Actor,
     now: i64,
-) -> Result<ScopeRow, AdminError> {
+) -> Result<ScopeRow, ManageError> {
     if !is_token(name) {
-        return Err(AdminError::Invalid(format!(
+        return Err(ManageError::Invalid(format!(
             "scope name {name:?} must be printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
         )));
     }
@@ -174,10 +174,10 @@ pub fn update_scope(
     changes: ScopeChanges,
     actor: &Actor,
     now: i64,
-) -> Result<ScopeRow, AdminError> {
+) -> Result<ScopeRow, ManageError> {
     store.write(|c| {
         let before = store::scope_by_name(c, name)?
-            .ok_or_else(|| AdminError::NotFound(format!("no scope named {name:?}")))?;
+            .ok_or_else(|| ManageError::NotFound(format!("no scope named {name:?}")))?;
         let mut row = before.clone();
         let bump = changes.touches_policy();
         changes.apply(&mut row)?;
@@ -200,6 +200,6 @@ pub fn update_scope(
 }
 
 /// Every scope.
-pub fn list_scopes(store: &Store) -> Result<Vec<ScopeRow>, AdminError> {
+pub fn list_scopes(store: &Store) -> Result<Vec<ScopeRow>, ManageError> {
     Ok(store.read(store::list_scopes)?)
 }

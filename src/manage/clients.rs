@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{is_token, AdminError};
+use super::{is_token, ManageError};
 use crate::audit::{self, Actor};
 use crate::crypto::{self, KeyAlg};
 use crate::store::{self, decode_list, encode_list, ClientRow, Store};
@@ -51,8 +51,8 @@ fn new_secret() -> (String, String) {
 
 /// A redirect URI must be absolute, without fragment (RFC 6749 §3.1.2) and without
 /// whitespace; it is later compared byte for byte.
-fn check_redirect_uri(uri: &str) -> Result<(), AdminError> {
-    let bad = |why: &str| Err(AdminError::Invalid(format!("redirect URI {uri:?} {why}")));
+fn check_redirect_uri(uri: &str) -> Result<(), ManageError> {
+    let bad = |why: &str| Err(ManageError::Invalid(format!("redirect URI {uri:?} {why}")));
     if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad("contains whitespace");
     }
@@ -73,13 +73,13 @@ fn check_redirect_uri(uri: &str) -> Result<(), AdminError> {
 
 const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
-fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), AdminError> {
+fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageError> {
     if spec.name.trim().is_empty() {
-        return Err(AdminError::Invalid("a client needs a --name".into()));
+        return Err(ManageError::Invalid("a client needs a --name".into()));
     }
     let needs_redirect = spec.grant_types.iter().any(|g| g == "authorization_code");
     if needs_redirect && spec.redirect_uris.is_empty() {
-        return Err(AdminError::Invalid(
+        return Err(ManageError::Invalid(
             "a client needs at least one --redirect-uri".into(),
         ));
     }
@@ -92,22 +92,22 @@ fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), AdminError
     }
     for grant in &spec.grant_types {
         if !GRANT_TYPES.contains(&grant.as_str()) {
-            return Err(AdminError::Invalid(format!(
+            return Err(ManageError::Invalid(format!(
                 "grant type {grant:?} is not one of authorization_code, refresh_token, client_credentials"
             )));
         }
     }
     if spec.public && spec.grant_types.iter().any(|g| g == "client_credentials") {
-        return Err(AdminError::Invalid(
+        return Err(ManageError::Invalid(
             "a public client cannot use client_credentials".into(),
         ));
     }
     if spec.scopes.is_empty() {
-        return Err(AdminError::Invalid("a client needs --scope".into()));
+        return Err(ManageError::Invalid("a client needs --scope".into()));
     }
     for scope in &spec.scopes {
         if !is_token(scope) || store::scope_by_name(c, scope)?.is_none() {
-            return Err(AdminError::NotFound(format!(
+            return Err(ManageError::NotFound(format!(
                 "no scope named {scope:?} (see `scope list`)"
             )));
         }
@@ -121,7 +121,7 @@ pub fn add_client(
     mut spec: ClientSpec,
     actor: &Actor,
     now: i64,
-) -> Result<NewClient, AdminError> {
+) -> Result<NewClient, ManageError> {
     if spec.grant_types.is_empty() {
         spec.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
     }
@@ -188,13 +188,13 @@ fn describe(row: &ClientRow) -> serde_json::Value {
 }
 
 /// Every client.
-pub fn list_clients(store: &Store) -> Result<Vec<ClientRow>, AdminError> {
+pub fn list_clients(store: &Store) -> Result<Vec<ClientRow>, ManageError> {
     Ok(store.read(store::list_clients)?)
 }
 
-fn require_client(c: &mut store::DbConn, client_id: &str) -> Result<ClientRow, AdminError> {
+fn require_client(c: &mut store::DbConn, client_id: &str) -> Result<ClientRow, ManageError> {
     store::client_by_id(c, client_id)?
-        .ok_or_else(|| AdminError::NotFound(format!("no client {client_id:?}")))
+        .ok_or_else(|| ManageError::NotFound(format!("no client {client_id:?}")))
 }
 
 /// Removes a client with its grants, tokens and consents.
@@ -203,7 +203,7 @@ pub fn remove_client(
     client_id: &str,
     actor: &Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), ManageError> {
     store.write(|c| {
         let row = require_client(c, client_id)?;
         store::delete_client(c, client_id)?;
@@ -225,12 +225,12 @@ pub fn rotate_client_secret(
     client_id: &str,
     actor: &Actor,
     now: i64,
-) -> Result<String, AdminError> {
+) -> Result<String, ManageError> {
     let (secret, hash) = new_secret();
     store.write(|c| {
         let row = require_client(c, client_id)?;
         if row.secret_hash.is_none() {
-            return Err(AdminError::Invalid(format!(
+            return Err(ManageError::Invalid(format!(
                 "client {client_id:?} is public and has no secret"
             )));
         }

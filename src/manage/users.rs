@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{conflict, AdminError};
+use super::{conflict, ManageError};
 use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::store::{self, Store, UserRow};
@@ -24,22 +24,22 @@ pub struct NewUser {
 /// Minimum password length (NIST SP 800-63B §5.1.1; no composition rules).
 pub const MIN_PASSWORD_LEN: usize = 8;
 
-fn check_password(password: &SecretString) -> Result<(), AdminError> {
+fn check_password(password: &SecretString) -> Result<(), ManageError> {
     let length = password.expose_secret().chars().count();
     if length < MIN_PASSWORD_LEN {
-        return Err(AdminError::Invalid(format!(
+        return Err(ManageError::Invalid(format!(
             "password must be at least {MIN_PASSWORD_LEN} characters"
         )));
     }
     if length > 1024 {
-        return Err(AdminError::Invalid(
+        return Err(ManageError::Invalid(
             "password must be at most 1024 characters".into(),
         ));
     }
     Ok(())
 }
 
-fn check_username(username: &str) -> Result<(), AdminError> {
+fn check_username(username: &str) -> Result<(), ManageError> {
     let ok = !username.is_empty()
         && username.len() <= 64
         && username
@@ -48,13 +48,13 @@ fn check_username(username: &str) -> Result<(), AdminError> {
     if ok {
         Ok(())
     } else {
-        Err(AdminError::Invalid(format!(
+        Err(ManageError::Invalid(format!(
             "username {username:?} must be 1-64 characters of letters, digits, '.', '_', '-' or '@'"
         )))
     }
 }
 
-fn check_email(email: &str) -> Result<(), AdminError> {
+fn check_email(email: &str) -> Result<(), ManageError> {
     let parts: Vec<&str> = email.split('@').collect();
     let ok = parts.len() == 2
         && parts.iter().all(|p| !p.is_empty())
@@ -63,7 +63,7 @@ fn check_email(email: &str) -> Result<(), AdminError> {
     if ok {
         Ok(())
     } else {
-        Err(AdminError::Invalid(format!(
+        Err(ManageError::Invalid(format!(
             "{email:?} is not an email address"
         )))
     }
@@ -75,7 +75,7 @@ pub fn add_user(
     new: NewUser,
     actor: &Actor,
     now: i64,
-) -> Result<UserRow, AdminError> {
+) -> Result<UserRow, ManageError> {
     check_username(&new.username)?;
     check_email(&new.email)?;
     let password_hash = match &new.password {
@@ -83,7 +83,7 @@ pub fn add_user(
             check_password(password)?;
             Some(
                 crypto::hash_password(password.expose_secret())
-                    .map_err(|e| AdminError::Internal(e.to_string()))?,
+                    .map_err(|e| ManageError::Internal(e.to_string()))?,
             )
         }
         None => None,
@@ -117,14 +117,14 @@ pub fn add_user(
 }
 
 /// Every user.
-pub fn list_users(store: &Store) -> Result<Vec<UserRow>, AdminError> {
+pub fn list_users(store: &Store) -> Result<Vec<UserRow>, ManageError> {
     Ok(store.read(store::list_users)?)
 }
 
 /// Looks a user up by name, or says it does not exist.
-pub(super) fn require_user(c: &mut store::DbConn, username: &str) -> Result<UserRow, AdminError> {
+pub(super) fn require_user(c: &mut store::DbConn, username: &str) -> Result<UserRow, ManageError> {
     store::user_by_username(c, username)?
-        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))
+        .ok_or_else(|| ManageError::NotFound(format!("no user named {username:?}")))
 }
 
 /// Disables a user: their sessions end and their grants are revoked at once.
@@ -133,7 +133,7 @@ pub fn disable_user(
     username: &str,
     actor: &Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), ManageError> {
     store.write(|c| {
         let user = require_user(c, username)?;
         store::set_user_disabled(c, &user.id, true)?;
@@ -160,10 +160,10 @@ pub fn set_password(
     password: &SecretString,
     actor: &Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<(), ManageError> {
     check_password(password)?;
     let hash = crypto::hash_password(password.expose_secret())
-        .map_err(|e| AdminError::Internal(e.to_string()))?;
+        .map_err(|e| ManageError::Internal(e.to_string()))?;
     store.write(|c| {
         let user = require_user(c, username)?;
         store::set_password_hash(c, &user.id, &hash)?;
@@ -183,7 +183,7 @@ pub fn set_password(
 }
 
 /// `(sub, display name)` for each of `ids` (unknown ids keep the id as name).
-pub fn display_names(store: &Store, ids: &[String]) -> Result<Vec<(String, String)>, AdminError> {
+pub fn display_names(store: &Store, ids: &[String]) -> Result<Vec<(String, String)>, ManageError> {
     store.read(|c| {
         let mut names = Vec::new();
         for id in ids {

@@ -9,7 +9,7 @@ use crate::approval;
 use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::oidc::error::OAuthError;
-use crate::oidc::tokens::{new_refresh_token, wants_refresh, Minter, TokenSet};
+use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
 use crate::store::{self, DbConn, GrantRow, KeyRow};
 
 use super::{grant_id_of, scope_of, until, Ctx, GRANT_ID, NONCE};

@@ -7,8 +7,8 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use crate::oidc::client_requests::TokenError;
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::token::TokenError;
 use crate::oidc::Provider;
 use crate::startup::AppState;
 

@@ -1,4 +1,4 @@
-//! Administration: the domain calls behind the admin CLI (and, later, the admin
+//! Configuration management: the domain calls behind the admin CLI (and, later, the admin
 //! console). Every change is validated first, then written with its audit event (with
 //! before/after) in one transaction; invalid input changes nothing.
 
@@ -21,7 +21,7 @@ use crate::store::StoreError;
 
 /// Why an administrative change was refused or failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AdminError {
+pub enum ManageError {
     /// The input is not acceptable; the message says why.
     #[error("{0}")]
     Invalid(String),
@@ -36,16 +36,16 @@ pub enum AdminError {
     Internal(String),
 }
 
-impl From<StoreError> for AdminError {
+impl From<StoreError> for ManageError {
     fn from(error: StoreError) -> Self {
-        AdminError::Internal(error.to_string())
+        ManageError::Internal(error.to_string())
     }
 }
 
 /// Maps a unique-key conflict to a readable message.
-fn conflict(message: String) -> impl FnOnce(StoreError) -> AdminError {
+fn conflict(message: String) -> impl FnOnce(StoreError) -> ManageError {
     move |error| match error {
-        StoreError::Conflict => AdminError::Conflict(message),
+        StoreError::Conflict => ManageError::Conflict(message),
         other => other.into(),
     }
 }

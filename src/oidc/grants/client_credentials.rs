@@ -1,0 +1,120 @@
+//! The client_credentials grant (RFC 6749 §4.4): a confidential client acting on its
+//! own behalf gets an access token for its non-user, non-sensitive scopes.
+
+use oxide_auth::primitives::grant::{Extensions, Grant, Value};
+use oxide_auth::primitives::issuer::Issuer;
+
+use super::record_issue;
+use crate::oidc::adapters::{Ctx, Tokens};
+use crate::oidc::clients::Client;
+use crate::oidc::error::OAuthError;
+use crate::oidc::minting::TokenSet;
+use crate::oidc::params::Params;
+use crate::oidc::Provider;
+use crate::store::{self, DbConn, GrantRow};
+
+/// Issues a machine token.
+pub(super) fn issue(
+    provider: &Provider,
+    c: &mut DbConn,
+    client: &Client,
+    params: &Params,
+    now: i64,
+) -> Result<TokenSet, OAuthError> {
+    if client.is_public() || !client.may_use("client_credentials") {
+        return Err(OAuthError::unauthorized_client(
+            "the client may not use the client_credentials grant",
+        ));
+    }
+    let scopes = client_credentials_scopes(c, client, params.get("scope"))?;
+    let grant = GrantRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: None,
+        client_id: client.client_id.clone(),
+        scopes: scopes.join(" "),
+        approval_id: None,
+        auth_time: None,
+        sid: None,
+        amr: None,
+        created_at: now,
+        expires_at: Some(now + provider.lifetimes.access),
+        revoked_at: None,
+    };
+    store::insert_grant(c, &grant)?;
+    let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
+    let issued = {
+        let ctx = Ctx::new(c, now);
+        let mut tokens = Tokens::new(&ctx, minter, &keys, false);
+        let mut extensions = Extensions::new();
+        extensions.set_raw("grant_id".into(), Value::public(Some(grant.id.clone())));
+        let oxide_grant = Grant {
+            owner_id: client.client_id.clone(),
+            client_id: client.client_id.clone(),
+            scope: grant
+                .scopes
+                .parse()
+                .map_err(|_| OAuthError::invalid_scope("a scope is required"))?,
+            redirect_uri: url::Url::parse(&provider.issuer)
+                .map_err(|e| OAuthError::server_error(&e))?,
+            until: crate::oidc::adapters::until(now),
+            extensions,
+        };
+        match tokens.issue(oxide_grant) {
+            Ok(_) => tokens
+                .issued
+                .take()
+                .ok_or_else(|| OAuthError::server_error(&"no tokens recorded")),
+            Err(()) => Err(ctx
+                .take_failure()
+                .unwrap_or_else(|| OAuthError::server_error(&"issue failed"))),
+        }
+    }?;
+    record_issue(c, client, &issued, "client_credentials", now)?;
+    Ok(issued)
+}
+
+/// Scopes for a client acting on its own behalf: never `openid`/`offline_access` (there
+/// is no user), never a scope that needs a countersignature.
+fn client_credentials_scopes(
+    c: &mut DbConn,
+    client: &Client,
+    requested: Option<&str>,
+) -> Result<Vec<String>, OAuthError> {
+    let user_scopes = ["openid", "offline_access", "profile", "email"];
+    let scopes: Vec<String> = match requested {
+        Some(requested) => requested
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => client
+            .allowed_scopes
+            .iter()
+            .filter(|s| !user_scopes.contains(&s.as_str()))
+            .cloned()
+            .collect(),
+    };
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "no scope is available to the client itself",
+        ));
+    }
+    for scope in &scopes {
+        if user_scopes.contains(&scope.as_str()) {
+            return Err(OAuthError::invalid_scope(
+                "user scopes such as openid are not available without a user",
+            ));
+        }
+        if !client.allowed_scopes.contains(scope) {
+            return Err(OAuthError::invalid_scope(
+                "a requested scope is unknown or not allowed for this client",
+            ));
+        }
+        if store::scope_by_name(c, scope)?.is_some_and(|s| s.sensitive) {
+            return Err(OAuthError::invalid_scope(
+                "a requested scope needs a countersignature, which needs a user",
+            ));
+        }
+    }
+    Ok(scopes)
+}
