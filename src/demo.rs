@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use crate::audit::Actor;
 use crate::crypto;
+use crate::ids::ClientId;
 use crate::manage::{self, ClientSpec, ManageError, NewUser, ScopeChanges};
 use crate::store::{decode_list, Store};
 
@@ -20,7 +21,7 @@ pub const SENSITIVE_SCOPE: &str = "payments:write";
 #[derive(Debug, Clone)]
 pub struct Demo {
     /// The demo client's id.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Its redirect URI (`<issuer>/demo/callback`).
     pub redirect_uri: String,
 }
@@ -99,7 +100,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, ManageError
         other => {
             if let Some(stale) = other {
                 // The issuer changed since the last run: re-register with the new address.
-                manage::remove_client(store, &stale.client_id, &actor, now)?;
+                manage::remove_client(store, stale.client_id.as_str(), &actor, now)?;
             }
             let spec = ClientSpec {
                 name: CLIENT_NAME.into(),

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod http;
 pub mod ids;
 pub mod manage;
+mod named;
 pub mod oidc;
 pub mod startup;
 pub mod store;

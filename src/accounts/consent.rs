@@ -3,14 +3,15 @@
 
 use serde_json::json;
 
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
+use crate::ids::{ClientId, UserId};
 use crate::store::{self, DbConn, StoreError};
 
 /// True when every scope in `requested` was consented to before.
 pub fn covers(
     c: &mut DbConn,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     requested: &[String],
 ) -> Result<bool, StoreError> {
     let Some(granted) = store::consented_scopes(c, user_id, client_id)? else {
@@ -23,8 +24,8 @@ pub fn covers(
 /// Remembers consent to `scopes` (added to what was consented before).
 pub fn remember(
     c: &mut DbConn,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     scopes: &[String],
     now: i64,
 ) -> Result<(), StoreError> {
@@ -39,8 +40,8 @@ pub fn remember(
     store::save_consent(c, user_id, client_id, &all.join(" "), now)?;
     audit::record(
         c,
-        &Actor::User(user_id.into()),
-        "consent.given",
+        &Actor::User(user_id.clone()),
+        AuditAction::ConsentGiven,
         &format!("client:{client_id}"),
         json!({"scope": scopes.join(" ")}),
         now,
@@ -51,15 +52,15 @@ pub fn remember(
 /// Records that the user declined.
 pub fn record_denial(
     c: &mut DbConn,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     scopes: &[String],
     now: i64,
 ) -> Result<(), StoreError> {
     audit::record(
         c,
-        &Actor::User(user_id.into()),
-        "consent.denied",
+        &Actor::User(user_id.clone()),
+        AuditAction::ConsentDenied,
         &format!("client:{client_id}"),
         json!({"scope": scopes.join(" ")}),
         now,

@@ -10,8 +10,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::sessions::{self, SessionPolicy};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::SessionToken;
 use crate::store::{self, DbConn, LoginFailureRow, Store, StoreError, UserRow};
 
 /// Throttling parameters.
@@ -30,7 +31,7 @@ pub enum LoginOutcome {
     /// Signed in: the new session's cookie value and the user.
     Success {
         /// Cookie value of the new session.
-        cookie: String,
+        cookie: SessionToken,
         /// The user.
         user: UserRow,
     },
@@ -53,7 +54,7 @@ pub struct Attempt<'a> {
     /// Client IP address.
     pub ip: &'a str,
     /// The browser's current session cookie, ended on success (the id is rotated).
-    pub previous_session: Option<&'a str>,
+    pub previous_session: Option<&'a SessionToken>,
 }
 
 /// The two counters an attempt touches, with their limits.
@@ -103,7 +104,7 @@ fn reserve(
             audit::record(
                 c,
                 &Actor::Anonymous,
-                "login.throttled",
+                AuditAction::LoginThrottled,
                 &format!("user:{}", attempt.username),
                 details,
                 now,
@@ -159,7 +160,7 @@ pub fn login(
             audit::record(
                 c,
                 &Actor::User(user.id.clone()),
-                "login.succeeded",
+                AuditAction::LoginSucceeded,
                 &format!("user:{}", user.username),
                 details,
                 now,
@@ -171,7 +172,7 @@ pub fn login(
             audit::record(
                 c,
                 &Actor::Anonymous,
-                "login.failed",
+                AuditAction::LoginFailed,
                 &format!("user:{}", attempt.username),
                 details,
                 now,

@@ -3,6 +3,7 @@
 //! timeout and an absolute timeout, whichever comes first.
 
 use crate::crypto;
+use crate::ids::{SessionToken, UserId};
 use crate::store::{self, DbConn, SessionRow, StoreError, UserRow};
 
 /// How long sessions live (seconds).
@@ -32,17 +33,17 @@ pub struct Session {
 /// Starts a session for `user_id`; returns the cookie value (shown once).
 pub fn start(
     c: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     amr: &[&str],
     now: i64,
     policy: SessionPolicy,
-) -> Result<String, StoreError> {
-    let cookie = crypto::random_token(32);
+) -> Result<SessionToken, StoreError> {
+    let cookie = SessionToken::new(crypto::random_token(32));
     store::insert_session(
         c,
         &SessionRow {
-            id_hash: crypto::sha256_hex(cookie.as_bytes()),
-            user_id: user_id.into(),
+            id_hash: crypto::sha256_hex(cookie.expose().as_bytes()),
+            user_id: user_id.clone(),
             sid: crypto::random_token(16),
             auth_time: now,
             amr: amr.join(" "),
@@ -58,11 +59,11 @@ pub fn start(
 /// minute (idle timeout) to spare the database a write per request.
 pub fn find(
     c: &mut DbConn,
-    cookie: &str,
+    cookie: &SessionToken,
     now: i64,
     policy: SessionPolicy,
 ) -> Result<Option<Session>, StoreError> {
-    let id_hash = crypto::sha256_hex(cookie.as_bytes());
+    let id_hash = crypto::sha256_hex(cookie.expose().as_bytes());
     let Some(row) = store::session_by_hash(c, &id_hash)? else {
         return Ok(None);
     };
@@ -86,14 +87,14 @@ pub fn find(
 }
 
 /// Ends the session behind a cookie value; true when there was one.
-pub fn end(c: &mut DbConn, cookie: &str) -> Result<bool, StoreError> {
-    store::delete_session(c, &crypto::sha256_hex(cookie.as_bytes()))
+pub fn end(c: &mut DbConn, cookie: &SessionToken) -> Result<bool, StoreError> {
+    store::delete_session(c, &crypto::sha256_hex(cookie.expose().as_bytes()))
 }
 
 /// The live session behind a cookie value, looked up in its own transaction.
 pub fn lookup(
     store: &crate::store::Store,
-    cookie: &str,
+    cookie: &SessionToken,
     now: i64,
     policy: SessionPolicy,
 ) -> Result<Option<Session>, StoreError> {

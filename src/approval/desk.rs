@@ -5,11 +5,13 @@
 
 use serde_json::json;
 
-use super::service::{self, ApprovalError, Decision, OVERSIGHT_GROUP};
+use super::service::{self, ApprovalError, OVERSIGHT_GROUP};
 use super::state::ApprovalState;
+use super::state::Decision;
 use super::views::{build_view, ApprovalView, StatusView, Viewer};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::audit::Actor;
+use crate::ids::{ApprovalId, SessionToken};
 use crate::store::{self, ApprovalRow, DbConn, Store};
 
 /// Why the desk refused; `Approval` carries the domain reason.
@@ -40,7 +42,7 @@ pub struct Desk {
 
 fn viewer(
     c: &mut DbConn,
-    cookie: Option<&str>,
+    cookie: Option<&SessionToken>,
     now: i64,
     policy: SessionPolicy,
 ) -> Result<Viewer, DeskError> {
@@ -51,6 +53,12 @@ fn viewer(
     let session = session.ok_or(DeskError::SignIn)?;
     let groups = store::groups_of_user(c, &session.user.id)?;
     Ok(Viewer { session, groups })
+}
+
+/// An approval id from a URL path, parsed once the viewer is known (a signed-out
+/// browser is sent to sign in first); one that cannot exist is unknown.
+fn approval_id(text: &str) -> Result<ApprovalId, DeskError> {
+    ApprovalId::parse(text).map_err(|_| ApprovalError::NotFound.into())
 }
 
 /// The requester, a member of a required group, or an admin may look; anyone else
@@ -66,12 +74,12 @@ fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
 fn visible(
     c: &mut DbConn,
     id: &str,
-    cookie: Option<&str>,
+    cookie: Option<&SessionToken>,
     now: i64,
     policy: SessionPolicy,
 ) -> Result<(Viewer, ApprovalRow), DeskError> {
     let viewer = viewer(c, cookie, now, policy)?;
-    let row = service::load(c, id, now)?;
+    let row = service::load(c, &approval_id(id)?, now)?;
     if !may_view(&row, &viewer) {
         return Err(ApprovalError::NotFound.into());
     }
@@ -83,7 +91,7 @@ impl Desk {
     pub fn view(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
         self.store.write(|c| {
@@ -95,14 +103,14 @@ impl Desk {
     /// Pending approvals the signed-in user may decide (expired ones are swept first).
     pub fn inbox(
         &self,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<(String, Vec<ApprovalView>), DeskError> {
         service::expire_due(&self.store, now)?;
         self.store.write(|c| {
             let viewer = viewer(c, cookie, now, self.sessions)?;
             let mut items = Vec::new();
-            for row in store::list_approvals(c, Some("pending"), 500)? {
+            for row in store::list_approvals(c, Some(ApprovalState::Pending), 500)? {
                 let votes = store::decisions_for(c, &row.id)?;
                 let decidable = matches!(
                     service::may_decide(&row, &viewer.approver(), &votes, now),
@@ -120,7 +128,7 @@ impl Desk {
     pub fn status(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<StatusView, DeskError> {
         let view = self.requester_view(id, cookie, now)?;
@@ -133,7 +141,7 @@ impl Desk {
                 .votes
                 .iter()
                 .rev()
-                .find(|v| v.decision == "deny" || view.state == ApprovalState::Approved)
+                .find(|v| v.decision == Decision::Deny || view.state == ApprovalState::Approved)
             {
                 map.insert("decided_by".into(), vote.approver.clone().into());
                 map.insert("comment".into(), vote.comment.clone().into());
@@ -146,7 +154,7 @@ impl Desk {
     pub fn requester_view(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
         let view = self.view(id, cookie, now)?;
@@ -160,7 +168,7 @@ impl Desk {
     pub fn decide(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         decision: Decision,
         comment: Option<&str>,
         now: i64,
@@ -170,7 +178,7 @@ impl Desk {
             let viewer = viewer(c, cookie, now, self.sessions)?;
             Ok(service::decide(
                 c,
-                id,
+                &approval_id(id)?,
                 &viewer.approver(),
                 decision,
                 comment,
@@ -183,12 +191,17 @@ impl Desk {
     pub fn cancel(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         self.store.write(|c| {
             let viewer = viewer(c, cookie, now, self.sessions)?;
-            Ok(service::cancel(c, id, &viewer.session.user.id, now)?)
+            Ok(service::cancel(
+                c,
+                &approval_id(id)?,
+                &viewer.session.user.id,
+                now,
+            )?)
         })
     }
 
@@ -196,7 +209,7 @@ impl Desk {
     pub fn revoke(
         &self,
         id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         self.store.write(|c| {
@@ -209,7 +222,7 @@ impl Desk {
             }
             Ok(service::revoke(
                 c,
-                id,
+                &row.id,
                 &Actor::User(viewer.session.user.id.clone()),
                 now,
             )?)

@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use super::state::Decision;
+use crate::ids::{ApprovalId, UserId};
 use crate::store::{self, DbConn, StoreError};
 
 /// What tokens made from an approval carry and obey.
@@ -19,7 +21,7 @@ pub struct Evidence {
 /// ended, so nothing made from it works any more: fail closed.
 pub fn grant_evidence(
     c: &mut DbConn,
-    approval_id: Option<&str>,
+    approval_id: Option<&ApprovalId>,
 ) -> Result<Option<Evidence>, StoreError> {
     let Some(id) = approval_id else {
         return Ok(None);
@@ -32,13 +34,13 @@ pub fn grant_evidence(
 }
 
 /// The evidence tokens carry (`approval` claim): who approved, when, until when.
-pub fn evidence(c: &mut DbConn, approval_id: &str) -> Result<Option<Evidence>, StoreError> {
+pub fn evidence(c: &mut DbConn, approval_id: &ApprovalId) -> Result<Option<Evidence>, StoreError> {
     let Some(row) = store::approval_by_id(c, approval_id)? else {
         return Ok(None);
     };
-    let approvers: Vec<String> = store::decisions_for(c, approval_id)?
+    let approvers: Vec<UserId> = store::decisions_for(c, approval_id)?
         .into_iter()
-        .filter(|v| v.decision == "approve")
+        .filter(|v| v.decision == Decision::Approve)
         .map(|v| v.approver_id)
         .collect();
     let access_until = row.access_until.unwrap_or(row.created_at);

@@ -14,5 +14,5 @@ pub use desk::{Desk, DeskError};
 pub use views::ApprovalView;
 
 pub use policy::{requirements, Requirements};
-pub use service::{ApprovalError, Approver, Decision, NewApproval, OVERSIGHT_GROUP};
-pub use state::{ApprovalEvent, ApprovalState};
+pub use service::{ApprovalError, Approver, NewApproval, OVERSIGHT_GROUP};
+pub use state::{ApprovalEvent, ApprovalState, Decision};

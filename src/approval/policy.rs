@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::state::Decision;
 use crate::store::{decode_list, DecisionRow, ScopeRow};
 
 /// One approver group and the approvals it must give.
@@ -102,7 +103,7 @@ impl Requirements {
     pub fn met_by(&self, votes: &[DecisionRow]) -> bool {
         let approvers: Vec<Vec<&str>> = votes
             .iter()
-            .filter(|v| v.decision == "approve")
+            .filter(|v| v.decision == Decision::Approve)
             .map(|v| v.group_name.split(',').collect())
             .collect();
         let slots: Vec<&str> = self
@@ -197,12 +198,12 @@ mod tests {
         }
     }
 
-    fn vote(who: &str, groups: &str, decision: &str) -> DecisionRow {
+    fn vote(who: &str, groups: &str, decision: Decision) -> DecisionRow {
         DecisionRow {
-            approval_id: "a".into(),
-            approver_id: who.into(),
+            approval_id: crate::ids::ApprovalId::new("a"),
+            approver_id: crate::ids::UserId::new(who),
             group_name: groups.into(),
-            decision: decision.into(),
+            decision,
             comment: None,
             at: 0,
         }
@@ -260,26 +261,35 @@ mod tests {
     #[test]
     fn one_approver_in_two_groups_fills_only_one() {
         let r = requirements(&[scope("a", &["ops", "sec"], 1, 900)]).unwrap();
-        assert!(!r.met_by(&[vote("eve", "ops,sec", "approve")]));
+        assert!(!r.met_by(&[vote("eve", "ops,sec", Decision::Approve)]));
         // eve can take either group, so with bob (ops only) both are filled.
         assert!(r.met_by(&[
-            vote("eve", "ops,sec", "approve"),
-            vote("bob", "ops", "approve")
+            vote("eve", "ops,sec", Decision::Approve),
+            vote("bob", "ops", Decision::Approve)
         ]));
         assert!(r.met_by(&[
-            vote("bob", "ops", "approve"),
-            vote("eve", "ops,sec", "approve")
+            vote("bob", "ops", Decision::Approve),
+            vote("eve", "ops,sec", Decision::Approve)
         ]));
         let two = requirements(&[scope("b", &["ops"], 2, 900)]).unwrap();
-        assert!(!two.met_by(&[vote("eve", "ops", "approve")]));
-        assert!(two.met_by(&[vote("eve", "ops", "approve"), vote("bob", "ops", "approve")]));
+        assert!(!two.met_by(&[vote("eve", "ops", Decision::Approve)]));
+        assert!(two.met_by(&[
+            vote("eve", "ops", Decision::Approve),
+            vote("bob", "ops", Decision::Approve)
+        ]));
     }
 
     #[test]
     fn every_group_must_reach_its_quorum() {
         let r = requirements(&[scope("a", &["ops", "sec"], 1, 900)]).unwrap();
-        assert!(!r.met_by(&[vote("bob", "ops", "approve")]));
-        assert!(r.met_by(&[vote("bob", "ops", "approve"), vote("eve", "sec", "approve")]));
-        assert!(!r.met_by(&[vote("bob", "ops", "approve"), vote("eve", "sec", "deny")]));
+        assert!(!r.met_by(&[vote("bob", "ops", Decision::Approve)]));
+        assert!(r.met_by(&[
+            vote("bob", "ops", Decision::Approve),
+            vote("eve", "sec", Decision::Approve)
+        ]));
+        assert!(!r.met_by(&[
+            vote("bob", "ops", Decision::Approve),
+            vote("eve", "sec", Decision::Deny)
+        ]));
     }
 }

@@ -2,7 +2,9 @@
 //! list, show with votes, revoke.
 
 use super::service::{self, ApprovalError};
+use super::state::ApprovalState;
 use crate::audit::Actor;
+use crate::ids::{ApprovalId, UserId};
 use crate::store::{self, ApprovalRow, DecisionRow, Store};
 
 /// An approval with its votes and the usernames involved.
@@ -16,34 +18,30 @@ pub struct ApprovalRecord {
     pub votes: Vec<(DecisionRow, String)>,
 }
 
-/// Valid `--state` values.
-pub const STATES: [&str; 7] = [
-    "pending",
-    "approved",
-    "denied",
-    "expired",
-    "cancelled",
-    "redeemed",
-    "revoked",
-];
+/// A `--state` value of the CLI.
+pub fn parse_state(text: &str) -> Result<ApprovalState, ApprovalError> {
+    ApprovalState::parse(text).ok_or(ApprovalError::Unprocessable(
+        "--state must be one of pending, approved, denied, expired, cancelled, redeemed, revoked",
+    ))
+}
 
-fn username(c: &mut store::DbConn, id: &str) -> Result<String, store::StoreError> {
+/// An approval id given on the command line; one that cannot exist is unknown too.
+pub fn parse_id(text: &str) -> Result<ApprovalId, ApprovalError> {
+    ApprovalId::parse(text).map_err(|_| ApprovalError::NotFound)
+}
+
+fn username(c: &mut store::DbConn, id: &UserId) -> Result<String, store::StoreError> {
     Ok(store::user_by_id(c, id)?
         .map(|u| u.username)
-        .unwrap_or_else(|| id.to_owned()))
+        .unwrap_or_else(|| id.to_string()))
 }
 
 /// Approvals, newest first (due ones expired first), optionally in one state.
 pub fn list(
     store: &Store,
-    state: Option<&str>,
+    state: Option<ApprovalState>,
     now: i64,
 ) -> Result<Vec<ApprovalRecord>, ApprovalError> {
-    if let Some(state) = state {
-        if !STATES.contains(&state) {
-            return Err(ApprovalError::Unprocessable("--state must be one of pending, approved, denied, expired, cancelled, redeemed, revoked"));
-        }
-    }
     service::expire_due(store, now)?;
     store.write(|c| {
         let mut records = Vec::new();
@@ -69,7 +67,7 @@ fn record(c: &mut store::DbConn, row: ApprovalRow) -> Result<ApprovalRecord, App
 }
 
 /// One approval.
-pub fn show(store: &Store, id: &str, now: i64) -> Result<ApprovalRecord, ApprovalError> {
+pub fn show(store: &Store, id: &ApprovalId, now: i64) -> Result<ApprovalRecord, ApprovalError> {
     store.write(|c| {
         let row = service::load(c, id, now)?;
         record(c, row)
@@ -79,7 +77,7 @@ pub fn show(store: &Store, id: &str, now: i64) -> Result<ApprovalRecord, Approva
 /// Revokes an approval and its grants.
 pub fn revoke(
     store: &Store,
-    id: &str,
+    id: &ApprovalId,
     actor: &Actor,
     now: i64,
 ) -> Result<ApprovalRow, ApprovalError> {

@@ -5,9 +5,10 @@
 use serde_json::{json, Value};
 
 use super::policy::Requirements;
-use super::state::{ApprovalEvent, ApprovalState};
-use crate::audit::{self, Actor};
+use super::state::{ApprovalEvent, ApprovalState, Decision};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::{ApprovalId, ClientId, RequestId, UserId};
 use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, Store, StoreError};
 
 /// Members of this group may revoke any approval.
@@ -40,11 +41,11 @@ pub enum ApprovalError {
 #[derive(Debug, Clone)]
 pub struct NewApproval {
     /// The stored authorization request.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The user asking.
-    pub requester_id: String,
+    pub requester_id: UserId,
     /// The client asking.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Every requested scope.
     pub scopes: Vec<String>,
     /// The registered redirect URI of the request.
@@ -63,20 +64,11 @@ pub struct NewApproval {
 #[derive(Debug, Clone)]
 pub struct Approver {
     /// User id (`sub`).
-    pub user_id: String,
+    pub user_id: UserId,
     /// Last login.
     pub auth_time: i64,
     /// Their groups.
     pub groups: Vec<String>,
-}
-
-/// A vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// Approve.
-    Approve,
-    /// Deny (needs a comment).
-    Deny,
 }
 
 /// The recorded requirements of an approval.
@@ -89,17 +81,13 @@ pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
     })
 }
 
-fn state_of(row: &ApprovalRow) -> ApprovalState {
-    ApprovalState::parse(&row.state).unwrap_or(ApprovalState::Expired)
-}
-
 /// Creates a pending approval with its audit event and one outbox row per approver
 /// group; the authorization request is kept alive as long as the approval may wait.
 pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
     let requirements =
         serde_json::to_string(&new.requirements).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let row = ApprovalRow {
-        id: crypto::random_id(16),
+        id: ApprovalId::new(crypto::random_id(16)),
         request_id: new.request_id.clone(),
         requester_id: new.requester_id.clone(),
         client_id: new.client_id.clone(),
@@ -108,7 +96,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         details_digest: None,
         details: None,
         justification: new.justification.clone(),
-        state: ApprovalState::Pending.as_str().into(),
+        state: ApprovalState::Pending,
         requirements,
         requester_ip: new.ip,
         requester_user_agent: new.user_agent,
@@ -124,7 +112,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
     audit::record(
         c,
         &Actor::User(row.requester_id.clone()),
-        "approval.requested",
+        AuditAction::ApprovalRequested,
         &format!("approval:{}", row.id),
         details,
         now,
@@ -134,7 +122,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
             c,
             &OutboxRow {
                 id: crypto::random_token(16),
-                kind: "approval.requested".into(),
+                kind: AuditAction::ApprovalRequested.as_str().into(),
                 target: format!("group:{}", group.group),
                 payload: json!({"approval_id": row.id, "client_id": row.client_id, "requester_id": row.requester_id, "scope": row.scopes}).to_string(),
                 attempts: 0,
@@ -157,7 +145,7 @@ fn apply(
     extra: Value,
     now: i64,
 ) -> Result<ApprovalRow, ApprovalError> {
-    let from = state_of(row);
+    let from = row.state;
     let to = from
         .next(event)
         .map_err(|e| ApprovalError::Conflict(e.to_string()))?;
@@ -171,20 +159,14 @@ fn apply(
         }
         _ => (None, None),
     };
-    store::transition_approval(
-        c,
-        &row.id,
-        from.as_str(),
-        to.as_str(),
-        decided_at,
-        access_until,
-    )
-    .map_err(|e| match e {
-        StoreError::Conflict => {
-            ApprovalError::Conflict("the approval changed meanwhile; reload".into())
-        }
-        other => other.into(),
-    })?;
+    store::transition_approval(c, &row.id, from, to, decided_at, access_until).map_err(
+        |e| match e {
+            StoreError::Conflict => {
+                ApprovalError::Conflict("the approval changed meanwhile; reload".into())
+            }
+            other => other.into(),
+        },
+    )?;
     let mut details = json!({"from": from.as_str(), "to": to.as_str(), "policy_versions": requirements.policy_versions});
     if let (Some(map), Value::Object(more)) = (details.as_object_mut(), extra) {
         map.extend(more);
@@ -198,7 +180,7 @@ fn apply(
         now,
     )?;
     Ok(ApprovalRow {
-        state: to.as_str().into(),
+        state: to,
         decided_at: decided_at.or(row.decided_at),
         access_until: access_until.or(row.access_until),
         ..row.clone()
@@ -206,17 +188,16 @@ fn apply(
 }
 
 /// Reads an approval, expiring it first when its time is up (expiry on read).
-pub fn load(c: &mut DbConn, id: &str, now: i64) -> Result<ApprovalRow, ApprovalError> {
+pub fn load(c: &mut DbConn, id: &ApprovalId, now: i64) -> Result<ApprovalRow, ApprovalError> {
     let row = store::lock_approval(c, id)?.ok_or(ApprovalError::NotFound)?;
     expire_if_due(c, row, now)
 }
 
 fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalRow, ApprovalError> {
-    let due = match state_of(&row) {
-        ApprovalState::Pending => row.expires_at <= now,
-        ApprovalState::Approved => row.access_until.is_some_and(|until| until <= now),
-        _ => false,
-    };
+    let due = row
+        .state
+        .expires_at(row.expires_at, row.access_until)
+        .is_some_and(|at| at <= now);
     if due {
         apply(
             c,
@@ -235,11 +216,7 @@ fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalR
 /// never holds one approval's lock while it waits for another's (two such waits in
 /// opposite order would deadlock on PostgreSQL). Returns how many it looked at.
 pub fn expire_due(store: &Store, now: i64) -> Result<usize, ApprovalError> {
-    let ids = store.read(|c| {
-        let mut ids = store::approvals_due(c, "pending", now)?;
-        ids.extend(store::approvals_due(c, "approved", now)?);
-        Ok::<_, StoreError>(ids)
-    })?;
+    let ids = store.read(|c| store::approvals_due(c, now))?;
     for id in &ids {
         store.write(|c| load(c, id, now).map(|_| ()))?;
     }
@@ -253,7 +230,7 @@ pub fn may_decide(
     votes: &[DecisionRow],
     now: i64,
 ) -> Result<Vec<String>, ApprovalError> {
-    if state_of(row).is_decided() {
+    if row.state.is_decided() {
         return Err(ApprovalError::Conflict(format!(
             "the request is already {}",
             row.state
@@ -285,7 +262,7 @@ pub fn may_decide(
 /// Records a vote; the vote that completes every quorum approves, any deny denies.
 pub fn decide(
     c: &mut DbConn,
-    id: &str,
+    id: &ApprovalId,
     approver: &Approver,
     decision: Decision,
     comment: Option<&str>,
@@ -301,15 +278,10 @@ pub fn decide(
         ));
     }
     let vote = DecisionRow {
-        approval_id: id.into(),
+        approval_id: id.clone(),
         approver_id: approver.user_id.clone(),
         group_name: groups.join(","),
-        decision: if decision == Decision::Approve {
-            "approve"
-        } else {
-            "deny"
-        }
-        .into(),
+        decision,
         comment: comment.map(str::to_owned),
         at: now,
     };
@@ -324,7 +296,7 @@ pub fn decide(
     audit::record(
         c,
         &actor,
-        "approval.vote",
+        AuditAction::ApprovalVote,
         &format!("approval:{id}"),
         details,
         now,
@@ -342,10 +314,10 @@ pub fn decide(
     let mut all = votes;
     all.push(vote);
     if requirements_of(&row)?.met_by(&all) {
-        let approvers: Vec<&str> = all
+        let approvers: Vec<&UserId> = all
             .iter()
-            .filter(|v| v.decision == "approve")
-            .map(|v| v.approver_id.as_str())
+            .filter(|v| v.decision == Decision::Approve)
+            .map(|v| &v.approver_id)
             .collect();
         return apply(
             c,
@@ -362,19 +334,19 @@ pub fn decide(
 /// The requester withdraws a pending request.
 pub fn cancel(
     c: &mut DbConn,
-    id: &str,
-    user_id: &str,
+    id: &ApprovalId,
+    user_id: &UserId,
     now: i64,
 ) -> Result<ApprovalRow, ApprovalError> {
     let row = load(c, id, now)?;
-    if row.requester_id != user_id {
+    if row.requester_id != *user_id {
         return Err(ApprovalError::NotFound);
     }
     apply(
         c,
         &row,
         ApprovalEvent::Cancel,
-        &Actor::User(user_id.into()),
+        &Actor::User(user_id.clone()),
         json!({}),
         now,
     )
@@ -395,10 +367,7 @@ pub fn redeem(c: &mut DbConn, row: &ApprovalRow, now: i64) -> Result<ApprovalRow
 /// True when `user` may revoke `row`: an admin, or a member of a required group; only
 /// while access lasts.
 pub fn may_revoke(row: &ApprovalRow, groups: &[String], now: i64) -> bool {
-    let live = matches!(
-        state_of(row),
-        ApprovalState::Approved | ApprovalState::Redeemed
-    ) && row.access_until.is_some_and(|until| until > now);
+    let live = row.state.is_revocable() && row.access_until.is_some_and(|until| until > now);
     let entitled = groups.iter().any(|g| g == OVERSIGHT_GROUP)
         || requirements_of(row).is_ok_and(|r| !r.groups_of(groups).is_empty());
     live && entitled
@@ -407,7 +376,7 @@ pub fn may_revoke(row: &ApprovalRow, groups: &[String], now: i64) -> bool {
 /// Revokes an approval and every grant made from it (their tokens die at once).
 pub fn revoke(
     c: &mut DbConn,
-    id: &str,
+    id: &ApprovalId,
     actor: &Actor,
     now: i64,
 ) -> Result<ApprovalRow, ApprovalError> {

@@ -1,23 +1,37 @@
 //! The approval state machine (DESIGN.md §5.1): every legal move in one `match`;
 //! the store applies moves by compare-and-swap so concurrent votes have one outcome.
 
-/// Lifecycle of one authorization request that needs a designated approver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalState {
-    /// Waiting for approvers.
-    Pending,
-    /// Every group reached its quorum; not yet used.
-    Approved,
-    /// An approver denied.
-    Denied,
-    /// The requester withdrew it.
-    Cancelled,
-    /// Nobody decided in time, or it was approved but never used.
-    Expired,
-    /// Its authorization code was issued (single use).
-    Redeemed,
-    /// Revoked after approval; its tokens are dead.
-    Revoked,
+use crate::audit::AuditAction;
+use crate::named::named_enum;
+
+named_enum! {
+    /// Lifecycle of one authorization request that needs a designated approver.
+    pub enum ApprovalState {
+        /// Waiting for approvers.
+        Pending = "pending",
+        /// Every group reached its quorum; not yet used.
+        Approved = "approved",
+        /// An approver denied.
+        Denied = "denied",
+        /// The requester withdrew it.
+        Cancelled = "cancelled",
+        /// Nobody decided in time, or it was approved but never used.
+        Expired = "expired",
+        /// Its authorization code was issued (single use).
+        Redeemed = "redeemed",
+        /// Revoked after approval; its tokens are dead.
+        Revoked = "revoked",
+    }
+}
+
+named_enum! {
+    /// One approver's vote.
+    pub enum Decision {
+        /// Approve.
+        Approve = "approve",
+        /// Deny (needs a comment).
+        Deny = "deny",
+    }
 }
 
 /// Something that happens to an approval.
@@ -62,50 +76,38 @@ impl ApprovalState {
         }
     }
 
-    /// The stored (lowercase) name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalState::Pending => "pending",
-            ApprovalState::Approved => "approved",
-            ApprovalState::Denied => "denied",
-            ApprovalState::Cancelled => "cancelled",
-            ApprovalState::Expired => "expired",
-            ApprovalState::Redeemed => "redeemed",
-            ApprovalState::Revoked => "revoked",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            ApprovalState::Pending,
-            ApprovalState::Approved,
-            ApprovalState::Denied,
-            ApprovalState::Cancelled,
-            ApprovalState::Expired,
-            ApprovalState::Redeemed,
-            ApprovalState::Revoked,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
     /// True once nobody can vote any more.
     pub fn is_decided(self) -> bool {
         self != ApprovalState::Pending
+    }
+
+    /// When an approval in this state expires: the pending deadline while nobody has
+    /// decided, the end of the access window while approved but unused; never once it
+    /// ended or was redeemed (a redeemed approval's tokens obey `access_until` instead).
+    pub fn expires_at(self, pending_until: i64, access_until: Option<i64>) -> Option<i64> {
+        match self {
+            ApprovalState::Pending => Some(pending_until),
+            ApprovalState::Approved => access_until,
+            _ => None,
+        }
+    }
+
+    /// True when its grants may still be live, so revoking it means something.
+    pub fn is_revocable(self) -> bool {
+        self.next(ApprovalEvent::Revoke).is_ok()
     }
 }
 
 impl ApprovalEvent {
     /// The audit action of the transition this event causes.
-    pub fn audit_action(self) -> &'static str {
+    pub fn audit_action(self) -> AuditAction {
         match self {
-            ApprovalEvent::QuorumReached => "approval.approved",
-            ApprovalEvent::Deny => "approval.denied",
-            ApprovalEvent::Cancel => "approval.cancelled",
-            ApprovalEvent::Expire => "approval.expired",
-            ApprovalEvent::Redeem => "approval.redeemed",
-            ApprovalEvent::Revoke => "approval.revoked",
+            ApprovalEvent::QuorumReached => AuditAction::ApprovalApproved,
+            ApprovalEvent::Deny => AuditAction::ApprovalDenied,
+            ApprovalEvent::Cancel => AuditAction::ApprovalCancelled,
+            ApprovalEvent::Expire => AuditAction::ApprovalExpired,
+            ApprovalEvent::Redeem => AuditAction::ApprovalRedeemed,
+            ApprovalEvent::Revoke => AuditAction::ApprovalRevoked,
         }
     }
 
@@ -125,15 +127,6 @@ impl ApprovalEvent {
 mod tests {
     use super::{ApprovalEvent as E, ApprovalState as S};
 
-    const STATES: [S; 7] = [
-        S::Pending,
-        S::Approved,
-        S::Denied,
-        S::Cancelled,
-        S::Expired,
-        S::Redeemed,
-        S::Revoked,
-    ];
     const EVENTS: [E; 6] = [
         E::QuorumReached,
         E::Deny,
@@ -155,7 +148,7 @@ mod tests {
             (S::Approved, E::Revoke, S::Revoked),
             (S::Redeemed, E::Revoke, S::Revoked),
         ];
-        for state in STATES {
+        for &state in S::ALL {
             for event in EVENTS {
                 let expected = legal
                     .iter()
@@ -168,7 +161,7 @@ mod tests {
 
     #[test]
     fn stored_names_round_trip() {
-        for state in STATES {
+        for &state in S::ALL {
             assert_eq!(S::parse(state.as_str()), Some(state));
         }
         assert_eq!(S::parse("PENDING"), None);

@@ -7,7 +7,9 @@ use serde_json::Value;
 use super::desk::DeskError;
 use super::service::{self, ApprovalError, Approver};
 use super::state::ApprovalState;
+use super::state::Decision;
 use crate::accounts::sessions::Session;
+use crate::ids::{ApprovalId, UserId};
 use crate::store::{self, ApprovalRow, DbConn};
 
 /// A requested scope as the pages show it.
@@ -27,7 +29,7 @@ pub struct VoteView {
     /// Approver's display name.
     pub approver: String,
     /// approve or deny.
-    pub decision: String,
+    pub decision: Decision,
     /// Their comment.
     pub comment: Option<String>,
     /// When (unix seconds).
@@ -38,7 +40,7 @@ pub struct VoteView {
 #[derive(Debug, Clone)]
 pub struct ApprovalView {
     /// Approval id.
-    pub id: String,
+    pub id: ApprovalId,
     /// Current state.
     pub state: ApprovalState,
     /// Requester's username.
@@ -100,7 +102,7 @@ impl Viewer {
     }
 }
 
-fn display_name(c: &mut DbConn, user_id: &str) -> Result<String, store::StoreError> {
+fn display_name(c: &mut DbConn, user_id: &UserId) -> Result<String, store::StoreError> {
     Ok(store::user_by_id(c, user_id)?
         .map(|u| u.name.unwrap_or(u.username))
         .unwrap_or_else(|| "a removed user".into()))
@@ -115,7 +117,7 @@ pub(super) fn build_view(
     let requester = store::user_by_id(c, &row.requester_id)?;
     let client_name = store::client_by_id(c, &row.client_id)?
         .map(|c| c.name)
-        .unwrap_or_else(|| row.client_id.clone());
+        .unwrap_or_else(|| row.client_id.to_string());
     let mut scopes = Vec::new();
     for name in row.scopes.split_whitespace() {
         let scope = store::scope_by_name(c, name)?;
@@ -133,7 +135,7 @@ pub(super) fn build_view(
     for vote in &decisions {
         votes.push(VoteView {
             approver: display_name(c, &vote.approver_id)?,
-            decision: vote.decision.clone(),
+            decision: vote.decision,
             comment: vote.comment.clone(),
             at: vote.at,
         });
@@ -145,7 +147,7 @@ pub(super) fn build_view(
     };
     let request = store::request_by_id(c, &row.request_id)?;
     Ok(ApprovalView {
-        state: ApprovalState::parse(&row.state).unwrap_or(ApprovalState::Expired),
+        state: row.state,
         requester_username: requester
             .as_ref()
             .map(|u| u.username.clone())
@@ -163,7 +165,7 @@ pub(super) fn build_view(
         cannot_decide,
         continue_url: format!(
             "/authorize/continue?request={}",
-            request.map(|r| r.id).unwrap_or_default()
+            request.map(|r| r.id.into_string()).unwrap_or_default()
         ),
         votes,
         id: row.id,

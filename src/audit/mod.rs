@@ -3,15 +3,18 @@
 //! `hash = SHA-256(prev_hash | canonical JSON of [seq, at, actor, action, target,
 //! details])`, so editing, deleting or inserting a row breaks the chain at that row.
 
+mod action;
 mod canonical;
 mod export;
 mod verify;
 
+pub use action::AuditAction;
 pub use export::{export, to_json, ExportError, Since};
 pub use verify::{verify, Broken, Verification};
 
 use serde_json::Value;
 
+use crate::ids::{ClientId, UserId};
 use crate::store::{self, AuditRow, DbConn, StoreError};
 
 /// Who did it: a user (`user:<sub>`), a client (`client:<client_id>`), the admin CLI
@@ -19,9 +22,9 @@ use crate::store::{self, AuditRow, DbConn, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A signed-in user, by `sub`.
-    User(String),
+    User(UserId),
     /// An OAuth client, by `client_id`.
-    Client(String),
+    Client(ClientId),
     /// The command-line administrator.
     Cli,
     /// The server (sweeps, startup).
@@ -47,7 +50,7 @@ impl std::fmt::Display for Actor {
 pub fn record(
     c: &mut DbConn,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     target: &str,
     details: Value,
     now: i64,
@@ -56,14 +59,22 @@ pub fn record(
     let seq = head_seq + 1;
     let details = canonical::to_string(&details);
     let actor = actor.to_string();
-    let hash = chain_hash(&head_hash, seq, now, &actor, action, target, &details);
+    let hash = chain_hash(
+        &head_hash,
+        seq,
+        now,
+        &actor,
+        action.as_str(),
+        target,
+        &details,
+    );
     store::append_audit_row(
         c,
         &AuditRow {
             seq,
             at: now,
             actor,
-            action: action.into(),
+            action: action.as_str().into(),
             target: target.into(),
             details,
             prev_hash: head_hash,

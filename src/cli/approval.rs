@@ -67,7 +67,8 @@ pub fn run(
 ) -> anyhow::Result<()> {
     match command {
         ApprovalCommand::List { state, json } => {
-            let found = records::list(store, state.as_deref(), now)?;
+            let state = state.as_deref().map(records::parse_state).transpose()?;
+            let found = records::list(store, state, now)?;
             if json {
                 writeln!(
                     out,
@@ -86,7 +87,7 @@ pub fn run(
             }
         }
         ApprovalCommand::Show { id, json } => {
-            let record = records::show(store, &id, now)?;
+            let record = records::show(store, &records::parse_id(&id)?, now)?;
             if json {
                 writeln!(out, "{}", to_json(&record))?;
             } else {
@@ -124,7 +125,7 @@ pub fn run(
             }
         }
         ApprovalCommand::Revoke { id } => {
-            let row = records::revoke(store, &id, &Actor::Cli, now)?;
+            let row = records::revoke(store, &records::parse_id(&id)?, &Actor::Cli, now)?;
             writeln!(
                 out,
                 "revoked approval {} (was valid until {})",

@@ -261,6 +261,10 @@ fn client(
             json,
         } => {
             let scopes = scope.split_whitespace().map(str::to_owned).collect();
+            let grant_types = grant_types
+                .iter()
+                .map(|g| manage::parse_grant_type(g))
+                .collect::<Result<_, _>>()?;
             let spec = ClientSpec {
                 name,
                 redirect_uris,
@@ -271,7 +275,12 @@ fn client(
                 id_token_alg,
             };
             let created = manage::add_client(store, spec, actor, now)?;
-            print_credentials(out, &created.row.client_id, created.secret.as_deref(), json)?;
+            print_credentials(
+                out,
+                created.row.client_id.as_str(),
+                created.secret.as_deref(),
+                json,
+            )?;
         }
         ClientCommand::List { json } => {
             let clients = manage::list_clients(store)?;

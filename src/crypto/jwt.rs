@@ -10,7 +10,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::KeyAlg;
+use super::keys::{KeyAlg, KeyState};
 use super::Sealer;
 use crate::store::KeyRow;
 
@@ -85,7 +85,7 @@ impl KeyRing {
     pub fn active(&self, rows: &[KeyRow], alg: KeyAlg) -> Result<SigningKey, KeyRingError> {
         let row = rows
             .iter()
-            .find(|row| row.state == "active" && row.alg == alg.as_str())
+            .find(|row| row.state == KeyState::Active && row.alg == alg)
             .ok_or(KeyRingError::NoActiveKey(alg.as_str()))?;
         if let Some(key) = self
             .cache
@@ -163,8 +163,8 @@ fn verify_with<T: DeserializeOwned>(
         }
     }
     let kid = header.kid?;
-    let row = rows.iter().find(|r| r.kid == kid && r.state != "retired")?;
-    let alg = KeyAlg::parse(&row.alg)?;
+    let row = rows.iter().find(|r| r.kid == kid && r.state.verifies())?;
+    let alg = row.alg;
     if header.alg != alg.jwt() {
         return None;
     }

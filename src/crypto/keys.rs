@@ -16,7 +16,47 @@ use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 
 use super::{KeyRingError, Sealer};
+use crate::named::named_enum;
 use crate::store::KeyRow;
+
+named_enum! {
+    /// The lifecycle of a signing key: one `active` key per algorithm signs; a rotated
+    /// key is `retiring` (still published, RFC 7517 key rollover) until every token it
+    /// signed has expired, then `retired`.
+    pub enum KeyState {
+        /// Signs new tokens.
+        Active = "active",
+        /// Published until `retire_at`, no longer signing.
+        Retiring = "retiring",
+        /// Neither signs nor verifies.
+        Retired = "retired",
+    }
+}
+
+/// Something that happens to a signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// A new key of its algorithm took over.
+    Rotate,
+    /// Every token it signed has expired.
+    Retire,
+}
+
+impl KeyState {
+    /// The state after `event`, if the move is legal.
+    pub fn next(self, event: KeyEvent) -> Option<KeyState> {
+        match (self, event) {
+            (KeyState::Active, KeyEvent::Rotate) => Some(KeyState::Retiring),
+            (KeyState::Retiring, KeyEvent::Retire) => Some(KeyState::Retired),
+            _ => None,
+        }
+    }
+
+    /// True while tokens it signed may still be verified with it.
+    pub fn verifies(self) -> bool {
+        self != KeyState::Retired
+    }
+}
 
 /// A signing algorithm countersign offers (JWA, RFC 7518 §3; RFC 8037 for EdDSA).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -28,6 +68,18 @@ pub enum KeyAlg {
     ES256,
     /// Ed25519.
     EdDSA,
+}
+
+impl serde::Serialize for KeyAlg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for KeyAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl KeyAlg {
@@ -154,10 +206,10 @@ pub fn generate_key(sealer: &Sealer, alg: KeyAlg, now: i64) -> Result<KeyRow, Ke
     }
     Ok(KeyRow {
         kid,
-        alg: alg.as_str().into(),
+        alg,
         private_pem: sealer.seal(&pem).map_err(KeyRingError::Crypto)?,
         public_jwk: jwk.to_string(),
-        state: "active".into(),
+        state: KeyState::Active,
         created_at: now,
         retire_at: None,
     })
@@ -165,10 +217,10 @@ pub fn generate_key(sealer: &Sealer, alg: KeyAlg, now: i64) -> Result<KeyRow, Ke
 
 /// True while a key is published: active, or retiring and not yet past `retire_at`.
 pub fn is_published(row: &KeyRow, now: i64) -> bool {
-    match row.state.as_str() {
-        "active" => true,
-        "retiring" => row.retire_at.is_none_or(|at| at > now),
-        _ => false,
+    match row.state {
+        KeyState::Active => true,
+        KeyState::Retiring => row.retire_at.is_none_or(|at| at > now),
+        KeyState::Retired => false,
     }
 }
 

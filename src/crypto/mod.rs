@@ -9,7 +9,7 @@ mod seal;
 pub use jwt::{
     verify, verify_id_token_hint, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
 };
-pub use keys::{generate_key, is_published, jwks, KeyAlg};
+pub use keys::{generate_key, is_published, jwks, KeyAlg, KeyEvent, KeyState};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer};
 

@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
 use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError};
+use crate::ids::SessionToken;
 use crate::oidc::params::Params;
 use crate::startup::AppState;
 use crate::store::ApprovalRow;
@@ -65,7 +66,7 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         cookies::session(&req),
         state.clock.now(),
     );
-    match web::block(move || desk.inbox(cookie.as_deref(), now)).await {
+    match web::block(move || desk.inbox(cookie.as_ref(), now)).await {
         Ok(Ok((username, views))) => {
             let items = views
                 .into_iter()
@@ -83,7 +84,7 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                         .collect::<Vec<_>>()
                         .join(" "),
                     time_left: pages::time_left(v.expires_at, now),
-                    id: v.id,
+                    id: v.id.into_string(),
                 })
                 .collect();
             pages::render(StatusCode::OK, &InboxPage { username, items })
@@ -98,7 +99,7 @@ async fn desk_call<T: Send + 'static>(
     state: &AppState,
     req: &HttpRequest,
     id: &str,
-    call: impl FnOnce(&Desk, &str, Option<&str>, i64) -> Result<T, DeskError> + Send + 'static,
+    call: impl FnOnce(&Desk, &str, Option<&SessionToken>, i64) -> Result<T, DeskError> + Send + 'static,
 ) -> Result<Result<T, DeskError>, HttpResponse> {
     let (desk, cookie, now, id) = (
         state.desk.clone(),
@@ -106,7 +107,7 @@ async fn desk_call<T: Send + 'static>(
         state.clock.now(),
         id.to_owned(),
     );
-    web::block(move || call(&desk, &id, cookie.as_deref(), now))
+    web::block(move || call(&desk, &id, cookie.as_ref(), now))
         .await
         .map_err(|error| super::server_error_page(&error))
 }
@@ -178,14 +179,14 @@ fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
             .into_iter()
             .map(|v| ReviewVote {
                 approver: v.approver,
-                decision: v.decision,
+                decision: v.decision.to_string(),
                 comment: v.comment,
                 at: pages::time(v.at),
             })
             .collect(),
         cannot_decide: view.cannot_decide,
         can_revoke: view.can_revoke,
-        id: view.id,
+        id: view.id.into_string(),
     }
 }
 
@@ -205,10 +206,9 @@ pub async fn decide(
     let Some(form) = checked_form(&state, &req, &body) else {
         return super::csrf_failed();
     };
-    let decision = match form.get("decision") {
-        Some("approve") => Decision::Approve,
-        Some("deny") => Decision::Deny,
-        _ => {
+    let decision = match form.get("decision").and_then(Decision::parse) {
+        Some(decision) => decision,
+        None => {
             return pages::error_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Choose approve or deny",
@@ -233,7 +233,7 @@ async fn move_approval(
     req: &HttpRequest,
     id: &str,
     body: &[u8],
-    action: fn(&Desk, &str, Option<&str>, i64) -> Result<ApprovalRow, DeskError>,
+    action: fn(&Desk, &str, Option<&SessionToken>, i64) -> Result<ApprovalRow, DeskError>,
     then: &str,
 ) -> HttpResponse {
     if checked_form(state, req, body).is_none() {
@@ -295,7 +295,7 @@ pub async fn waiting(
                 expires_at_unix: view.expires_at,
                 now_unix: now,
                 continue_url: view.continue_url,
-                id: view.id,
+                id: view.id.into_string(),
             };
             pages::render(StatusCode::OK, &page)
         })
@@ -320,7 +320,7 @@ pub async fn status(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"error": "not_found"}))
     };
-    match web::block(move || desk.status(&id, cookie.as_deref(), now)).await {
+    match web::block(move || desk.status(&id, cookie.as_ref(), now)).await {
         Ok(Ok(status)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(status.body),

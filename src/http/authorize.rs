@@ -41,7 +41,7 @@ async fn start(state: web::Data<AppState>, req: HttpRequest, raw: Vec<u8>) -> Ht
         state.clock.now(),
     );
     let info = client_info(&state, &req);
-    let outcome = web::block(move || provider.authorize(&raw, cookie.as_deref(), &info, now)).await;
+    let outcome = web::block(move || provider.authorize(&raw, cookie.as_ref(), &info, now)).await;
     respond(
         &state,
         &req,
@@ -61,7 +61,7 @@ pub async fn resume(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     );
     let info = client_info(&state, &req);
     let outcome =
-        web::block(move || provider.resume(&request_id, cookie.as_deref(), &info, now)).await;
+        web::block(move || provider.resume(&request_id, cookie.as_ref(), &info, now)).await;
     respond(
         &state,
         &req,
@@ -108,7 +108,7 @@ pub async fn consent_post(
     );
     let info = client_info(&state, &req);
     let outcome = web::block(move || {
-        provider.decide_consent(&request_id, cookie.as_deref(), decision, &info, now)
+        provider.decide_consent(&request_id, cookie.as_ref(), decision, &info, now)
     })
     .await;
     respond(
@@ -195,7 +195,7 @@ fn consent(state: &AppState, req: &HttpRequest, prompt: ConsentPrompt) -> HttpRe
     let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
     let page = ConsentPage {
         csrf_token: csrf.token,
-        request: prompt.request_id,
+        request: prompt.request_id.into_string(),
         client_name: prompt.client_name,
         username: prompt.username,
         scopes: prompt

@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::crypto;
+use crate::ids::SessionToken;
 
 /// Session cookie name.
 pub const SESSION: &str = "cs_session";
@@ -15,10 +16,11 @@ pub const SESSION: &str = "cs_session";
 pub const CSRF: &str = "cs_csrf";
 
 /// The session cookie value, if any.
-pub fn session(req: &HttpRequest) -> Option<String> {
+pub fn session(req: &HttpRequest) -> Option<SessionToken> {
     req.cookie(SESSION)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
+        .map(SessionToken::new)
 }
 
 /// A cookie: HttpOnly, SameSite=Lax, Path=/, Secure when the issuer is https.

@@ -125,7 +125,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
         .append_pair("grant_type", "authorization_code")
         .append_pair("code", query.get("code").unwrap_or_default())
         .append_pair("redirect_uri", &demo.redirect_uri)
-        .append_pair("client_id", &demo.client_id)
+        .append_pair("client_id", demo.client_id.as_str())
         .append_pair("code_verifier", verifier)
         .finish();
     let (provider, now, nonce, client_id) = (
@@ -141,7 +141,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
             .map_err(|e| e.error.to_string())?;
         let id_token = tokens.id_token.clone().ok_or("no ID token")?;
         let claims = provider
-            .verify_id_token(&id_token, &client_id, &nonce, now)
+            .verify_id_token(&id_token, client_id.as_str(), &nonce, now)
             .map_err(|e| e.to_string())?;
         let approvers: Vec<String> = claims["approval"]["approvers"]
             .as_array()

@@ -122,7 +122,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             username: &name,
             password: &pw,
             ip: &ip,
-            previous_session: previous.as_deref(),
+            previous_session: previous.as_ref(),
         };
         let outcome = login::login(&store, &attempt, now, provider.throttle, provider.sessions)?;
         if let (LoginOutcome::Success { .. }, Some(request)) = (&outcome, request) {
@@ -135,7 +135,11 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     match outcome {
         Ok(Ok(LoginOutcome::Success { cookie, .. })) => {
             let mut response = super::see_other(&next.location());
-            let _ = response.add_cookie(&cookies::build(cookies::SESSION, cookie, secure));
+            let _ = response.add_cookie(&cookies::build(
+                cookies::SESSION,
+                cookie.expose().to_owned(),
+                secure,
+            ));
             response
         }
         Ok(Ok(LoginOutcome::Invalid)) => form(

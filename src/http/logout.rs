@@ -50,7 +50,7 @@ async fn handle(
         state.clock.now(),
     );
     let outcome =
-        web::block(move || provider.logout(&params, cookie.as_deref(), confirmed, now)).await;
+        web::block(move || provider.logout(&params, cookie.as_ref(), confirmed, now)).await;
     let secure = state.config.secure_cookies();
     match outcome {
         Ok(Ok(LogoutOutcome::Confirm { client_name, carry })) => {

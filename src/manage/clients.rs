@@ -5,8 +5,10 @@
 use serde_json::json;
 
 use super::{is_token, ManageError};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto::{self, KeyAlg};
+use crate::ids::ClientId;
+use crate::oidc::grant_type::GrantType;
 use crate::store::{self, decode_list, encode_list, ClientRow, Store};
 
 /// A client to register.
@@ -23,7 +25,7 @@ pub struct ClientSpec {
     /// Exact post-logout redirect URIs.
     pub post_logout_redirect_uris: Vec<String>,
     /// Grant types; empty means authorization_code + refresh_token.
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// Algorithm of its ID tokens (RS256 unless the client asks for ES256 or EdDSA).
     pub id_token_alg: KeyAlg,
 }
@@ -71,13 +73,11 @@ fn check_redirect_uri(uri: &str) -> Result<(), ManageError> {
     }
 }
 
-const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
-
 fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageError> {
     if spec.name.trim().is_empty() {
         return Err(ManageError::Invalid("a client needs a --name".into()));
     }
-    let needs_redirect = spec.grant_types.iter().any(|g| g == "authorization_code");
+    let needs_redirect = spec.grant_types.contains(&GrantType::AuthorizationCode);
     if needs_redirect && spec.redirect_uris.is_empty() {
         return Err(ManageError::Invalid(
             "a client needs at least one --redirect-uri".into(),
@@ -90,14 +90,7 @@ fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageErro
     {
         check_redirect_uri(uri)?;
     }
-    for grant in &spec.grant_types {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
-            return Err(ManageError::Invalid(format!(
-                "grant type {grant:?} is not one of authorization_code, refresh_token, client_credentials"
-            )));
-        }
-    }
-    if spec.public && spec.grant_types.iter().any(|g| g == "client_credentials") {
+    if spec.public && spec.grant_types.contains(&GrantType::ClientCredentials) {
         return Err(ManageError::Invalid(
             "a public client cannot use client_credentials".into(),
         ));
@@ -115,6 +108,15 @@ fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageErro
     Ok(())
 }
 
+/// Parses a `--grant-type` value.
+pub fn parse_grant_type(name: &str) -> Result<GrantType, ManageError> {
+    GrantType::parse(name).ok_or_else(|| {
+        ManageError::Invalid(format!(
+            "grant type {name:?} is not one of authorization_code, refresh_token, client_credentials"
+        ))
+    })
+}
+
 /// Registers a client.
 pub fn add_client(
     store: &Store,
@@ -123,7 +125,7 @@ pub fn add_client(
     now: i64,
 ) -> Result<NewClient, ManageError> {
     if spec.grant_types.is_empty() {
-        spec.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
+        spec.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
     }
     dedup(&mut spec.grant_types);
     dedup(&mut spec.scopes);
@@ -135,12 +137,18 @@ pub fn add_client(
         }
     };
     let row = ClientRow {
-        client_id: crypto::random_id(18),
+        client_id: ClientId::new(crypto::random_id(18)),
         name: spec.name.trim().to_owned(),
         secret_hash,
         redirect_uris: encode_list(&spec.redirect_uris),
         post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
-        grant_types: encode_list(&spec.grant_types),
+        grant_types: encode_list(
+            &spec
+                .grant_types
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<Vec<_>>(),
+        ),
         allowed_scopes: spec.scopes.join(" "),
         token_endpoint_auth_method: if spec.public {
             "none"
@@ -148,7 +156,7 @@ pub fn add_client(
             "client_secret_basic"
         }
         .into(),
-        id_token_alg: spec.id_token_alg.as_str().into(),
+        id_token_alg: spec.id_token_alg,
         require_pkce: spec.public,
         created_at: now,
     };
@@ -158,7 +166,7 @@ pub fn add_client(
         audit::record(
             c,
             actor,
-            "client.created",
+            AuditAction::ClientCreated,
             &format!("client:{}", row.client_id),
             json!({"before": null, "after": describe(&row)}),
             now,
@@ -170,7 +178,7 @@ pub fn add_client(
     })
 }
 
-fn dedup(items: &mut Vec<String>) {
+fn dedup<T: Eq + std::hash::Hash + Clone>(items: &mut Vec<T>) {
     let mut seen = std::collections::HashSet::new();
     items.retain(|item| seen.insert(item.clone()));
 }
@@ -192,9 +200,9 @@ pub fn list_clients(store: &Store) -> Result<Vec<ClientRow>, ManageError> {
     Ok(store.read(store::list_clients)?)
 }
 
-fn require_client(c: &mut store::DbConn, client_id: &str) -> Result<ClientRow, ManageError> {
+fn require_client(c: &mut store::DbConn, client_id: &ClientId) -> Result<ClientRow, ManageError> {
     store::client_by_id(c, client_id)?
-        .ok_or_else(|| ManageError::NotFound(format!("no client {client_id:?}")))
+        .ok_or_else(|| ManageError::NotFound(format!("no client {:?}", client_id.as_str())))
 }
 
 /// Removes a client with its grants, tokens and consents.
@@ -205,12 +213,13 @@ pub fn remove_client(
     now: i64,
 ) -> Result<(), ManageError> {
     store.write(|c| {
+        let client_id = &ClientId::new(client_id);
         let row = require_client(c, client_id)?;
         store::delete_client(c, client_id)?;
         audit::record(
             c,
             actor,
-            "client.removed",
+            AuditAction::ClientRemoved,
             &format!("client:{client_id}"),
             json!({"before": describe(&row), "after": null}),
             now,
@@ -228,10 +237,12 @@ pub fn rotate_client_secret(
 ) -> Result<String, ManageError> {
     let (secret, hash) = new_secret();
     store.write(|c| {
+        let client_id = &ClientId::new(client_id);
         let row = require_client(c, client_id)?;
         if row.secret_hash.is_none() {
             return Err(ManageError::Invalid(format!(
-                "client {client_id:?} is public and has no secret"
+                "client {:?} is public and has no secret",
+                client_id.as_str()
             )));
         }
         store::set_client_secret_hash(c, client_id, &hash)?;
@@ -240,7 +251,7 @@ pub fn rotate_client_secret(
         audit::record(
             c,
             actor,
-            "client.secret_rotated",
+            AuditAction::ClientSecretRotated,
             &format!("client:{client_id}"),
             details,
             now,

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::users::require_user;
 use super::{conflict, is_token, ManageError};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::store::{self, GroupRow, Store};
 
 /// Looks a group up by name, or says it does not exist.
@@ -44,7 +44,7 @@ pub fn add_group(
         audit::record(
             c,
             actor,
-            "group.created",
+            AuditAction::GroupCreated,
             &format!("group:{name}"),
             json!({"before": null, "after": {"name": name}}),
             now,
@@ -73,7 +73,7 @@ pub fn add_member(
         audit::record(
             c,
             actor,
-            "group.member_added",
+            AuditAction::GroupMemberAdded,
             &format!("group:{group}"),
             details,
             now,
@@ -105,7 +105,7 @@ pub fn remove_member(
         audit::record(
             c,
             actor,
-            "group.member_removed",
+            AuditAction::GroupMemberRemoved,
             &format!("group:{group}"),
             details,
             now,

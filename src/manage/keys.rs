@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::ManageError;
-use crate::audit::{self, Actor};
-use crate::crypto::{self, KeyAlg, KeyRing};
+use crate::audit::{self, Actor, AuditAction};
+use crate::crypto::{self, KeyAlg, KeyRing, KeyState};
 use crate::store::{self, KeyRow, Store};
 
 /// Every key, newest first (retiring keys past their time are retired first).
@@ -25,7 +25,7 @@ fn missing(rows: &[KeyRow]) -> Vec<KeyAlg> {
         .filter(|alg| {
             !rows
                 .iter()
-                .any(|r| r.state == "active" && r.alg == alg.as_str())
+                .any(|r| r.state == KeyState::Active && r.alg == *alg)
         })
         .collect()
 }
@@ -54,17 +54,14 @@ pub fn ensure_active_key(
     store.write(|c| {
         let still = missing(&store::list_keys(c)?);
         let mut created = Vec::new();
-        for row in generated
-            .iter()
-            .filter(|r| still.iter().any(|a| a.as_str() == r.alg))
-        {
+        for row in generated.iter().filter(|r| still.contains(&r.alg)) {
             store::insert_key(c, row)?;
             audit::record(
                 c,
                 &Actor::System,
-                "key.created",
+                AuditAction::KeyCreated,
                 &format!("key:{}", row.kid),
-                json!({"alg": row.alg}),
+                json!({"alg": row.alg.as_str()}),
                 now,
             )?;
             created.push(row.kid.clone());
@@ -87,16 +84,16 @@ pub fn rotate_keys(
     store.write(|c| {
         let previous: Vec<String> = store::list_keys(c)?
             .into_iter()
-            .filter(|k| k.state == "active")
+            .filter(|k| k.state == KeyState::Active)
             .map(|k| k.kid)
             .collect();
-        store::set_key_states(c, "active", "retiring", Some(retire_at))?;
+        store::retire_active_keys(c, retire_at)?;
         for row in &generated {
             store::insert_key(c, row)?;
         }
         let new: Vec<&str> = generated.iter().map(|r| r.kid.as_str()).collect();
         let details = json!({"new": new, "retiring": previous, "retire_at": retire_at});
-        audit::record(c, actor, "key.rotated", "keys", details, now)?;
+        audit::record(c, actor, AuditAction::KeyRotated, "keys", details, now)?;
         Ok(generated.clone())
     })
 }

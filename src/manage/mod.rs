@@ -9,8 +9,8 @@ mod scopes;
 mod users;
 
 pub use clients::{
-    add_client, list_clients, remove_client, rotate_client_secret, ClientSpec, NewClient,
-    SECRET_HASH_PREFIX,
+    add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, ClientSpec,
+    NewClient, SECRET_HASH_PREFIX,
 };
 pub use groups::{add_group, add_member, list_groups, remove_member};
 pub use keys::{ensure_active_key, list_keys, rotate_keys};

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::groups::require_group;
 use super::{conflict, is_token, ManageError};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
 
 /// Fields to set on a scope; `None` leaves a field as it is (on add: its default).
@@ -158,7 +158,7 @@ pub fn add_scope(
         audit::record(
             c,
             actor,
-            "scope.created",
+            AuditAction::ScopeCreated,
             &format!("scope:{name}"),
             json!({"before": null, "after": row}),
             now,
@@ -190,7 +190,7 @@ pub fn update_scope(
         audit::record(
             c,
             actor,
-            "scope.updated",
+            AuditAction::ScopeUpdated,
             &format!("scope:{name}"),
             json!({"before": before, "after": row}),
             now,

@@ -4,8 +4,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::{conflict, ManageError};
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::UserId;
 use crate::store::{self, Store, UserRow};
 
 /// A user to create.
@@ -89,7 +90,7 @@ pub fn add_user(
         None => None,
     };
     let row = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: UserId::new(uuid::Uuid::new_v4().to_string()),
         username: new.username,
         email: new.email,
         name: new.name.filter(|n| !n.trim().is_empty()),
@@ -107,7 +108,7 @@ pub fn add_user(
         audit::record(
             c,
             actor,
-            "user.created",
+            AuditAction::UserCreated,
             &format!("user:{}", row.username),
             json!({"before": null, "after": after}),
             now,
@@ -144,7 +145,7 @@ pub fn disable_user(
         audit::record(
             c,
             actor,
-            "user.disabled",
+            AuditAction::UserDisabled,
             &format!("user:{username}"),
             details,
             now,
@@ -173,7 +174,7 @@ pub fn set_password(
         audit::record(
             c,
             actor,
-            "user.password_set",
+            AuditAction::UserPasswordSet,
             &format!("user:{username}"),
             details,
             now,
@@ -187,7 +188,7 @@ pub fn display_names(store: &Store, ids: &[String]) -> Result<Vec<(String, Strin
     store.read(|c| {
         let mut names = Vec::new();
         for id in ids {
-            let name = store::user_by_id(c, id)?
+            let name = store::user_by_id(c, &UserId::new(id.as_str()))?
                 .map(|u| u.name.unwrap_or(u.username))
                 .unwrap_or_else(|| id.clone());
             names.push((id.clone(), name));

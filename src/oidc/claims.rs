@@ -8,7 +8,7 @@ use crate::store::UserRow;
 /// The claims of `user` that `scopes` release, always including `sub`.
 pub fn user_claims(user: &UserRow, scopes: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
-    claims.insert("sub".into(), user.id.clone().into());
+    claims.insert("sub".into(), user.id.as_str().into());
     if scopes.iter().any(|s| s == "profile") {
         let name = user.name.clone().unwrap_or_else(|| user.username.clone());
         claims.insert("name".into(), name.into());

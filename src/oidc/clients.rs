@@ -5,16 +5,18 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::error::OAuthError;
+use super::grant_type::GrantType;
 use super::params::{form_decode, Params};
 use crate::crypto::{self, KeyAlg};
+use crate::ids::ClientId;
 use crate::manage::SECRET_HASH_PREFIX;
-use crate::store::{self, decode_list, ClientRow, DbConn};
+use crate::store::{self, decode_list, ClientRow, DbConn, StoreError};
 
 /// A registered client.
 #[derive(Debug, Clone)]
 pub struct Client {
     /// Its id.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Display name.
     pub name: String,
     secret_hash: Option<String>,
@@ -23,7 +25,7 @@ pub struct Client {
     /// Exact post-logout redirect URIs.
     pub post_logout_redirect_uris: Vec<String>,
     /// Grant types it may use.
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// Scopes it may request.
     pub allowed_scopes: Vec<String>,
     /// PKCE required (public clients).
@@ -32,30 +34,43 @@ pub struct Client {
     pub id_token_alg: KeyAlg,
 }
 
-impl From<ClientRow> for Client {
-    fn from(row: ClientRow) -> Self {
-        Client {
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    /// A stored grant type this server does not know is corrupt data, never ignored.
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        let grant_types = decode_list(&row.grant_types)
+            .iter()
+            .map(|name| {
+                GrantType::parse(name).ok_or_else(|| {
+                    StoreError::Corrupt(format!("client {} has grant type {name:?}", row.client_id))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Client {
             client_id: row.client_id,
             name: row.name,
             secret_hash: row.secret_hash,
             redirect_uris: decode_list(&row.redirect_uris),
             post_logout_redirect_uris: decode_list(&row.post_logout_redirect_uris),
-            grant_types: decode_list(&row.grant_types),
+            grant_types,
             allowed_scopes: row
                 .allowed_scopes
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
             require_pkce: row.require_pkce,
-            id_token_alg: KeyAlg::parse(&row.id_token_alg).unwrap_or(KeyAlg::RS256),
-        }
+            id_token_alg: row.id_token_alg,
+        })
     }
 }
 
 impl Client {
     /// Loads a client by id.
-    pub fn load(c: &mut DbConn, client_id: &str) -> Result<Option<Client>, OAuthError> {
-        Ok(store::client_by_id(c, client_id)?.map(Client::from))
+    pub fn load(c: &mut DbConn, client_id: &ClientId) -> Result<Option<Client>, OAuthError> {
+        Ok(store::client_by_id(c, client_id)?
+            .map(Client::try_from)
+            .transpose()?)
     }
 
     /// A public client has no secret (`token_endpoint_auth_method=none`).
@@ -64,8 +79,8 @@ impl Client {
     }
 
     /// Whether the client is registered for a grant type.
-    pub fn may_use(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant_type)
+    pub fn may_use(&self, grant_type: GrantType) -> bool {
+        self.grant_types.contains(&grant_type)
     }
 
     /// Byte-for-byte match against the registered redirect URIs (DESIGN.md §8).
@@ -151,7 +166,8 @@ impl ClientCredentials {
             ));
         };
         let unknown = || OAuthError::invalid_client("client authentication failed");
-        let client = Client::load(c, client_id)?.ok_or_else(unknown)?;
+        let client_id = ClientId::parse(client_id).map_err(|_| unknown())?;
+        let client = Client::load(c, &client_id)?.ok_or_else(unknown)?;
         let secret = self
             .basic
             .as_ref()

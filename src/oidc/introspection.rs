@@ -47,7 +47,7 @@ impl Provider {
                 if let Some(user) = verified
                     .grant
                     .user_id
-                    .as_deref()
+                    .as_ref()
                     .map(|id| store::user_by_id(c, id))
                     .transpose()?
                     .flatten()
@@ -66,7 +66,7 @@ impl Provider {
                     && refresh.expires_at > now
                 {
                     let approval =
-                        crate::approval::evidence::grant_evidence(c, grant.approval_id.as_deref())?;
+                        crate::approval::evidence::grant_evidence(c, grant.approval_id.as_ref())?;
                     if approval.as_ref().is_some_and(|a| a.access_until <= now) {
                         return Ok(json!({"active": false}));
                     }

@@ -9,8 +9,9 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
 use crate::accounts::sessions;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::{ClientId, SessionToken};
 use crate::store::{self, DbConn};
 
 /// Where a logout request goes.
@@ -41,7 +42,7 @@ impl Provider {
     pub fn logout(
         &self,
         params: &Params,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         confirmed: bool,
         now: i64,
     ) -> Result<LogoutOutcome, OAuthError> {
@@ -73,7 +74,7 @@ impl Provider {
                 audit::record(
                     c,
                     &Actor::User(session.user.id.clone()),
-                    "logout",
+                    AuditAction::Logout,
                     &format!("user:{}", session.user.username),
                     json!({"client_id": client_id}),
                     now,
@@ -110,8 +111,11 @@ impl Provider {
         };
         let client = match client_id {
             Some(id) => Some(
-                Client::load(c, &id)?
-                    .ok_or_else(|| OAuthError::invalid_request("the client is not registered"))?,
+                match ClientId::parse(&id) {
+                    Ok(id) => Client::load(c, &id)?,
+                    Err(_) => None,
+                }
+                .ok_or_else(|| OAuthError::invalid_request("the client is not registered"))?,
             ),
             None => None,
         };

@@ -7,6 +7,7 @@ use super::claims::user_claims;
 use super::error::OAuthError;
 use crate::approval::evidence::Evidence;
 use crate::crypto::{self, SigningKey};
+use crate::ids::{GrantId, UserId};
 use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
 
 /// Token lifetimes in seconds.
@@ -41,7 +42,7 @@ pub struct TokenSet {
     pub id_token: Option<String>,
     /// The grant behind the tokens (not sent).
     #[serde(skip)]
-    pub grant_id: String,
+    pub grant_id: GrantId,
 }
 
 /// Signs tokens for one request.
@@ -84,12 +85,15 @@ impl Minter<'_> {
         scopes: &[String],
         approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
-        let subject = grant.user_id.as_deref().unwrap_or(&grant.client_id);
+        let subject = grant
+            .user_id
+            .as_ref()
+            .map_or(grant.client_id.as_str(), UserId::as_str);
         let mut claims = json!({
             "iss": self.issuer,
             "sub": subject,
-            "aud": grant.client_id,
-            "client_id": grant.client_id,
+            "aud": grant.client_id.as_str(),
+            "client_id": grant.client_id.as_str(),
             "scope": scopes.join(" "),
             "jti": crypto::random_token(16),
             "iat": self.now,
@@ -122,8 +126,8 @@ impl Minter<'_> {
             claims.insert(k.into(), v);
         };
         put("iss", self.issuer.into());
-        put("aud", grant.client_id.clone().into());
-        put("azp", grant.client_id.clone().into());
+        put("aud", grant.client_id.as_str().into());
+        put("azp", grant.client_id.as_str().into());
         put("iat", self.now.into());
         put("exp", (self.now + self.lifetimes.id).into());
         put(
@@ -154,7 +158,7 @@ impl Minter<'_> {
 /// Stores a new refresh token of `grant_id` and returns its value (shown once).
 pub fn new_refresh_token(
     c: &mut DbConn,
-    grant_id: &str,
+    grant_id: &GrantId,
     now: i64,
     expires_at: i64,
 ) -> Result<String, OAuthError> {
@@ -163,7 +167,7 @@ pub fn new_refresh_token(
         c,
         &RefreshRow {
             token_hash: crypto::sha256_hex(token.as_bytes()),
-            grant_id: grant_id.into(),
+            grant_id: grant_id.clone(),
             created_at: now,
             expires_at,
             used_at: None,

@@ -9,6 +9,7 @@ pub mod client_requests;
 pub mod clients;
 pub mod discovery;
 pub mod error;
+pub mod grant_type;
 pub mod grants;
 pub mod introspection;
 pub mod logout;

@@ -6,8 +6,9 @@ use super::client_requests::TokenError;
 use super::clients::Client;
 use super::error::OAuthError;
 use super::Provider;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::GrantId;
 use crate::store::{self, DbConn};
 
 impl Provider {
@@ -37,7 +38,7 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let keys = store::list_keys(c)?;
         let from_jwt = crypto::verify_ignoring_expiry::<Value>(&keys, token, &self.issuer)
-            .and_then(|claims| claims["grant_id"].as_str().map(str::to_owned));
+            .and_then(|claims| claims["grant_id"].as_str().map(GrantId::new));
         let grant_id = match from_jwt {
             Some(id) => Some(id),
             None => store::refresh_by_hash(c, &crypto::sha256_hex(token.as_bytes()))?
@@ -59,7 +60,7 @@ impl Provider {
             audit::record(
                 c,
                 &Actor::Client(client.client_id.clone()),
-                "token.revoked",
+                AuditAction::TokenRevoked,
                 &format!("grant:{}", grant.id),
                 json!({}),
                 now,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::error::OAuthError;
 use super::Provider;
 use crate::crypto;
+use crate::ids::GrantId;
 use crate::store::{self, DbConn, GrantRow};
 
 /// What an access token stands for, once verified.
@@ -34,7 +35,7 @@ impl Provider {
         let Some(grant_id) = claims["grant_id"].as_str() else {
             return Ok(None);
         };
-        Ok(store::grant_by_id(c, grant_id)?
+        Ok(store::grant_by_id(c, &GrantId::new(grant_id))?
             .filter(|grant| grant.revoked_at.is_none())
             .map(|grant| Verified { claims, grant }))
     }

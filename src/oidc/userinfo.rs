@@ -79,7 +79,7 @@ impl Provider {
                         "the access token lacks the openid scope",
                     ))));
                 }
-                let Some(user_id) = verified.grant.user_id.as_deref() else {
+                let Some(user_id) = verified.grant.user_id.as_ref() else {
                     return Ok(Err(invalid()));
                 };
                 let Some(user) = store::user_by_id(c, user_id)?.filter(|u| !u.disabled) else {

@@ -5,22 +5,24 @@ use diesel::prelude::*;
 
 use super::schema::{approval_decisions, approvals, authorization_requests, grants, outbox};
 use super::{DbConn, StoreError};
+use crate::approval::{ApprovalState, Decision};
+use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
 
 /// A row of `approvals`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = approvals)]
 #[allow(missing_docs)]
 pub struct ApprovalRow {
-    pub id: String,
-    pub request_id: String,
-    pub requester_id: String,
-    pub client_id: String,
+    pub id: ApprovalId,
+    pub request_id: RequestId,
+    pub requester_id: UserId,
+    pub client_id: ClientId,
     pub scopes: String,
     pub redirect_uri: String,
     pub details_digest: Option<String>,
     pub details: Option<String>,
     pub justification: Option<String>,
-    pub state: String,
+    pub state: ApprovalState,
     pub requirements: String,
     pub requester_ip: Option<String>,
     pub requester_user_agent: Option<String>,
@@ -35,10 +37,10 @@ pub struct ApprovalRow {
 #[diesel(table_name = approval_decisions)]
 #[allow(missing_docs)]
 pub struct DecisionRow {
-    pub approval_id: String,
-    pub approver_id: String,
+    pub approval_id: ApprovalId,
+    pub approver_id: UserId,
     pub group_name: String,
-    pub decision: String,
+    pub decision: Decision,
     pub comment: Option<String>,
     pub at: i64,
 }
@@ -68,7 +70,7 @@ pub fn insert_approval(c: &mut DbConn, row: &ApprovalRow) -> Result<(), StoreErr
 }
 
 /// The approval with this id.
-pub fn approval_by_id(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+pub fn approval_by_id(c: &mut DbConn, id: &ApprovalId) -> Result<Option<ApprovalRow>, StoreError> {
     Ok(approvals::table
         .find(id)
         .select(ApprovalRow::as_select())
@@ -78,7 +80,7 @@ pub fn approval_by_id(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, S
 
 /// Locks an approval for the rest of the transaction (a no-op update takes the row
 /// lock on PostgreSQL; SQLite write transactions are already exclusive) and reads it.
-pub fn lock_approval(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, StoreError> {
+pub fn lock_approval(c: &mut DbConn, id: &ApprovalId) -> Result<Option<ApprovalRow>, StoreError> {
     diesel::update(approvals::table.find(id))
         .set(approvals::state.eq(approvals::state))
         .execute(c)?;
@@ -88,7 +90,7 @@ pub fn lock_approval(c: &mut DbConn, id: &str) -> Result<Option<ApprovalRow>, St
 /// The approval created for an authorization request.
 pub fn approval_for_request(
     c: &mut DbConn,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> Result<Option<ApprovalRow>, StoreError> {
     Ok(approvals::table
         .filter(approvals::request_id.eq(request_id))
@@ -102,9 +104,9 @@ pub fn approval_for_request(
 /// `access_until` when given; `Conflict` when another transition won.
 pub fn transition_approval(
     c: &mut DbConn,
-    id: &str,
-    from: &str,
-    to: &str,
+    id: &ApprovalId,
+    from: ApprovalState,
+    to: ApprovalState,
     decided_at: Option<i64>,
     access_until: Option<i64>,
 ) -> Result<(), StoreError> {
@@ -134,7 +136,7 @@ pub fn transition_approval(
 /// Approvals, newest first, optionally in one state.
 pub fn list_approvals(
     c: &mut DbConn,
-    state: Option<&str>,
+    state: Option<ApprovalState>,
     limit: i64,
 ) -> Result<Vec<ApprovalRow>, StoreError> {
     let mut query = approvals::table
@@ -143,21 +145,24 @@ pub fn list_approvals(
         .limit(limit)
         .into_boxed();
     if let Some(state) = state {
-        query = query.filter(approvals::state.eq(state.to_owned()));
+        query = query.filter(approvals::state.eq(state));
     }
     Ok(query.load(c)?)
 }
 
-/// Ids of approvals in `state` whose `column` time is at or before `now`
-/// (pending: `expires_at`; approved: `access_until`).
-pub fn approvals_due(c: &mut DbConn, state: &str, now: i64) -> Result<Vec<String>, StoreError> {
-    let query = approvals::table
-        .filter(approvals::state.eq(state))
-        .select(approvals::id);
-    Ok(match state {
-        "pending" => query.filter(approvals::expires_at.le(now)).load(c)?,
-        _ => query.filter(approvals::access_until.le(now)).load(c)?,
-    })
+/// Ids of approvals whose time is up at `now`: pending ones past `expires_at`, and
+/// approved (unused) ones past `access_until`.
+pub fn approvals_due(c: &mut DbConn, now: i64) -> Result<Vec<ApprovalId>, StoreError> {
+    let pending_expired = approvals::state
+        .eq(ApprovalState::Pending)
+        .and(approvals::expires_at.le(now));
+    let unused_ended = approvals::state
+        .eq(ApprovalState::Approved)
+        .and(approvals::access_until.le(now));
+    Ok(approvals::table
+        .filter(pending_expired.or(unused_ended))
+        .select(approvals::id)
+        .load(c)?)
 }
 
 /// Records a vote; `Conflict` when this approver already voted.
@@ -169,7 +174,10 @@ pub fn insert_decision(c: &mut DbConn, row: &DecisionRow) -> Result<(), StoreErr
 }
 
 /// The votes on an approval, oldest first.
-pub fn decisions_for(c: &mut DbConn, approval_id: &str) -> Result<Vec<DecisionRow>, StoreError> {
+pub fn decisions_for(
+    c: &mut DbConn,
+    approval_id: &ApprovalId,
+) -> Result<Vec<DecisionRow>, StoreError> {
     Ok(approval_decisions::table
         .filter(approval_decisions::approval_id.eq(approval_id))
         .order(approval_decisions::at.asc())
@@ -186,10 +194,10 @@ pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> 
 /// Revokes every live grant made from an approval; returns how many.
 pub fn revoke_approval_grants(
     c: &mut DbConn,
-    approval_id: &str,
+    approval_id: &ApprovalId,
     now: i64,
 ) -> Result<usize, StoreError> {
-    let ids: Vec<String> = grants::table
+    let ids: Vec<GrantId> = grants::table
         .filter(grants::approval_id.eq(approval_id))
         .filter(grants::revoked_at.is_null())
         .select(grants::id)
@@ -201,7 +209,11 @@ pub fn revoke_approval_grants(
 }
 
 /// Moves an authorization request's expiry (it must outlive its approval).
-pub fn extend_request(c: &mut DbConn, request_id: &str, expires_at: i64) -> Result<(), StoreError> {
+pub fn extend_request(
+    c: &mut DbConn,
+    request_id: &RequestId,
+    expires_at: i64,
+) -> Result<(), StoreError> {
     diesel::update(authorization_requests::table.find(request_id))
         .set(authorization_requests::expires_at.eq(expires_at))
         .execute(c)?;

@@ -4,6 +4,8 @@
 use diesel::prelude::*;
 
 use super::{DbConn, StoreError};
+use crate::ids::{ClientId, RequestId, UserId};
+use crate::oidc::authorize::RequestState;
 
 /// A row of `authorization_requests`: a validated authorization request waiting for
 /// login, consent or approval.
@@ -11,11 +13,11 @@ use super::{DbConn, StoreError};
 #[diesel(table_name = crate::store::schema::authorization_requests)]
 #[allow(missing_docs)]
 pub struct RequestRow {
-    pub id: String,
-    pub client_id: String,
-    pub user_id: Option<String>,
+    pub id: RequestId,
+    pub client_id: ClientId,
+    pub user_id: Option<UserId>,
     pub params: String,
-    pub state: String,
+    pub state: RequestState,
     /// When the user signed in on the login page of this very request.
     pub login_at: Option<i64>,
     pub created_at: i64,
@@ -30,7 +32,7 @@ pub fn insert_request(c: &mut DbConn, row: &RequestRow) -> Result<(), StoreError
 }
 
 /// The authorization request with this id.
-pub fn request_by_id(c: &mut DbConn, id: &str) -> Result<Option<RequestRow>, StoreError> {
+pub fn request_by_id(c: &mut DbConn, id: &RequestId) -> Result<Option<RequestRow>, StoreError> {
     use crate::store::schema::authorization_requests as t;
     Ok(t::table
         .find(id)
@@ -39,18 +41,26 @@ pub fn request_by_id(c: &mut DbConn, id: &str) -> Result<Option<RequestRow>, Sto
         .optional()?)
 }
 
-/// Moves a request from `from` to `to` (compare-and-swap), binding it to `user_id`.
+/// Moves a request from `from` to `to` (compare-and-swap on the state), binding it to
+/// `user_id` on its first move. A request never changes owner: a move by anyone else
+/// than the user it is bound to is a `Conflict`.
 pub fn transition_request(
     c: &mut DbConn,
-    id: &str,
-    from: &str,
-    to: &str,
-    user_id: &str,
+    id: &RequestId,
+    from: RequestState,
+    to: RequestState,
+    user_id: &UserId,
 ) -> Result<(), StoreError> {
     use crate::store::schema::authorization_requests as t;
-    let changed = diesel::update(t::table.find(id).filter(t::state.eq(from)))
-        .set((t::state.eq(to), t::user_id.eq(user_id)))
-        .execute(c)?;
+    let unbound_or_theirs = t::user_id.is_null().or(t::user_id.eq(user_id));
+    let changed = diesel::update(
+        t::table
+            .find(id)
+            .filter(t::state.eq(from))
+            .filter(unbound_or_theirs),
+    )
+    .set((t::state.eq(to), t::user_id.eq(user_id)))
+    .execute(c)?;
     if changed == 1 {
         Ok(())
     } else {
@@ -73,14 +83,15 @@ pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreE
 }
 
 /// Records that the user signed in for this request (`prompt=login` is then satisfied).
-pub fn note_request_login(c: &mut DbConn, id: &str, at: i64) -> Result<(), StoreError> {
+pub fn note_request_login(c: &mut DbConn, id: &RequestId, at: i64) -> Result<(), StoreError> {
     use crate::store::schema::authorization_requests as t;
-    diesel::update(
-        t::table
-            .find(id)
-            .filter(t::state.eq_any(["open", "consented"])),
-    )
-    .set(t::login_at.eq(at))
-    .execute(c)?;
+    let accepting: Vec<RequestState> = RequestState::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.accepts_login())
+        .collect();
+    diesel::update(t::table.find(id).filter(t::state.eq_any(accepting)))
+        .set(t::login_at.eq(at))
+        .execute(c)?;
     Ok(())
 }

@@ -4,13 +4,15 @@ use diesel::prelude::*;
 
 use super::schema::clients;
 use super::{DbConn, StoreError};
+use crate::crypto::KeyAlg;
+use crate::ids::ClientId;
 
 /// A row of `clients`. List columns hold JSON arrays (see [`super::decode_list`]).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = clients)]
 #[allow(missing_docs)]
 pub struct ClientRow {
-    pub client_id: String,
+    pub client_id: ClientId,
     pub name: String,
     pub secret_hash: Option<String>,
     pub redirect_uris: String,
@@ -18,7 +20,7 @@ pub struct ClientRow {
     pub grant_types: String,
     pub allowed_scopes: String,
     pub token_endpoint_auth_method: String,
-    pub id_token_alg: String,
+    pub id_token_alg: KeyAlg,
     pub require_pkce: bool,
     pub created_at: i64,
 }
@@ -30,7 +32,7 @@ pub fn insert_client(c: &mut DbConn, row: &ClientRow) -> Result<(), StoreError> 
 }
 
 /// The client with this client_id.
-pub fn client_by_id(c: &mut DbConn, client_id: &str) -> Result<Option<ClientRow>, StoreError> {
+pub fn client_by_id(c: &mut DbConn, client_id: &ClientId) -> Result<Option<ClientRow>, StoreError> {
     Ok(clients::table
         .find(client_id)
         .select(ClientRow::as_select())
@@ -47,7 +49,7 @@ pub fn list_clients(c: &mut DbConn) -> Result<Vec<ClientRow>, StoreError> {
 }
 
 /// Deletes a client and, by cascade, its grants, codes, tokens and consents.
-pub fn delete_client(c: &mut DbConn, client_id: &str) -> Result<(), StoreError> {
+pub fn delete_client(c: &mut DbConn, client_id: &ClientId) -> Result<(), StoreError> {
     match diesel::delete(clients::table.find(client_id)).execute(c)? {
         1 => Ok(()),
         _ => Err(StoreError::NotFound),
@@ -57,7 +59,7 @@ pub fn delete_client(c: &mut DbConn, client_id: &str) -> Result<(), StoreError> 
 /// Replaces the secret hash.
 pub fn set_client_secret_hash(
     c: &mut DbConn,
-    client_id: &str,
+    client_id: &ClientId,
     hash: &str,
 ) -> Result<(), StoreError> {
     diesel::update(clients::table.find(client_id))

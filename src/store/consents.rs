@@ -4,12 +4,13 @@ use diesel::prelude::*;
 
 use super::schema::consents;
 use super::{DbConn, StoreError};
+use crate::ids::{ClientId, UserId};
 
 /// The scopes (space-separated) a user has consented to for a client.
 pub fn consented_scopes(
     c: &mut DbConn,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<Option<String>, StoreError> {
     Ok(consents::table
         .find((user_id, client_id))
@@ -21,8 +22,8 @@ pub fn consented_scopes(
 /// Records consent, replacing what was remembered.
 pub fn save_consent(
     c: &mut DbConn,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     scopes: &str,
     now: i64,
 ) -> Result<(), StoreError> {

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::signing_keys;
 use super::{DbConn, StoreError};
+use crate::crypto::{KeyAlg, KeyEvent, KeyState};
 
 /// A row of `signing_keys`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -11,10 +12,10 @@ use super::{DbConn, StoreError};
 #[allow(missing_docs)]
 pub struct KeyRow {
     pub kid: String,
-    pub alg: String,
+    pub alg: KeyAlg,
     pub private_pem: String,
     pub public_jwk: String,
-    pub state: String,
+    pub state: KeyState,
     pub created_at: i64,
     pub retire_at: Option<i64>,
 }
@@ -35,18 +36,15 @@ pub fn list_keys(c: &mut DbConn) -> Result<Vec<KeyRow>, StoreError> {
         .load(c)?)
 }
 
-/// Moves every key in `from` to `to`, setting `retire_at` when given.
-pub fn set_key_states(
-    c: &mut DbConn,
-    from: &str,
-    to: &str,
-    retire_at: Option<i64>,
-) -> Result<usize, StoreError> {
+/// Moves every active key to retiring, published until `retire_at` (a rotation).
+pub fn retire_active_keys(c: &mut DbConn, retire_at: i64) -> Result<usize, StoreError> {
+    let (from, event) = (KeyState::Active, KeyEvent::Rotate);
+    let to = from.next(event).ok_or(StoreError::Conflict)?;
     Ok(
         diesel::update(signing_keys::table.filter(signing_keys::state.eq(from)))
             .set((
                 signing_keys::state.eq(to),
-                signing_keys::retire_at.eq(retire_at),
+                signing_keys::retire_at.eq(Some(retire_at)),
             ))
             .execute(c)?,
     )
@@ -56,9 +54,9 @@ pub fn set_key_states(
 pub fn retire_expired_keys(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
     Ok(diesel::update(
         signing_keys::table
-            .filter(signing_keys::state.eq("retiring"))
+            .filter(signing_keys::state.eq(KeyState::Retiring))
             .filter(signing_keys::retire_at.le(now)),
     )
-    .set(signing_keys::state.eq("retired"))
+    .set(signing_keys::state.eq(KeyState::Retired))
     .execute(c)?)
 }

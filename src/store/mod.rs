@@ -3,6 +3,7 @@
 //! migrations per backend; write transactions that serialize where they must.
 
 pub mod schema;
+mod sql_types;
 
 mod approvals;
 mod audit;
@@ -82,6 +83,7 @@ impl From<diesel::result::Error> for StoreError {
         match error {
             Error::NotFound => StoreError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
+            Error::DeserializationError(cause) => StoreError::Corrupt(cause.to_string()),
             other => StoreError::Db(other),
         }
     }

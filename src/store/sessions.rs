@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::sessions;
 use super::{DbConn, StoreError};
+use crate::ids::UserId;
 
 /// A row of `sessions`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -11,7 +12,7 @@ use super::{DbConn, StoreError};
 #[allow(missing_docs)]
 pub struct SessionRow {
     pub id_hash: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub sid: String,
     pub auth_time: i64,
     pub amr: String,
@@ -56,6 +57,6 @@ pub fn delete_expired_sessions(c: &mut DbConn, now: i64) -> Result<usize, StoreE
 }
 
 /// Deletes every session of a user; returns how many.
-pub fn delete_user_sessions(c: &mut DbConn, user_id: &str) -> Result<usize, StoreError> {
+pub fn delete_user_sessions(c: &mut DbConn, user_id: &UserId) -> Result<usize, StoreError> {
     Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(c)?)
 }

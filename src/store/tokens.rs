@@ -5,17 +5,18 @@ use diesel::prelude::*;
 
 use super::schema::{authorization_codes, grants, refresh_tokens};
 use super::{DbConn, StoreError};
+use crate::ids::{ApprovalId, ClientId, GrantId, UserId};
 
 /// A row of `grants`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
 #[allow(missing_docs)]
 pub struct GrantRow {
-    pub id: String,
-    pub user_id: Option<String>,
-    pub client_id: String,
+    pub id: GrantId,
+    pub user_id: Option<UserId>,
+    pub client_id: ClientId,
     pub scopes: String,
-    pub approval_id: Option<String>,
+    pub approval_id: Option<ApprovalId>,
     pub auth_time: Option<i64>,
     pub sid: Option<String>,
     pub amr: Option<String>,
@@ -30,8 +31,8 @@ pub struct GrantRow {
 #[allow(missing_docs)]
 pub struct CodeRow {
     pub code_hash: String,
-    pub grant_id: String,
-    pub client_id: String,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
     pub redirect_uri: String,
     pub redirect_uri_sent: bool,
     pub nonce: Option<String>,
@@ -47,7 +48,7 @@ pub struct CodeRow {
 #[allow(missing_docs)]
 pub struct RefreshRow {
     pub token_hash: String,
-    pub grant_id: String,
+    pub grant_id: GrantId,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -61,7 +62,7 @@ pub fn insert_grant(c: &mut DbConn, row: &GrantRow) -> Result<(), StoreError> {
 }
 
 /// The grant with this id.
-pub fn grant_by_id(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, StoreError> {
+pub fn grant_by_id(c: &mut DbConn, id: &GrantId) -> Result<Option<GrantRow>, StoreError> {
     Ok(grants::table
         .find(id)
         .select(GrantRow::as_select())
@@ -70,7 +71,7 @@ pub fn grant_by_id(c: &mut DbConn, id: &str) -> Result<Option<GrantRow>, StoreEr
 }
 
 /// Revokes a grant and every refresh token of it; true when it was live.
-pub fn revoke_grant(c: &mut DbConn, id: &str, now: i64) -> Result<bool, StoreError> {
+pub fn revoke_grant(c: &mut DbConn, id: &GrantId, now: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set(grants::revoked_at.eq(now))
         .execute(c)?;
@@ -143,8 +144,8 @@ pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<b
 }
 
 /// Revokes every live grant of a user (and their refresh tokens); returns how many.
-pub fn revoke_user_grants(c: &mut DbConn, user_id: &str, now: i64) -> Result<usize, StoreError> {
-    let ids: Vec<String> = grants::table
+pub fn revoke_user_grants(c: &mut DbConn, user_id: &UserId, now: i64) -> Result<usize, StoreError> {
+    let ids: Vec<GrantId> = grants::table
         .filter(grants::user_id.eq(user_id))
         .filter(grants::revoked_at.is_null())
         .select(grants::id)

@@ -4,13 +4,14 @@ use diesel::prelude::*;
 
 use super::schema::{group_members, groups, users};
 use super::{DbConn, StoreError};
+use crate::ids::UserId;
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 #[allow(missing_docs)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub name: Option<String>,
@@ -47,7 +48,7 @@ pub fn user_by_username(c: &mut DbConn, username: &str) -> Result<Option<UserRow
 }
 
 /// The user with this id (the OIDC `sub`).
-pub fn user_by_id(c: &mut DbConn, id: &str) -> Result<Option<UserRow>, StoreError> {
+pub fn user_by_id(c: &mut DbConn, id: &UserId) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
@@ -64,7 +65,7 @@ pub fn list_users(c: &mut DbConn) -> Result<Vec<UserRow>, StoreError> {
 }
 
 /// Sets or clears `disabled`.
-pub fn set_user_disabled(c: &mut DbConn, id: &str, disabled: bool) -> Result<(), StoreError> {
+pub fn set_user_disabled(c: &mut DbConn, id: &UserId, disabled: bool) -> Result<(), StoreError> {
     diesel::update(users::table.find(id))
         .set(users::disabled.eq(disabled))
         .execute(c)?;
@@ -72,7 +73,7 @@ pub fn set_user_disabled(c: &mut DbConn, id: &str, disabled: bool) -> Result<(),
 }
 
 /// Replaces the password hash.
-pub fn set_password_hash(c: &mut DbConn, id: &str, hash: &str) -> Result<(), StoreError> {
+pub fn set_password_hash(c: &mut DbConn, id: &UserId, hash: &str) -> Result<(), StoreError> {
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
         .execute(c)?;
@@ -119,7 +120,7 @@ pub fn list_groups(c: &mut DbConn) -> Result<Vec<(GroupRow, Vec<String>)>, Store
 }
 
 /// Adds a member; `Conflict` when already a member.
-pub fn add_member(c: &mut DbConn, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+pub fn add_member(c: &mut DbConn, group_id: &str, user_id: &UserId) -> Result<(), StoreError> {
     diesel::insert_into(group_members::table)
         .values((
             group_members::group_id.eq(group_id),
@@ -130,7 +131,7 @@ pub fn add_member(c: &mut DbConn, group_id: &str, user_id: &str) -> Result<(), S
 }
 
 /// Removes a member; `NotFound` when not a member.
-pub fn remove_member(c: &mut DbConn, group_id: &str, user_id: &str) -> Result<(), StoreError> {
+pub fn remove_member(c: &mut DbConn, group_id: &str, user_id: &UserId) -> Result<(), StoreError> {
     let removed = diesel::delete(
         group_members::table
             .filter(group_members::group_id.eq(group_id))
@@ -145,7 +146,7 @@ pub fn remove_member(c: &mut DbConn, group_id: &str, user_id: &str) -> Result<()
 }
 
 /// The names of the groups a user belongs to.
-pub fn groups_of_user(c: &mut DbConn, user_id: &str) -> Result<Vec<String>, StoreError> {
+pub fn groups_of_user(c: &mut DbConn, user_id: &UserId) -> Result<Vec<String>, StoreError> {
     Ok(group_members::table
         .inner_join(groups::table)
         .filter(group_members::user_id.eq(user_id))

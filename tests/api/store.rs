@@ -12,7 +12,7 @@ use crate::helpers::{TestDb, TEST_NOW};
 
 fn user(username: &str) -> UserRow {
     UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: countersign::ids::UserId::new(uuid::Uuid::new_v4().to_string()),
         username: username.into(),
         email: format!("{username}@example.com"),
         name: None,
@@ -103,7 +103,9 @@ fn a_missing_row_is_not_found() {
     // Arrange
     let db = TestDb::new();
     // Act
-    let removed = db.store().write(|c| store::delete_client(c, "nosuch"));
+    let removed = db
+        .store()
+        .write(|c| store::delete_client(c, &countersign::ids::ClientId::new("nosuch")));
     // Assert
     assert!(matches!(removed, Err(StoreError::NotFound)), "{removed:?}");
 }
@@ -119,7 +121,7 @@ fn a_failed_write_rolls_back_its_rows_and_its_audit_event() {
         audit::record(
             c,
             &Actor::Cli,
-            "user.created",
+            countersign::audit::AuditAction::UserCreated,
             "user:alice",
             json!({}),
             TEST_NOW,

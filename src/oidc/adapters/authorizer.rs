@@ -7,8 +7,9 @@ use oxide_auth::primitives::grant::{Extensions, Grant, Value};
 use oxide_auth::primitives::registrar::ExactUrl;
 use serde_json::json;
 
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::{ApprovalId, ClientId, GrantId, UserId};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
 use crate::store::{self, CodeRow, GrantRow};
@@ -19,7 +20,7 @@ use super::{scope_of, Ctx, GRANT_ID, NONCE};
 #[derive(Debug, Clone)]
 pub struct Authorization {
     /// The user (`sub`).
-    pub user_id: String,
+    pub user_id: UserId,
     /// When they authenticated.
     pub auth_time: i64,
     /// Session id for the `sid` claim.
@@ -31,7 +32,7 @@ pub struct Authorization {
     /// The registered redirect URI, exactly.
     pub redirect_uri: String,
     /// The countersignature behind this grant, if any.
-    pub approval_id: Option<String>,
+    pub approval_id: Option<ApprovalId>,
 }
 
 /// One-time authorization codes (RFC 6749 §4.1.2, §10.5): stored hashed, 60 s by
@@ -62,9 +63,9 @@ impl Authorizer for Codes<'_> {
             .find(|(k, _)| *k == NONCE)
             .and_then(|(_, v)| v.map(str::to_owned));
         let grant_row = GrantRow {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: GrantId::new(uuid::Uuid::new_v4().to_string()),
             user_id: Some(who.user_id.clone()),
-            client_id: grant.client_id.clone(),
+            client_id: ClientId::new(grant.client_id.as_str()),
             scopes: who.scopes.join(" "),
             approval_id: who.approval_id.clone(),
             auth_time: Some(who.auth_time),
@@ -77,7 +78,7 @@ impl Authorizer for Codes<'_> {
         let code_row = CodeRow {
             code_hash: crypto::sha256_hex(code.as_bytes()),
             grant_id: grant_row.id.clone(),
-            client_id: grant.client_id,
+            client_id: ClientId::new(grant.client_id),
             redirect_uri: who.redirect_uri,
             redirect_uri_sent: true,
             nonce,
@@ -114,7 +115,7 @@ impl Authorizer for Codes<'_> {
                 audit::record(
                     c,
                     &Actor::Client(client.client_id.clone()),
-                    "code.replay_detected",
+                    AuditAction::CodeReplayDetected,
                     &format!("grant:{}", row.grant_id),
                     json!({"grant_revoked": revoked_now}),
                     now,
@@ -150,10 +151,10 @@ impl Authorizer for Codes<'_> {
             extensions.set(&Pkce::optional(), Value::private(Some(challenge)));
         }
         extensions.set_raw(NONCE.into(), Value::public(row.nonce));
-        extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.clone())));
+        extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.to_string())));
         Ok(Some(Grant {
-            owner_id: grant.user_id.unwrap_or_default(),
-            client_id: grant.client_id,
+            owner_id: grant.user_id.map(UserId::into_string).unwrap_or_default(),
+            client_id: grant.client_id.into_string(),
             scope: scope_of(&grant.scopes)?,
             redirect_uri: ExactUrl::new(row.redirect_uri).map_err(|_| ())?.to_url(),
             // Expiry was checked above against our clock; oxide-auth compares with its own.

@@ -6,8 +6,9 @@ use oxide_auth::primitives::issuer::{IssuedToken, Issuer, RefreshedToken, TokenT
 use serde_json::json;
 
 use crate::approval;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::ids::{GrantId, UserId};
 use crate::oidc::error::OAuthError;
 use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
 use crate::store::{self, DbConn, GrantRow, KeyRow};
@@ -36,7 +37,7 @@ impl Tokens<'_> {
     ) -> Result<TokenSet, OAuthError> {
         let mut db = self.ctx.db.borrow_mut();
         let c: &mut DbConn = &mut db;
-        let approval = approval::evidence::grant_evidence(c, grant.approval_id.as_deref())?;
+        let approval = approval::evidence::grant_evidence(c, grant.approval_id.as_ref())?;
         if approval
             .as_ref()
             .is_some_and(|a| a.access_until <= self.minter.now)
@@ -86,7 +87,7 @@ impl Tokens<'_> {
             audit::record(
                 c,
                 &Actor::Client(grant.client_id.clone()),
-                "refresh.reuse_detected",
+                AuditAction::RefreshReuseDetected,
                 &format!("grant:{}", grant.id),
                 json!({"grant_revoked": revoked_now}),
                 now,
@@ -184,16 +185,16 @@ impl Issuer for Tokens<'_> {
         };
         let Some(row) = self
             .ctx
-            .with_db(|c| store::grant_by_id(c, grant_id))?
+            .with_db(|c| store::grant_by_id(c, &GrantId::new(grant_id)))?
             .filter(|g| g.revoked_at.is_none())
         else {
             return Ok(None);
         };
         let mut extensions = Extensions::new();
-        extensions.set_raw(GRANT_ID.into(), Value::public(Some(row.id.clone())));
+        extensions.set_raw(GRANT_ID.into(), Value::public(Some(row.id.to_string())));
         Ok(Some(Grant {
             owner_id: claims["sub"].as_str().unwrap_or_default().to_owned(),
-            client_id: row.client_id,
+            client_id: row.client_id.into_string(),
             scope: scope_of(claims["scope"].as_str().unwrap_or("openid"))?,
             redirect_uri: url::Url::parse(self.minter.issuer).map_err(|_| ())?,
             until: until(claims["exp"].as_i64().unwrap_or_default()),
@@ -220,7 +221,7 @@ impl Issuer for Tokens<'_> {
         }
         let approval = self
             .ctx
-            .with_db(|c| approval::evidence::grant_evidence(c, grant.approval_id.as_deref()))?;
+            .with_db(|c| approval::evidence::grant_evidence(c, grant.approval_id.as_ref()))?;
         let problem = if refresh.used_at.is_some() {
             Some("the refresh token was already used; the grant is revoked")
         } else if approval.is_some_and(|a| a.access_until <= now) {
@@ -237,10 +238,10 @@ impl Issuer for Tokens<'_> {
             return Ok(None);
         }
         let mut extensions = Extensions::new();
-        extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.clone())));
+        extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.to_string())));
         Ok(Some(Grant {
-            owner_id: grant.user_id.unwrap_or_default(),
-            client_id: grant.client_id,
+            owner_id: grant.user_id.map(UserId::into_string).unwrap_or_default(),
+            client_id: grant.client_id.into_string(),
             scope: scope_of(&grant.scopes)?,
             redirect_uri: url::Url::parse(self.minter.issuer).map_err(|_| ())?,
             until: until(refresh.expires_at),

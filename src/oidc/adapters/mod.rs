@@ -25,6 +25,7 @@ use oxide_auth::primitives::grant::Grant;
 use oxide_auth::primitives::issuer::Issuer;
 use oxide_auth::primitives::registrar::Registrar;
 
+use crate::ids::GrantId;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
 use crate::store::{DbConn, StoreError};
@@ -70,12 +71,12 @@ const NONCE: &str = "nonce";
 /// Extension key of our grant id (a public grant extension value).
 const GRANT_ID: &str = "grant_id";
 
-fn grant_id_of(grant: &Grant) -> Option<String> {
+fn grant_id_of(grant: &Grant) -> Option<GrantId> {
     grant
         .extensions
         .public()
         .find(|(k, _)| *k == GRANT_ID)
-        .and_then(|(_, v)| v.map(str::to_owned))
+        .and_then(|(_, v)| v.map(GrantId::new))
 }
 
 pub(crate) fn until(at: i64) -> chrono::DateTime<Utc> {

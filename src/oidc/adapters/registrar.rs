@@ -24,7 +24,7 @@ impl Registrar for ClientRegistrar<'_> {
         let requested = bound.redirect_uri.as_deref().map(ExactUrl::as_str);
         match requested {
             Some(uri)
-                if bound.client_id == self.client.client_id
+                if *bound.client_id == *self.client.client_id.as_str()
                     && self.client.has_redirect_uri(uri) =>
             {
                 let exact =
@@ -58,7 +58,7 @@ impl Registrar for ClientRegistrar<'_> {
     }
 
     fn check(&self, client_id: &str, _passphrase: Option<&[u8]>) -> Result<(), RegistrarError> {
-        if self.authenticated && client_id == self.client.client_id {
+        if self.authenticated && self.client.client_id == client_id {
             Ok(())
         } else {
             Err(RegistrarError::Unspecified)

@@ -1,19 +1,21 @@
-//! Advancing a stored authorization request: login (OIDC Core §3.1.2.3), consent
-//! (§3.1.2.4), the countersignature for sensitive scopes (DESIGN.md §5.1 steps 4-6),
-//! then the code through oxide-auth's flow.
+//! Advancing a stored authorization request, as a pipeline of named steps: each step
+//! either lets the request go on or ends this pass with an [`Outcome`]. In order:
+//! a sensitive scope under `prompt=none` (OIDC Core §3.1.2.1, `interaction_required`),
+//! the sign-in and its age (§3.1.2.3, `prompt=login`, `max_age`), the user an
+//! `id_token_hint` names, consent (§3.1.2.4), the countersignature for sensitive scopes
+//! (DESIGN.md §5.1 steps 4-6, in `countersignature.rs`), then the code through
+//! oxide-auth's flow (`code.rs`). The request-owner check runs where the request is
+//! loaded (`mod.rs`), for every path.
 
-use std::borrow::Cow;
+use std::ops::ControlFlow;
 
-use oxide_auth::code_grant::authorization::{authorization_code, Error as FlowError};
-
-use super::{
-    already_handled, valid_target, AuthResponse, AuthorizeError, ClientInfo, ConsentPrompt,
-    Outcome, ScopeLine, ValidRequest,
-};
+use super::countersignature::Countersigned;
+use super::ValidRequest;
+use super::{AuthResponse, AuthorizeError, ClientInfo, ConsentPrompt, Outcome, ScopeLine};
 use crate::accounts::consent;
 use crate::accounts::sessions::Session;
-use crate::approval::{self, service, ApprovalState, NewApproval, Requirements};
-use crate::oidc::adapters::{Authorization, AuthorizeEndpoint, AuthorizeParams, Ctx};
+use crate::approval::{self, Requirements};
+use crate::ids::UserId;
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
@@ -33,17 +35,162 @@ pub struct Step<'a> {
     pub justification: Option<String>,
 }
 
+/// What a step decided: go on (with what it found), or end this pass with an outcome.
+pub(super) type Next<T = ()> = Result<ControlFlow<Outcome, T>, AuthorizeError>;
+
+/// Runs a step: its value when the request goes on, else returns its outcome.
+macro_rules! step {
+    ($step:expr) => {
+        match $step? {
+            ControlFlow::Continue(value) => value,
+            ControlFlow::Break(outcome) => return Ok(outcome),
+        }
+    };
+}
+
+impl Provider {
+    /// Runs the steps in order; the first that ends the pass decides the outcome.
+    pub(super) fn advance(
+        &self,
+        c: &mut DbConn,
+        step: Step<'_>,
+        session: Option<Session>,
+        now: i64,
+    ) -> Result<Outcome, AuthorizeError> {
+        let scopes = scope_rows(c, &step.valid.scopes)?;
+        let requirements = approval::requirements(&scopes);
+        step!(self.no_silent_countersignature(&step, requirements.is_some()));
+        let session = step!(self.signed_in(&step, session, now));
+        step!(self.hint_names_the_user(&step, &session));
+        step!(self.consented(c, &step, &session, &scopes, requirements.as_ref()));
+        let approval_id = match requirements {
+            None => None,
+            Some(requirements) => {
+                match self.countersigned(c, &step, &session, requirements, now)? {
+                    Countersigned::Approved(id) => Some(id),
+                    Countersigned::Waiting(approval_id) => {
+                        return Ok(Outcome::AwaitingApproval { approval_id })
+                    }
+                    Countersigned::Ended(error) => return Ok(self.respond_error(&step, &error)),
+                }
+            }
+        };
+        let response = self.issue_code(c, &step, &session, approval_id, now)?;
+        Ok(Outcome::Respond(response))
+    }
+
+    /// The error response to the client (RFC 6749 §4.1.2.1), with `state` and `iss`.
+    pub(super) fn respond_error(&self, step: &Step<'_>, error: &OAuthError) -> Outcome {
+        Outcome::Respond(AuthResponse::error(step.valid, error, &self.issuer))
+    }
+
+    /// `prompt=none` cannot wait for a countersignature (OIDC Core §3.1.2.6).
+    fn no_silent_countersignature(&self, step: &Step<'_>, sensitive: bool) -> Next {
+        Ok(
+            match silent_countersignature(step.valid.prompt_none, sensitive) {
+                Some(error) => ControlFlow::Break(self.respond_error(step, &error)),
+                None => ControlFlow::Continue(()),
+            },
+        )
+    }
+
+    /// A session recent enough for `prompt=login` and `max_age`, or the login page
+    /// (`login_required` under `prompt=none`).
+    fn signed_in(&self, step: &Step<'_>, session: Option<Session>, now: i64) -> Next<Session> {
+        let (valid, row) = (step.valid, step.row);
+        let fresh = |s: &Session| {
+            !needs_login(
+                valid.prompt_login,
+                valid.max_age,
+                row.login_at,
+                s.auth_time,
+                now,
+            )
+        };
+        if let Some(session) = session.filter(fresh) {
+            return Ok(ControlFlow::Continue(session));
+        }
+        if valid.prompt_none {
+            let error = OAuthError::login_required("the user is not signed in");
+            return Ok(ControlFlow::Break(self.respond_error(step, &error)));
+        }
+        Ok(ControlFlow::Break(Outcome::Login {
+            request_id: row.id.clone(),
+            login_hint: valid.login_hint.clone(),
+        }))
+    }
+
+    /// Under `prompt=none`, the signed-in user must be the one `id_token_hint` names.
+    fn hint_names_the_user(&self, step: &Step<'_>, session: &Session) -> Next {
+        let valid = step.valid;
+        let hint = valid.hint_subject.as_ref();
+        Ok(
+            match hint_mismatch(valid.prompt_none, hint, &session.user.id) {
+                Some(error) => ControlFlow::Break(self.respond_error(step, &error)),
+                None => ControlFlow::Continue(()),
+            },
+        )
+    }
+
+    /// Consent given on this request's page, or remembered for these scopes; else the
+    /// consent page (`consent_required` under `prompt=none`).
+    fn consented(
+        &self,
+        c: &mut DbConn,
+        step: &Step<'_>,
+        session: &Session,
+        scopes: &[ScopeRow],
+        requirements: Option<&Requirements>,
+    ) -> Next {
+        let (row, valid) = (step.row, step.valid);
+        // A justification belongs to the request, so such requests always show the page.
+        let justify = requirements.is_some_and(|r| r.require_justification);
+        let remembered = !valid.prompt_consent
+            && !justify
+            && consent::covers(c, &session.user.id, &valid.client.client_id, &valid.scopes)?;
+        if row.state.has_consent() || remembered {
+            return Ok(ControlFlow::Continue(()));
+        }
+        if valid.prompt_none {
+            let error = OAuthError::consent_required("the user has not consented to these scopes");
+            return Ok(ControlFlow::Break(self.respond_error(step, &error)));
+        }
+        let prompt = consent_prompt(row, valid, scopes, requirements, session);
+        Ok(ControlFlow::Break(Outcome::Consent(prompt)))
+    }
+}
+
+/// `interaction_required` when `prompt=none` meets a scope that needs a countersignature.
+fn silent_countersignature(prompt_none: bool, sensitive: bool) -> Option<OAuthError> {
+    (prompt_none && sensitive).then(|| {
+        OAuthError::interaction_required(
+            "a requested scope needs a countersignature, which needs interaction",
+        )
+    })
+}
+
 /// `prompt=login` needs a login on this request's own login page (timestamps in whole
 /// seconds cannot tell an earlier login in the same second apart). `max_age` bounds the
 /// age of the last login (OIDC Core §3.1.2.1); a login on this request's page always
 /// satisfies it, otherwise an age of `max_age` whole seconds or more does not (so
 /// `max_age=0` always asks).
-fn needs_login(valid: &ValidRequest, row: &RequestRow, session: &Session, now: i64) -> bool {
-    let logged_in_here = row.login_at.is_some_and(|at| session.auth_time >= at);
-    (valid.prompt_login && !logged_in_here)
-        || valid
-            .max_age
-            .is_some_and(|max| !logged_in_here && now - session.auth_time >= max)
+fn needs_login(
+    prompt_login: bool,
+    max_age: Option<i64>,
+    login_here_at: Option<i64>,
+    auth_time: i64,
+    now: i64,
+) -> bool {
+    let logged_in_here = login_here_at.is_some_and(|at| auth_time >= at);
+    (prompt_login && !logged_in_here)
+        || max_age.is_some_and(|max| !logged_in_here && now - auth_time >= max)
+}
+
+/// `login_required` when, under `prompt=none`, another user is signed in than the one
+/// `id_token_hint` names (OIDC Core §3.1.2.1).
+fn hint_mismatch(prompt_none: bool, hint: Option<&UserId>, user: &UserId) -> Option<OAuthError> {
+    (prompt_none && hint.is_some_and(|sub| sub != user))
+        .then(|| OAuthError::login_required("another user is signed in than id_token_hint names"))
 }
 
 fn scope_rows(c: &mut DbConn, names: &[String]) -> Result<Vec<ScopeRow>, OAuthError> {
@@ -54,243 +201,6 @@ fn scope_rows(c: &mut DbConn, names: &[String]) -> Result<Vec<ScopeRow>, OAuthEr
         }
     }
     Ok(rows)
-}
-
-impl Provider {
-    /// Login, then consent, then the countersignature, then the code.
-    pub(super) fn advance(
-        &self,
-        c: &mut DbConn,
-        step: Step<'_>,
-        session: Option<Session>,
-        now: i64,
-    ) -> Result<Outcome, AuthorizeError> {
-        let (row, valid) = (step.row, step.valid);
-        let fail = |error: OAuthError| {
-            Ok(Outcome::Respond(AuthResponse::error(
-                valid,
-                &error,
-                &self.issuer,
-            )))
-        };
-        let scopes = scope_rows(c, &valid.scopes)?;
-        let requirements = approval::requirements(&scopes);
-        if valid.prompt_none && requirements.is_some() {
-            return fail(OAuthError::interaction_required(
-                "a requested scope needs a countersignature, which needs interaction",
-            ));
-        }
-        let Some(session) = session.filter(|s| !needs_login(valid, row, s, now)) else {
-            if valid.prompt_none {
-                return fail(OAuthError::login_required("the user is not signed in"));
-            }
-            return Ok(Outcome::Login {
-                request_id: row.id.clone(),
-                login_hint: valid.login_hint.clone(),
-            });
-        };
-        if valid.prompt_none
-            && valid
-                .id_token_hint
-                .as_ref()
-                .is_some_and(|sub| *sub != session.user.id)
-        {
-            return fail(OAuthError::login_required(
-                "another user is signed in than id_token_hint names",
-            ));
-        }
-        if row
-            .user_id
-            .as_deref()
-            .is_some_and(|owner| owner != session.user.id)
-            && row.state != "open"
-        {
-            return Err(
-                OAuthError::access_denied("this sign-in request belongs to another user").into(),
-            );
-        }
-        let consented_here = matches!(row.state.as_str(), "consented" | "awaiting_approval");
-        // A justification belongs to the request, so such requests always show the page.
-        let justify = requirements
-            .as_ref()
-            .is_some_and(|r| r.require_justification);
-        let remembered = !valid.prompt_consent
-            && !justify
-            && consent::covers(c, &session.user.id, &valid.client.client_id, &valid.scopes)?;
-        if !consented_here && !remembered {
-            if valid.prompt_none {
-                return fail(OAuthError::consent_required(
-                    "the user has not consented to these scopes",
-                ));
-            }
-            return Ok(Outcome::Consent(consent_prompt(
-                row,
-                valid,
-                &scopes,
-                requirements.as_ref(),
-                &session,
-            )));
-        }
-        let approval_id = match requirements {
-            Some(requirements) => {
-                match self.countersignature(c, &step, &session, requirements, now)? {
-                    Countersignature::Approved(id) => Some(id),
-                    Countersignature::Waiting(approval_id) => {
-                        return Ok(Outcome::AwaitingApproval { approval_id })
-                    }
-                    Countersignature::Ended(error) => {
-                        store::transition_request(
-                            c,
-                            &row.id,
-                            &row.state,
-                            "failed",
-                            &session.user.id,
-                        )
-                        .map_err(|_| already_handled())?;
-                        return fail(error);
-                    }
-                }
-            }
-            None => None,
-        };
-        let response = self.issue_code(c, &step, &session, approval_id, now)?;
-        Ok(Outcome::Respond(response))
-    }
-
-    /// The approval stage: create the approval on first pass, then report its state; an
-    /// approved one is redeemed here (single use).
-    fn countersignature(
-        &self,
-        c: &mut DbConn,
-        step: &Step<'_>,
-        session: &Session,
-        requirements: Requirements,
-        now: i64,
-    ) -> Result<Countersignature, AuthorizeError> {
-        let row = step.row;
-        if row.state != "awaiting_approval" {
-            let justification = step
-                .justification
-                .clone()
-                .map(|j| j.trim().to_owned())
-                .filter(|j| !j.is_empty());
-            if requirements.require_justification && justification.is_none() {
-                return Err(OAuthError::invalid_request(
-                    "a justification is required for this request",
-                )
-                .into());
-            }
-            let new = NewApproval {
-                request_id: row.id.clone(),
-                requester_id: session.user.id.clone(),
-                client_id: step.valid.client.client_id.clone(),
-                scopes: step.valid.scopes.clone(),
-                redirect_uri: step.valid.redirect_uri.clone(),
-                justification,
-                ip: step.info.ip.clone(),
-                user_agent: step.info.user_agent.clone(),
-                requirements,
-            };
-            let created = service::create(c, new, now)?;
-            store::transition_request(
-                c,
-                &row.id,
-                &row.state,
-                "awaiting_approval",
-                &session.user.id,
-            )
-            .map_err(|_| already_handled())?;
-            return Ok(Countersignature::Waiting(created.id));
-        }
-        let Some(found) = store::approval_for_request(c, &row.id)? else {
-            return Err(OAuthError::server_error(&"awaiting request without approval").into());
-        };
-        let approval = service::load(c, &found.id, now).map_err(approval_failure)?;
-        Ok(match ApprovalState::parse(&approval.state) {
-            Some(ApprovalState::Pending) => Countersignature::Waiting(approval.id),
-            Some(ApprovalState::Approved) => {
-                service::redeem(c, &approval, now).map_err(approval_failure)?;
-                Countersignature::Approved(approval.id)
-            }
-            Some(ApprovalState::Denied) => Countersignature::Ended(OAuthError::access_denied(
-                "the request was denied by an approver",
-            )),
-            Some(ApprovalState::Expired) => Countersignature::Ended(OAuthError::access_denied(
-                "the approval request expired before it was decided",
-            )),
-            Some(ApprovalState::Cancelled) => Countersignature::Ended(OAuthError::access_denied(
-                "the request was cancelled by the user",
-            )),
-            Some(ApprovalState::Revoked) => {
-                Countersignature::Ended(OAuthError::access_denied("the approval was revoked"))
-            }
-            Some(ApprovalState::Redeemed) | None => return Err(already_handled().into()),
-        })
-    }
-
-    /// Runs oxide-auth's authorization flow over the stored request and issues the code.
-    fn issue_code(
-        &self,
-        c: &mut DbConn,
-        step: &Step<'_>,
-        session: &Session,
-        approval_id: Option<String>,
-        now: i64,
-    ) -> Result<AuthResponse, AuthorizeError> {
-        let (row, valid) = (step.row, step.valid);
-        store::transition_request(c, &row.id, &row.state, "completed", &session.user.id)
-            .map_err(|_| already_handled())?;
-        let who = Authorization {
-            user_id: session.user.id.clone(),
-            auth_time: session.auth_time,
-            sid: session.sid.clone(),
-            amr: session.amr.clone(),
-            scopes: valid.scopes.clone(),
-            redirect_uri: valid.redirect_uri.clone(),
-            approval_id,
-        };
-        let ctx = Ctx::new(c, now);
-        let mut endpoint = AuthorizeEndpoint::new(&ctx, &valid.client, self.lifetimes.code, who);
-        let flow_failed = |error: FlowError, ctx: &Ctx| {
-            let error = ctx.take_failure().unwrap_or_else(|| match error {
-                FlowError::Redirect(_) => {
-                    OAuthError::invalid_request("the authorization request is not valid")
-                }
-                _ => OAuthError::server_error(&"authorization flow failed"),
-            });
-            AuthorizeError::Redirect(valid_target(valid), error)
-        };
-        let pending = authorization_code(&mut endpoint, &AuthorizeParams(step.params))
-            .map_err(|e| flow_failed(e, &ctx))?;
-        let url = pending
-            .authorize(&mut endpoint, Cow::Borrowed(session.user.id.as_str()))
-            .map_err(|e| flow_failed(e, &ctx))?;
-        let code = url
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| {
-                AuthorizeError::Render(OAuthError::server_error(&"the flow returned no code"))
-            })?;
-        Ok(AuthResponse::success(valid, &code, &self.issuer))
-    }
-}
-
-/// Where the countersignature stands.
-enum Countersignature {
-    /// Approved and now redeemed.
-    Approved(String),
-    /// Still waiting.
-    Waiting(String),
-    /// Ended without tokens.
-    Ended(OAuthError),
-}
-
-fn approval_failure(error: approval::ApprovalError) -> AuthorizeError {
-    match error {
-        approval::ApprovalError::Store(e) => AuthorizeError::Render(e.into()),
-        other => AuthorizeError::Render(OAuthError::invalid_request(other.to_string())),
-    }
 }
 
 fn consent_prompt(
@@ -321,5 +231,50 @@ fn consent_prompt(
         scopes: lines,
         username: session.user.username.clone(),
         justification_required: requirements.is_some_and(|r| r.require_justification),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_000_000;
+
+    #[test]
+    fn prompt_none_refuses_only_a_countersigned_request() {
+        assert!(silent_countersignature(true, true).is_some());
+        assert!(silent_countersignature(true, false).is_none());
+        assert!(silent_countersignature(false, true).is_none());
+    }
+
+    #[test]
+    fn login_age_rules_follow_prompt_login_and_max_age() {
+        // (prompt_login, max_age, login on this request's page at, auth_time, needs login)
+        let cases = [
+            (false, None, None, NOW - 10_000, false),
+            (true, None, None, NOW, true),
+            (true, None, Some(NOW), NOW, false),
+            (true, None, Some(NOW), NOW - 1, true),
+            (false, Some(60), None, NOW - 59, false),
+            (false, Some(60), None, NOW - 60, true),
+            (false, Some(0), None, NOW, true),
+            (false, Some(0), Some(NOW), NOW, false),
+        ];
+        for (prompt_login, max_age, here, auth_time, expected) in cases {
+            assert_eq!(
+                needs_login(prompt_login, max_age, here, auth_time, NOW),
+                expected,
+                "prompt_login={prompt_login} max_age={max_age:?} here={here:?} auth_time={auth_time}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_hint_for_another_user_matters_only_under_prompt_none() {
+        let (alice, bob) = (UserId::new("alice"), UserId::new("bob"));
+        assert!(hint_mismatch(true, Some(&bob), &alice).is_some());
+        assert!(hint_mismatch(true, Some(&alice), &alice).is_none());
+        assert!(hint_mismatch(true, None, &alice).is_none());
+        assert!(hint_mismatch(false, Some(&bob), &alice).is_none());
     }
 }

@@ -3,22 +3,25 @@
 //! code or an error goes back to the client. The request is stored so the browser can
 //! come back to it after each page; oxide-auth's code-grant flow issues the code.
 
+mod code;
+mod countersignature;
 mod flow;
 mod response;
+mod state;
+mod stored;
 mod validate;
 
 pub use response::{AuthResponse, ResponseMode};
+pub use state::{IllegalRequestTransition, RequestEvent, RequestState};
 pub use validate::{is_pkce_string, ValidRequest};
-
-use serde_json::Value;
 
 use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
 use crate::accounts::consent;
-use crate::accounts::sessions::{self, Session};
 use crate::crypto;
-use crate::store::{self, DbConn, RequestRow};
+use crate::ids::{ApprovalId, RequestId, SessionToken};
+use crate::store::{self, RequestRow};
 
 /// Where an error goes once client and redirect_uri are verified.
 #[derive(Debug, Clone)]
@@ -67,7 +70,7 @@ pub struct ScopeLine {
 #[derive(Debug, Clone)]
 pub struct ConsentPrompt {
     /// The stored request.
-    pub request_id: String,
+    pub request_id: RequestId,
     /// Client display name.
     pub client_name: String,
     /// Requested scopes.
@@ -84,7 +87,7 @@ pub enum Outcome {
     /// The user must sign in (again) first.
     Login {
         /// The stored request to come back to.
-        request_id: String,
+        request_id: RequestId,
         /// Username to prefill.
         login_hint: Option<String>,
     },
@@ -93,7 +96,7 @@ pub enum Outcome {
     /// Waiting for the countersignature: show the waiting page of this approval.
     AwaitingApproval {
         /// The approval.
-        approval_id: String,
+        approval_id: ApprovalId,
     },
     /// Done: send this to the client.
     Respond(AuthResponse),
@@ -126,7 +129,7 @@ impl Provider {
     pub fn authorize(
         &self,
         raw: &[u8],
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
@@ -139,29 +142,25 @@ impl Provider {
             let valid = self.check_id_token_hint(c, valid)?;
             let pairs: std::collections::BTreeMap<_, _> = params.pairs().collect();
             let row = RequestRow {
-                id: crypto::random_token(24),
+                id: RequestId::new(crypto::random_token(24)),
                 client_id: valid.client.client_id.clone(),
                 user_id: None,
                 params: serde_json::to_string(&pairs).map_err(|e| OAuthError::server_error(&e))?,
-                state: "open".into(),
+                state: RequestState::Open,
                 login_at: None,
                 created_at: now,
                 expires_at: now + self.request_ttl,
             };
             store::insert_request(c, &row)?;
             let session = self.session(c, cookie, now)?;
-            self.advance(
-                c,
-                flow::Step {
-                    row: &row,
-                    params: &params,
-                    valid: &valid,
-                    info,
-                    justification: None,
-                },
-                session,
-                now,
-            )
+            let step = flow::Step {
+                row: &row,
+                params: &params,
+                valid: &valid,
+                info,
+                justification: None,
+            };
+            self.advance(c, step, session, now)
         })
     }
 
@@ -170,25 +169,21 @@ impl Provider {
     pub fn resume(
         &self,
         request_id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
         self.store.write(|c| {
-            let (row, params, valid) = self.load_request(c, request_id, now)?;
             let session = self.session(c, cookie, now)?;
-            self.advance(
-                c,
-                flow::Step {
-                    row: &row,
-                    params: &params,
-                    valid: &valid,
-                    info,
-                    justification: None,
-                },
-                session,
-                now,
-            )
+            let (row, params, valid) = self.load_request(c, request_id, session.as_ref(), now)?;
+            let step = flow::Step {
+                row: &row,
+                params: &params,
+                valid: &valid,
+                info,
+                justification: None,
+            };
+            self.advance(c, step, session, now)
         })
     }
 
@@ -196,44 +191,38 @@ impl Provider {
     pub fn decide_consent(
         &self,
         request_id: &str,
-        cookie: Option<&str>,
+        cookie: Option<&SessionToken>,
         decision: ConsentDecision,
         info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
         self.store.write(|c| {
-            let (row, params, valid) = self.load_request(c, request_id, now)?;
-            let Some(session) = self.session(c, cookie, now)? else {
+            let session = self.session(c, cookie, now)?;
+            let (row, params, valid) = self.load_request(c, request_id, session.as_ref(), now)?;
+            let Some(session) = session else {
                 return Ok(Outcome::Login {
                     request_id: row.id,
                     login_hint: valid.login_hint,
                 });
             };
-            if row.state == "awaiting_approval" {
-                return Err(already_handled().into());
-            }
-            let user_id = session.user.id.clone();
-            let client_id = valid.client.client_id.clone();
-            let justification = match decision {
-                ConsentDecision::Deny => {
-                    consent::record_denial(c, &user_id, &client_id, &valid.scopes, now)?;
-                    store::transition_request(c, &row.id, &row.state, "failed", &user_id)
-                        .map_err(|_| already_handled())?;
-                    let denied = OAuthError::access_denied("the user denied the request");
-                    return Ok(Outcome::Respond(AuthResponse::error(
-                        &valid,
-                        &denied,
-                        &self.issuer,
-                    )));
-                }
-                ConsentDecision::Allow { justification } => justification,
+            let (user_id, client_id) = (&session.user.id, &valid.client.client_id);
+            let (event, justification) = match decision {
+                ConsentDecision::Deny => (RequestEvent::DenyConsent, None),
+                ConsentDecision::Allow { justification } => (RequestEvent::Consent, justification),
             };
-            consent::remember(c, &user_id, &client_id, &valid.scopes, now)?;
-            store::transition_request(c, &row.id, &row.state, "consented", &user_id)
+            let to = row.state.next(event).map_err(|_| already_handled())?;
+            store::transition_request(c, &row.id, row.state, to, user_id)
                 .map_err(|_| already_handled())?;
+            if event == RequestEvent::DenyConsent {
+                consent::record_denial(c, user_id, client_id, &valid.scopes, now)?;
+                let denied = OAuthError::access_denied("the user denied the request");
+                let response = AuthResponse::error(&valid, &denied, &self.issuer);
+                return Ok(Outcome::Respond(response));
+            }
+            consent::remember(c, user_id, client_id, &valid.scopes, now)?;
             let row = RequestRow {
-                state: "consented".into(),
-                user_id: Some(user_id),
+                state: to,
+                user_id: Some(user_id.clone()),
                 ..row
             };
             let step = flow::Step {
@@ -248,10 +237,14 @@ impl Provider {
     }
 
     /// Records that the user just signed in on this request's login page, which is what
-    /// `prompt=login` asks for (OIDC Core §3.1.2.1).
+    /// `prompt=login` asks for (OIDC Core §3.1.2.1). An id that names no request
+    /// records nothing.
     pub fn note_login(&self, request_id: &str, now: i64) -> Result<(), crate::store::StoreError> {
+        let Ok(request_id) = RequestId::parse(request_id) else {
+            return Ok(());
+        };
         self.store
-            .write(|c| store::note_request_login(c, request_id, now))
+            .write(|c| store::note_request_login(c, &request_id, now))
     }
 
     /// The client name and `login_hint` of a stored request, for the login page.
@@ -261,79 +254,11 @@ impl Provider {
         now: i64,
     ) -> Result<Option<(String, Option<String>)>, OAuthError> {
         self.store.read(|c| {
-            let Ok((_, _, valid)) = self.load_request(c, request_id, now) else {
+            let Ok((_, _, valid)) = self.load_request(c, request_id, None, now) else {
                 return Ok(None);
             };
             Ok(Some((valid.client.name, valid.login_hint)))
         })
-    }
-
-    fn session(
-        &self,
-        c: &mut DbConn,
-        cookie: Option<&str>,
-        now: i64,
-    ) -> Result<Option<Session>, OAuthError> {
-        match cookie {
-            Some(cookie) => Ok(sessions::find(c, cookie, now, self.sessions)?),
-            None => Ok(None),
-        }
-    }
-
-    fn load_request(
-        &self,
-        c: &mut DbConn,
-        id: &str,
-        now: i64,
-    ) -> Result<(RequestRow, Params, ValidRequest), AuthorizeError> {
-        let row = store::request_by_id(c, id)?.ok_or_else(|| {
-            OAuthError::invalid_request(
-                "the authorization request is unknown; start again from the application",
-            )
-        })?;
-        if row.expires_at <= now {
-            return Err(OAuthError::invalid_request(
-                "the authorization request expired; start again from the application",
-            )
-            .into());
-        }
-        if !matches!(
-            row.state.as_str(),
-            "open" | "consented" | "awaiting_approval"
-        ) {
-            return Err(already_handled().into());
-        }
-        let pairs: std::collections::BTreeMap<String, String> =
-            serde_json::from_str(&row.params).map_err(|e| OAuthError::server_error(&e))?;
-        let params = Params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let valid = validate::validate(c, &params, None)?;
-        let valid = self.check_id_token_hint(c, valid)?;
-        Ok((row, params, valid))
-    }
-
-    /// Replaces a raw `id_token_hint` by the `sub` of the ID token, which must be one this
-    /// provider issued (signature checked; expiry is not, as OIDC Core §3.1.2.1 allows
-    /// expired hints).
-    fn check_id_token_hint(
-        &self,
-        c: &mut DbConn,
-        mut valid: ValidRequest,
-    ) -> Result<ValidRequest, AuthorizeError> {
-        let Some(hint) = valid.id_token_hint.take() else {
-            return Ok(valid);
-        };
-        let keys = store::list_keys(c)?;
-        let claims: Option<Value> = crypto::verify_id_token_hint(&keys, &hint, &self.issuer);
-        match claims.as_ref().and_then(|claims| claims["sub"].as_str()) {
-            Some(sub) => {
-                valid.id_token_hint = Some(sub.to_owned());
-                Ok(valid)
-            }
-            None => Err(AuthorizeError::Redirect(
-                valid_target(&valid),
-                OAuthError::invalid_request("id_token_hint is not an ID token issued here"),
-            )),
-        }
     }
 }
 

@@ -4,8 +4,10 @@
 //! the client with `state` and `iss`.
 
 use super::{AuthorizeError, ErrorTarget, ResponseMode};
+use crate::ids::{ClientId, UserId};
 use crate::oidc::clients::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::params::{ParamError, Params};
 use crate::store::DbConn;
 
@@ -34,8 +36,10 @@ pub struct ValidRequest {
     pub max_age: Option<i64>,
     /// Username to prefill.
     pub login_hint: Option<String>,
-    /// A previously issued ID token; after [`super::Provider`] checked it, its `sub`.
+    /// A previously issued ID token, as sent.
     pub id_token_hint: Option<String>,
+    /// The `sub` that `id_token_hint` names, once its signature was checked.
+    pub hint_subject: Option<UserId>,
 }
 
 const KNOWN_PARAMS: [&str; 19] = [
@@ -77,16 +81,18 @@ pub fn validate(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| render("client_id is missing"))?;
-    let client = Client::load(c, client_id)
-        .map_err(AuthorizeError::Render)?
-        .ok_or_else(|| render("the client is not registered"))?;
+    let client = match ClientId::parse(client_id) {
+        Ok(client_id) => Client::load(c, &client_id).map_err(AuthorizeError::Render)?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| render("the client is not registered"))?;
     let redirect_uri = params
         .get("redirect_uri")
         .ok_or_else(|| render("redirect_uri is missing (OIDC Core 3.1.2.1 requires it)"))?;
     if !client.has_redirect_uri(redirect_uri) {
         return Err(render("redirect_uri is not registered for this client"));
     }
-    if !client.may_use("authorization_code") {
+    if !client.may_use(GrantType::AuthorizationCode) {
         return Err(render(
             "the client is not registered for the authorization code flow",
         ));
@@ -131,6 +137,7 @@ pub fn validate(
         max_age: params.get("max_age").and_then(|m| m.parse().ok()),
         login_hint: params.get("login_hint").map(str::to_owned),
         id_token_hint: params.get("id_token_hint").map(str::to_owned),
+        hint_subject: None,
         client,
     })
 }

@@ -7,6 +7,7 @@ use super::record_issue;
 use crate::oidc::adapters::{CodeExchangeEndpoint, Ctx, TokenParams, Tokens};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
@@ -20,7 +21,7 @@ pub(super) fn exchange(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if !client.may_use("authorization_code") {
+    if !client.may_use(GrantType::AuthorizationCode) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the authorization_code grant",
         ));
@@ -36,11 +37,11 @@ pub(super) fn exchange(
     let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
     let issued = {
         let ctx = Ctx::new(c, now);
-        let tokens = Tokens::new(&ctx, minter, &keys, client.may_use("refresh_token"));
+        let tokens = Tokens::new(&ctx, minter, &keys, client.may_use(GrantType::RefreshToken));
         let mut endpoint = CodeExchangeEndpoint::new(&ctx, client, redirect_uri, tokens);
         let request = TokenParams {
             params,
-            client_id: &client.client_id,
+            client_id: client.client_id.as_str(),
         };
         match access_token(&mut endpoint, &request) {
             Ok(_) => endpoint

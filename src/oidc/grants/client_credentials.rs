@@ -5,9 +5,11 @@ use oxide_auth::primitives::grant::{Extensions, Grant, Value};
 use oxide_auth::primitives::issuer::Issuer;
 
 use super::record_issue;
+use crate::ids::GrantId;
 use crate::oidc::adapters::{Ctx, Tokens};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
@@ -21,14 +23,14 @@ pub(super) fn issue(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if client.is_public() || !client.may_use("client_credentials") {
+    if client.is_public() || !client.may_use(GrantType::ClientCredentials) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the client_credentials grant",
         ));
     }
     let scopes = client_credentials_scopes(c, client, params.get("scope"))?;
     let grant = GrantRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: GrantId::new(uuid::Uuid::new_v4().to_string()),
         user_id: None,
         client_id: client.client_id.clone(),
         scopes: scopes.join(" "),
@@ -46,10 +48,10 @@ pub(super) fn issue(
         let ctx = Ctx::new(c, now);
         let mut tokens = Tokens::new(&ctx, minter, &keys, false);
         let mut extensions = Extensions::new();
-        extensions.set_raw("grant_id".into(), Value::public(Some(grant.id.clone())));
+        extensions.set_raw("grant_id".into(), Value::public(Some(grant.id.to_string())));
         let oxide_grant = Grant {
-            owner_id: client.client_id.clone(),
-            client_id: client.client_id.clone(),
+            owner_id: client.client_id.to_string(),
+            client_id: client.client_id.to_string(),
             scope: grant
                 .scopes
                 .parse()

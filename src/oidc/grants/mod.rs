@@ -15,7 +15,7 @@ use super::clients::Client;
 use super::error::OAuthError;
 use super::minting::TokenSet;
 use super::Provider;
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::store::DbConn;
 
 impl Provider {
@@ -61,7 +61,7 @@ pub(super) fn record_issue(
     audit::record(
         c,
         &Actor::Client(client.client_id.clone()),
-        "token.issued",
+        AuditAction::TokenIssued,
         &format!("grant:{}", issued.grant_id),
         details,
         now,

@@ -4,10 +4,11 @@
 use oxide_auth::primitives::issuer::Issuer;
 use serde_json::json;
 
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::oidc::adapters::{Ctx, Tokens};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
@@ -21,7 +22,7 @@ pub(super) fn refresh(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if !client.may_use("refresh_token") {
+    if !client.may_use(GrantType::RefreshToken) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the refresh_token grant",
         ));
@@ -41,7 +42,7 @@ pub(super) fn refresh(
         let Ok(Some(mut grant)) = recovered else {
             return Err(failed(&ctx));
         };
-        if grant.client_id != client.client_id {
+        if client.client_id != grant.client_id.as_str() {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",
             ));
@@ -68,7 +69,7 @@ pub(super) fn refresh(
     audit::record(
         c,
         &Actor::Client(client.client_id.clone()),
-        "token.refreshed",
+        AuditAction::TokenRefreshed,
         &format!("grant:{}", issued.grant_id),
         json!({"scope": issued.scope}),
         now,

@@ -378,10 +378,12 @@ async fn the_background_sweep_expires_an_undecided_approval_by_itself() {
     assert_eq!(looked_at, 1);
     let row = app
         .store
-        .read(|c| countersign::store::approval_by_id(c, &id))
+        .read(|c| {
+            countersign::store::approval_by_id(c, &countersign::ids::ApprovalId::new(id.as_str()))
+        })
         .unwrap()
         .unwrap();
-    assert_eq!(row.state, "expired");
+    assert_eq!(row.state.as_str(), "expired");
     let expired = app.events("approval.expired");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].actor, "system");

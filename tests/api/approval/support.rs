@@ -92,7 +92,7 @@ impl App {
             )
             .expect("user");
             Person {
-                id: row.id,
+                id: row.id.into_string(),
                 username: row.username,
             }
         };
@@ -139,7 +139,7 @@ impl App {
             dave,
             admin: admin_user,
             client: TestClient {
-                client_id: new.row.client_id,
+                client_id: new.row.client_id.into_string(),
                 secret: new.secret.expect("a confidential client has a secret"),
             },
         }
@@ -166,7 +166,7 @@ impl App {
                 .find(|u| u.username == username)
                 .expect("a demo user");
             Person {
-                id: row.id.clone(),
+                id: row.id.to_string(),
                 username: row.username.clone(),
             }
         };
@@ -192,7 +192,7 @@ impl App {
             carol,
             admin: admin_user,
             client: TestClient {
-                client_id: demo_client.client_id,
+                client_id: demo_client.client_id.into_string(),
                 secret: String::new(),
             },
         };
@@ -252,7 +252,7 @@ impl App {
         )
         .expect("user");
         let person = Person {
-            id: row.id,
+            id: row.id.into_string(),
             username: row.username,
         };
         for group in groups {

@@ -197,7 +197,12 @@ async fn cleaning_up_stale_requests_keeps_approvals_and_their_limits() {
     // Assert: the approval is still there, and tokens still carry and obey it.
     let kept = app
         .store
-        .read(|c| countersign::store::approval_by_id(c, &approval_id))
+        .read(|c| {
+            countersign::store::approval_by_id(
+                c,
+                &countersign::ids::ApprovalId::new(approval_id.as_str()),
+            )
+        })
         .unwrap();
     assert!(kept.is_some(), "the approval record survives");
     let access = jwt_payload(&refreshed.access_token);

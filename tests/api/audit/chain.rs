@@ -207,7 +207,7 @@ fn concurrent_writers_keep_one_linear_chain() {
                                 audit::record(
                                     c,
                                     &Actor::System,
-                                    "test.concurrent",
+                                    countersign::audit::AuditAction::UserCreated,
                                     &format!("thread:{t}"),
                                     json!({"i": i}),
                                     TEST_NOW,

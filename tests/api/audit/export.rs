@@ -28,7 +28,14 @@ fn an_export_round_trips_every_row() {
     store
         .write(|c| {
             let details = json!({"note": "ünïcödé \"quoted\" \\ and\nnewline", "list": []});
-            audit::record(c, &Actor::User("s-1".into()), "x.y", "t", details, TEST_NOW)
+            audit::record(
+                c,
+                &Actor::User(countersign::ids::UserId::new("s-1")),
+                countersign::audit::AuditAction::UserCreated,
+                "t",
+                details,
+                TEST_NOW,
+            )
         })
         .unwrap();
     // Act

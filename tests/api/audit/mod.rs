@@ -64,7 +64,14 @@ fn record_events(store: &Store, count: i64) {
             .write(|c| {
                 let details = json!({"n": i, "nested": {"z": [1, "two"], "a": null}});
                 let target = format!("thing:{i}");
-                audit::record(c, &Actor::Cli, "test.event", &target, details, TEST_NOW + i)
+                audit::record(
+                    c,
+                    &Actor::Cli,
+                    countersign::audit::AuditAction::UserCreated,
+                    &target,
+                    details,
+                    TEST_NOW + i,
+                )
             })
             .unwrap();
     }
@@ -108,7 +115,10 @@ fn every_user_and_group_change_records_one_event_naming_actor_action_and_target(
     // Arrange
     let db = TestDb::new();
     let store = db.store();
-    let (cli, admin_user) = (Actor::Cli, Actor::User("sub-of-admin".into()));
+    let (cli, admin_user) = (
+        Actor::Cli,
+        Actor::User(countersign::ids::UserId::new("sub-of-admin")),
+    );
     let password = SecretString::from("correct horse battery");
     // Act
     let (_, added) = one_event(&store, || {
@@ -199,7 +209,7 @@ fn every_scope_client_and_key_change_records_one_event_naming_actor_action_and_t
     });
     let (client, client_added) =
         one_event(&store, || manage::add_client(&store, spec, &cli, TEST_NOW));
-    let id = client.row.client_id.clone();
+    let id = client.row.client_id.to_string();
     let (secret, rotated) = one_event(&store, || {
         manage::rotate_client_secret(&store, &id, &cli, TEST_NOW)
     });

@@ -218,4 +218,5 @@ fn seed_client(store: &Store, public: bool) -> String {
         .unwrap()
         .row
         .client_id
+        .into_string()
 }

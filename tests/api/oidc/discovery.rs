@@ -301,7 +301,7 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
     let new_kid = json!(
         rotated
             .iter()
-            .find(|k| k.alg == "RS256")
+            .find(|k| k.alg.as_str() == "RS256")
             .expect("a new RS256 key")
             .kid
     );

@@ -123,7 +123,7 @@ fn service_client(app: &OidcApp, scopes: &[&str]) -> TestClient {
     app.add_service_scope();
     app.add_client(ClientSpec {
         name: "Report service".into(),
-        grant_types: vec!["client_credentials".into()],
+        grant_types: vec![countersign::oidc::grant_type::GrantType::ClientCredentials],
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         ..ClientSpec::default()
     })

@@ -105,7 +105,7 @@ impl OidcApp {
         };
         let new = manage::add_client(&self.store, spec, &Actor::Cli, self.now()).expect("client");
         TestClient {
-            client_id: new.row.client_id,
+            client_id: new.row.client_id.into_string(),
             secret: new.secret,
         }
     }
@@ -146,7 +146,7 @@ pub async fn spawn_oidc_app(db: &TestDb) -> OidcApp {
         clock,
         http: http_client(),
         alice: User {
-            id: alice.id,
+            id: alice.id.into_string(),
             username: alice.username,
             name: "Alice Liddell".into(),
             email: alice.email,

@@ -119,7 +119,7 @@ async fn a_client_credentials_token_is_refused_at_userinfo() {
     let (_db, app) = fresh_app().await;
     app.add_service_scope();
     let service = app.add_client(ClientSpec {
-        grant_types: vec!["client_credentials".into()],
+        grant_types: vec![countersign::oidc::grant_type::GrantType::ClientCredentials],
         scopes: vec![SERVICE_SCOPE.into()],
         ..Default::default()
     });

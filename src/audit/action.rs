@@ -1,0 +1,74 @@
+//! What an audit event records: one name per kind of decision or change, so a new
+//! event kind is a new variant here (and appears in `audit export` under that name).
+
+use crate::named::named_enum;
+
+named_enum! {
+    /// The `action` of an audit event.
+    pub enum AuditAction {
+        /// A requester asked for a countersignature.
+        ApprovalRequested = "approval.requested",
+        /// One approver voted.
+        ApprovalVote = "approval.vote",
+        /// Every group reached its quorum.
+        ApprovalApproved = "approval.approved",
+        /// An approver denied.
+        ApprovalDenied = "approval.denied",
+        /// The requester withdrew the request.
+        ApprovalCancelled = "approval.cancelled",
+        /// The approval's time ran out.
+        ApprovalExpired = "approval.expired",
+        /// The approval's code was issued.
+        ApprovalRedeemed = "approval.redeemed",
+        /// The approval and its grants were revoked.
+        ApprovalRevoked = "approval.revoked",
+        /// A client was registered.
+        ClientCreated = "client.created",
+        /// A client was removed.
+        ClientRemoved = "client.removed",
+        /// A client's secret was replaced.
+        ClientSecretRotated = "client.secret_rotated",
+        /// A used authorization code was presented again.
+        CodeReplayDetected = "code.replay_detected",
+        /// A user refused on the consent page.
+        ConsentDenied = "consent.denied",
+        /// A user consented.
+        ConsentGiven = "consent.given",
+        /// A group was created.
+        GroupCreated = "group.created",
+        /// A user joined a group.
+        GroupMemberAdded = "group.member_added",
+        /// A user left a group.
+        GroupMemberRemoved = "group.member_removed",
+        /// A user signed out (RP-initiated logout).
+        Logout = "logout",
+        /// A signing key was created.
+        KeyCreated = "key.created",
+        /// The signing keys were rotated.
+        KeyRotated = "key.rotated",
+        /// A sign-in failed.
+        LoginFailed = "login.failed",
+        /// A sign-in succeeded.
+        LoginSucceeded = "login.succeeded",
+        /// A sign-in was refused by throttling.
+        LoginThrottled = "login.throttled",
+        /// A used refresh token was presented again.
+        RefreshReuseDetected = "refresh.reuse_detected",
+        /// A scope was created.
+        ScopeCreated = "scope.created",
+        /// A scope (or its approval policy) changed.
+        ScopeUpdated = "scope.updated",
+        /// Tokens were issued at the token endpoint.
+        TokenIssued = "token.issued",
+        /// A refresh token was rotated into new tokens.
+        TokenRefreshed = "token.refreshed",
+        /// A client revoked a token (its grant).
+        TokenRevoked = "token.revoked",
+        /// A user was created.
+        UserCreated = "user.created",
+        /// A user was disabled.
+        UserDisabled = "user.disabled",
+        /// A user's password was set.
+        UserPasswordSet = "user.password_set",
+    }
+}

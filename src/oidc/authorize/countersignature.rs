@@ -1,0 +1,113 @@
+//! The countersignature step of the authorize pipeline (DESIGN.md §5.1 steps 4-6): on
+//! the first pass it creates the approval and parks the request; on later passes it
+//! reports the approval's state, and redeems an approved one (single use).
+
+use super::flow::Step;
+use super::{already_handled, AuthorizeError, RequestEvent, RequestState};
+use crate::accounts::sessions::Session;
+use crate::approval::{self, service, ApprovalState, NewApproval, Requirements};
+use crate::ids::ApprovalId;
+use crate::oidc::error::OAuthError;
+use crate::oidc::Provider;
+use crate::store::{self, DbConn};
+
+/// Where the countersignature stands.
+pub(super) enum Countersigned {
+    /// Approved and now redeemed.
+    Approved(ApprovalId),
+    /// Still waiting.
+    Waiting(ApprovalId),
+    /// Ended without tokens; the request has failed.
+    Ended(OAuthError),
+}
+
+impl Provider {
+    /// Creates the approval on the first pass, then follows it.
+    pub(super) fn countersigned(
+        &self,
+        c: &mut DbConn,
+        step: &Step<'_>,
+        session: &Session,
+        requirements: Requirements,
+        now: i64,
+    ) -> Result<Countersigned, AuthorizeError> {
+        if step.row.state != RequestState::AwaitingApproval {
+            return ask_for_approval(c, step, session, requirements, now);
+        }
+        let Some(found) = store::approval_for_request(c, &step.row.id)? else {
+            return Err(OAuthError::server_error(&"awaiting request without approval").into());
+        };
+        let approval = service::load(c, &found.id, now).map_err(approval_failure)?;
+        let mut ended = |description: &'static str| -> Result<Countersigned, AuthorizeError> {
+            let row = step.row;
+            let to = row
+                .state
+                .next(RequestEvent::ApprovalEnded)
+                .map_err(|_| already_handled())?;
+            store::transition_request(c, &row.id, row.state, to, &session.user.id)
+                .map_err(|_| already_handled())?;
+            Ok(Countersigned::Ended(OAuthError::access_denied(description)))
+        };
+        match approval.state {
+            ApprovalState::Pending => Ok(Countersigned::Waiting(approval.id)),
+            ApprovalState::Approved => {
+                service::redeem(c, &approval, now).map_err(approval_failure)?;
+                Ok(Countersigned::Approved(approval.id))
+            }
+            ApprovalState::Denied => ended("the request was denied by an approver"),
+            ApprovalState::Expired => ended("the approval request expired before it was decided"),
+            ApprovalState::Cancelled => ended("the request was cancelled by the user"),
+            ApprovalState::Revoked => ended("the approval was revoked"),
+            ApprovalState::Redeemed => Err(already_handled().into()),
+        }
+    }
+}
+
+/// Creates the pending approval (with the justification the consent page asked for)
+/// and parks the request until it is decided.
+fn ask_for_approval(
+    c: &mut DbConn,
+    step: &Step<'_>,
+    session: &Session,
+    requirements: Requirements,
+    now: i64,
+) -> Result<Countersigned, AuthorizeError> {
+    let row = step.row;
+    let justification = step
+        .justification
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty())
+        .map(str::to_owned);
+    if requirements.require_justification && justification.is_none() {
+        return Err(
+            OAuthError::invalid_request("a justification is required for this request").into(),
+        );
+    }
+    let to = row
+        .state
+        .next(RequestEvent::AwaitApproval)
+        .map_err(|_| already_handled())?;
+    let new = NewApproval {
+        request_id: row.id.clone(),
+        requester_id: session.user.id.clone(),
+        client_id: step.valid.client.client_id.clone(),
+        scopes: step.valid.scopes.clone(),
+        redirect_uri: step.valid.redirect_uri.clone(),
+        justification,
+        ip: step.info.ip.clone(),
+        user_agent: step.info.user_agent.clone(),
+        requirements,
+    };
+    let created = service::create(c, new, now)?;
+    store::transition_request(c, &row.id, row.state, to, &session.user.id)
+        .map_err(|_| already_handled())?;
+    Ok(Countersigned::Waiting(created.id))
+}
+
+fn approval_failure(error: approval::ApprovalError) -> AuthorizeError {
+    match error {
+        approval::ApprovalError::Store(e) => AuthorizeError::Render(e.into()),
+        other => AuthorizeError::Render(OAuthError::invalid_request(other.to_string())),
+    }
+}
