@@ -13,32 +13,11 @@ use crate::approval::Desk;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
-use crate::http;
+use crate::http::{self, AppState};
 use crate::manage;
 use crate::oidc::Provider;
 use crate::store::Store;
 use crate::telemetry;
-
-/// Shared state of every request handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// Validated configuration.
-    pub config: Arc<Config>,
-    /// The database.
-    pub store: Store,
-    /// Signing keys.
-    pub keys: KeyRing,
-    /// The protocol core.
-    pub provider: Arc<Provider>,
-    /// The approval desk (countersignature pages).
-    pub desk: Arc<Desk>,
-    /// The demo relying party, when serving with `--demo`.
-    pub demo: Option<crate::demo::Demo>,
-    /// Key of the CSRF tokens (derived from the secret key).
-    pub csrf_key: [u8; 32],
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-}
 
 /// A bound, ready-to-run server.
 pub struct Application {

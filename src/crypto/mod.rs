@@ -13,6 +13,8 @@ pub use keys::{generate_key, is_published, jwks, KeyAlg, KeyEvent, KeyState};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer};
 
+use hmac::{Hmac, Mac};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -68,6 +70,22 @@ pub fn left_half_hash(token: &str, alg: KeyAlg) -> String {
             URL_SAFE_NO_PAD.encode(&digest[..32])
         }
     }
+}
+
+/// The CSRF token for a browser's CSRF cookie value: HMAC-SHA-256 under a key derived
+/// from the secret key, hex (double-submit cookie, signed: a token cannot be made
+/// without the key). Empty only if the key were refused, which then never matches.
+pub fn csrf_mac(key: &[u8; 32], value: &str) -> String {
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => return String::new(),
+    };
+    mac.update(value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
+use super::AppState;
 use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError};
 use crate::ids::SessionToken;
 use crate::oidc::params::Params;
-use crate::startup::AppState;
 use crate::store::ApprovalRow;
 
 /// Maps a refusal to its page: 303 to sign in, 404, 403, 409, 422.

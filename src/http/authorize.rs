@@ -7,11 +7,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::pages::{self, ConsentPage, FormPostPage, ScopeItem};
+use super::AppState;
 use crate::oidc::authorize::{
     AuthResponse, AuthorizeError, ClientInfo, ConsentDecision, ConsentPrompt, Outcome, ResponseMode,
 };
 use crate::oidc::params::Params;
-use crate::startup::AppState;
 
 /// `GET /authorize`.
 #[tracing::instrument(skip_all)]

@@ -7,10 +7,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::AppState;
 use crate::oidc::client_requests::TokenError;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::Provider;
-use crate::startup::AppState;
 
 fn authorization(req: &HttpRequest) -> Option<String> {
     req.headers()

@@ -4,8 +4,6 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::HttpRequest;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use crate::crypto;
 use crate::ids::SessionToken;
@@ -48,19 +46,6 @@ pub struct CsrfToken {
     pub cookie: Option<Cookie<'static>>,
 }
 
-fn mac(key: &[u8; 32], value: &str) -> String {
-    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
-    mac.update(value.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The token for this browser, making its CSRF cookie when needed.
 pub fn csrf_token(req: &HttpRequest, key: &[u8; 32], secure: bool) -> CsrfToken {
     match req
@@ -69,13 +54,13 @@ pub fn csrf_token(req: &HttpRequest, key: &[u8; 32], secure: bool) -> CsrfToken 
         .filter(|v| v.len() >= 32)
     {
         Some(value) => CsrfToken {
-            token: mac(key, &value),
+            token: crypto::csrf_mac(key, &value),
             cookie: None,
         },
         None => {
             let value = crypto::random_token(32);
             CsrfToken {
-                token: mac(key, &value),
+                token: crypto::csrf_mac(key, &value),
                 cookie: Some(build(CSRF, value, secure)),
             }
         }
@@ -87,6 +72,6 @@ pub fn csrf_valid(req: &HttpRequest, key: &[u8; 32], submitted: Option<&str>) ->
     let (Some(cookie), Some(submitted)) = (req.cookie(CSRF), submitted) else {
         return false;
     };
-    let expected = mac(key, cookie.value());
+    let expected = crypto::csrf_mac(key, cookie.value());
     !expected.is_empty() && crypto::constant_time_eq(expected.as_bytes(), submitted.as_bytes())
 }

@@ -11,11 +11,11 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::pages::{self, DemoPage, DemoResultPage};
+use super::AppState;
 use crate::crypto;
 use crate::demo::Demo;
 use crate::manage;
 use crate::oidc::params::Params;
-use crate::startup::AppState;
 
 const COOKIE: &str = "cs_demo_rp";
 

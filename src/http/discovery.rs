@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-use crate::startup::AppState;
+use super::AppState;
 
 /// Provider metadata.
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::startup::AppState;
+use super::AppState;
 use crate::telemetry;
 
 /// `GET /healthz`.

@@ -3,9 +3,9 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::AppState;
 use super::{cookies, pages};
 use crate::accounts::sessions;
-use crate::startup::AppState;
 
 /// `GET /`.
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

@@ -7,9 +7,9 @@ use secrecy::SecretString;
 
 use super::cookies;
 use super::pages::{self, LoginPage};
+use super::AppState;
 use crate::accounts::login::{self, Attempt, LoginOutcome};
 use crate::oidc::params::Params;
-use crate::startup::AppState;
 
 /// Where to go after signing in.
 #[derive(Debug, Clone, Default)]

@@ -5,9 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::cookies;
 use super::pages::{self, LogoutPage};
+use super::AppState;
 use crate::oidc::logout::LogoutOutcome;
 use crate::oidc::params::Params;
-use crate::startup::AppState;
 
 /// `GET /logout`.
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

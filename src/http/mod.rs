@@ -12,7 +12,10 @@ pub mod home;
 pub mod login;
 pub mod logout;
 pub mod pages;
+mod state;
 pub mod userinfo;
+
+pub use state::AppState;
 
 use actix_cors::Cors;
 use actix_web::http::{header, StatusCode};

@@ -5,10 +5,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::AppState;
 use crate::oidc::error::ErrorCode;
 use crate::oidc::params::Params;
 use crate::oidc::userinfo::{bearer_token, UserinfoError};
-use crate::startup::AppState;
 
 /// `GET /userinfo`.
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
