@@ -4,11 +4,10 @@
 use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
-use super::support::App;
-use crate::helpers::TestDb;
+use super::support::{approval_app, ApprovalSeed, TestApp};
 
 /// The approval.approved / approval.denied events of one approval.
-fn transitions(app: &App, approval_id: &str) -> Vec<String> {
+fn transitions(app: &TestApp<ApprovalSeed>, approval_id: &str) -> Vec<String> {
     app.events_about(&format!("approval:{approval_id}"))
         .into_iter()
         .map(|event| event.action)
@@ -19,8 +18,7 @@ fn transitions(app: &App, approval_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, first) = app.request_access(&app.alice).await;
     let (bob, carol) = (
         app.signed_in(&app.bob).await,
@@ -61,8 +59,7 @@ async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
 #[tokio::test]
 async fn two_concurrent_last_votes_approve_exactly_once() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         quorum: Some(2),
         ..ScopeChanges::default()
@@ -104,8 +101,7 @@ async fn two_concurrent_last_votes_approve_exactly_once() {
 #[tokio::test]
 async fn concurrent_continues_after_approval_issue_exactly_one_code() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, first) = app.request_access(&app.alice).await;
     let bob = app.signed_in(&app.bob).await;
     let mut next = Some(first.approval_id);

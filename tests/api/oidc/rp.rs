@@ -16,7 +16,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::support::{OidcApp, TestClient, REDIRECT_URI};
+use super::support::{OidcSeed, TestApp, TestClient, REDIRECT_URI};
 
 /// The two RFC 8414 endpoints OIDC Discovery does not define, read from the same
 /// document.
@@ -86,7 +86,7 @@ pub fn rp_http() -> reqwest::Client {
 
 impl Rp {
     /// Discovers the provider at `app.issuer` and registers as `client`.
-    pub async fn discover(app: &OidcApp, client: &TestClient) -> Rp {
+    pub async fn discover(app: &TestApp<OidcSeed>, client: &TestClient) -> Rp {
         let http = rp_http();
         let issuer = IssuerUrl::new(app.issuer.clone()).unwrap();
         let metadata = RpProviderMetadata::discover_async(issuer, &http)

@@ -7,12 +7,12 @@ use reqwest::{header, StatusCode};
 
 use super::support::{
     assert_invalid_token, assert_oauth_error, assert_refresh_refused, browser, code_of, exchange,
-    fresh_app, get, introspect, jwt_part, login_and_consent, post_as, tokens_for, tokens_of,
-    userinfo, AuthRequest, OidcApp, Pkce, TestClient, NONCE, REDIRECT_URI,
+    introspect, jwt_part, login_and_consent, oidc_app, tokens_for, tokens_of, AuthRequest,
+    OidcSeed, Pkce, TestApp, TestClient, NONCE, REDIRECT_URI,
 };
 
 /// A code for `request` (alice logs in and consents in a new browser).
-async fn code_for(app: &OidcApp, request: AuthRequest) -> String {
+async fn code_for(app: &TestApp<OidcSeed>, request: AuthRequest) -> String {
     let response = login_and_consent(app, &browser(), &request.path()).await;
     code_of(app, &response)
 }
@@ -20,128 +20,181 @@ async fn code_for(app: &OidcApp, request: AuthRequest) -> String {
 #[tokio::test]
 async fn a_wrong_code_verifier_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let pkce = Pkce::new();
     let code = code_for(&app, AuthRequest::new(&app.rp).pkce(&pkce)).await;
     // Act
     let response = exchange(&app, &app.rp, &code, Some(&Pkce::new().verifier)).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "code_verifier does not match the code_challenge",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_missing_code_verifier_for_a_code_with_a_challenge_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let pkce = Pkce::new();
     let code = code_for(&app, AuthRequest::new(&app.rp).pkce(&pkce)).await;
     // Act
     let response = exchange(&app, &app.rp, &code, None).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "code_verifier is required for this code",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_code_verifier_for_a_code_issued_without_a_challenge_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
     let response = exchange(&app, &app.rp, &code, Some(&Pkce::new().verifier)).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "code_verifier sent but the code was issued without code_challenge",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_replayed_code_is_invalid_grant_and_revokes_the_tokens_it_gave() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let pkce = Pkce::new();
     let code = code_for(&app, AuthRequest::new(&app.rp).pkce(&pkce)).await;
     let first = tokens_of(exchange(&app, &app.rp, &code, Some(&pkce.verifier)).await).await;
-    assert_eq!(userinfo(&app, &first.access_token).await.status(), 200);
+    assert_eq!(app.userinfo(&first.access_token).await.status(), 200);
     // Act
     let replay = exchange(&app, &app.rp, &code, Some(&pkce.verifier)).await;
     // Assert
-    assert_oauth_error(replay, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    assert_invalid_token(&userinfo(&app, &first.access_token).await);
+    assert_oauth_error(
+        replay,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the authorization code was already used; tokens issued from it are revoked",
+    )
+    .await;
+    assert_invalid_token(&app.userinfo(&first.access_token).await);
     let answer = introspect(&app, &app.rp, &first.access_token).await;
     assert_eq!(answer["active"], false, "{answer}");
-    assert_refresh_refused(&app, &first.refresh_token.unwrap()).await;
+    assert_refresh_refused(
+        &app,
+        &first.refresh_token.unwrap(),
+        "the refresh token was revoked",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_expired_code_is_invalid_grant() {
     // Arrange: codes live 60 s.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     app.clock.advance(61);
     // Act
     let response = exchange(&app, &app.rp, &code, None).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the authorization code has expired",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_different_redirect_uri_at_the_token_endpoint_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", "http://rp.example/other"),
-        ],
+    let response = app
+        .post_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", "http://rp.example/other"),
+            ],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "redirect_uri does not match the authorization request",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn a_missing_redirect_uri_at_the_token_endpoint_is_invalid_request() {
     // Arrange: RFC 6749 §4.1.3: required when it was sent at /authorize.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-        ],
+    let response = app
+        .post_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+            ],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "redirect_uri is missing; it was sent in the authorization request",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn a_code_issued_to_another_client_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     let other = app.add_client(ClientSpec::default());
     // Act
     let response = exchange(&app, &other, &code, None).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the authorization code was issued to another client",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_second_code_in_the_same_session_needs_no_new_login_or_consent() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (browser, _) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
-    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
+    let response = app.get(&browser, &AuthRequest::new(&app.rp).path()).await;
     // Assert
     let code = code_of(&app, &response);
     let tokens = tokens_of(exchange(&app, &app.rp, &code, None).await).await;
@@ -151,7 +204,7 @@ async fn a_second_code_in_the_same_session_needs_no_new_login_or_consent() {
 #[tokio::test]
 async fn a_wrong_client_secret_sent_with_basic_is_401_with_a_basic_challenge() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     let impostor = TestClient {
         client_id: app.rp.client_id.clone(),
@@ -160,7 +213,13 @@ async fn a_wrong_client_secret_sent_with_basic_is_401_with_a_basic_challenge() {
     // Act
     let response = exchange(&app, &impostor, &code, None).await;
     // Assert
-    let headers = assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let headers = assert_oauth_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "client authentication failed",
+    )
+    .await;
     assert_eq!(
         headers[header::WWW_AUTHENTICATE],
         r#"Basic realm="countersign""#
@@ -170,7 +229,7 @@ async fn a_wrong_client_secret_sent_with_basic_is_401_with_a_basic_challenge() {
 #[tokio::test]
 async fn a_wrong_client_secret_sent_in_the_body_is_400_invalid_client() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app
@@ -187,13 +246,19 @@ async fn a_wrong_client_secret_sent_in_the_body_is_400_invalid_client() {
         .await
         .unwrap();
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_client").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_client",
+        "client authentication failed",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn client_secret_post_is_accepted_for_a_confidential_client() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app
@@ -217,7 +282,7 @@ async fn client_secret_post_is_accepted_for_a_confidential_client() {
 #[tokio::test]
 async fn an_authorization_header_of_another_scheme_is_401_invalid_client() {
     // Arrange: RFC 6749 §5.2: the client tried the Authorization header.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app
@@ -234,7 +299,13 @@ async fn an_authorization_header_of_another_scheme_is_401_invalid_client() {
         .await
         .unwrap();
     // Assert
-    let headers = assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    let headers = assert_oauth_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "the Authorization header is not valid Basic client authentication",
+    )
+    .await;
     assert_eq!(
         headers[header::WWW_AUTHENTICATE],
         r#"Basic realm="countersign""#
@@ -244,30 +315,36 @@ async fn an_authorization_header_of_another_scheme_is_401_invalid_client() {
 #[tokio::test]
 async fn basic_and_a_secret_in_the_body_together_are_invalid_request() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     let secret = app.rp.secret.clone().unwrap();
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_secret", secret.as_str()),
-        ],
+    let response = app
+        .post_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT_URI),
+                ("client_secret", secret.as_str()),
+            ],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "use only one client authentication method",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn a_public_client_that_sends_a_secret_fails_authentication() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let pkce = Pkce::new();
     let code = code_for(&app, AuthRequest::new(&app.spa).pkce(&pkce)).await;
     let with_secret = TestClient {
@@ -277,35 +354,47 @@ async fn a_public_client_that_sends_a_secret_fails_authentication() {
     // Act
     let response = exchange(&app, &with_secret, &code, Some(&pkce.verifier)).await;
     // Assert
-    assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert_oauth_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "a public client must not send a secret",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_repeated_parameter_at_the_token_endpoint_is_invalid_request_json() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-        ],
+    let response = app
+        .post_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT_URI),
+            ],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "a parameter is repeated",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn a_json_body_at_the_token_endpoint_is_invalid_request_json() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let code = code_for(&app, AuthRequest::new(&app.rp)).await;
     let body = serde_json::json!({
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
@@ -320,33 +409,45 @@ async fn a_json_body_at_the_token_endpoint_is_invalid_request_json() {
         .await
         .unwrap();
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "the body must be application/x-www-form-urlencoded",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn an_unsupported_grant_type_is_refused() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[
-            ("grant_type", "password"),
-            ("username", "alice"),
-            ("password", "x"),
-        ],
+    let response = app
+        .post_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+        "grant_type is not supported",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
 }
 
 #[tokio::test]
 async fn an_oversized_body_at_the_token_endpoint_is_invalid_request_json() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let body = format!(
         "grant_type=authorization_code&code={}",
         "a".repeat(100 * 1024)
@@ -362,5 +463,11 @@ async fn an_oversized_body_at_the_token_endpoint_is_invalid_request_json() {
         .await
         .unwrap();
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "the request body is too large",
+    )
+    .await;
 }
