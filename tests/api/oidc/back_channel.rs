@@ -16,6 +16,19 @@ pub async fn exchange(
     code: &str,
     verifier: Option<&str>,
 ) -> Response {
+    exchange_request(app, client, code, verifier)
+        .send()
+        .await
+        .expect("POST /token")
+}
+
+/// The `/token` request [`exchange`] sends, not yet sent.
+pub fn exchange_request(
+    app: &TestApp<OidcSeed>,
+    client: &TestClient,
+    code: &str,
+    verifier: Option<&str>,
+) -> reqwest::RequestBuilder {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -24,7 +37,7 @@ pub async fn exchange(
     if let Some(verifier) = verifier {
         form.push(("code_verifier", verifier));
     }
-    app.post_as(client, "/token", &form).await
+    app.request_as(client, "/token", &form)
 }
 
 /// Uses a refresh token, optionally asking for `scope`.
