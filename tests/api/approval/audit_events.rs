@@ -90,15 +90,9 @@ async fn a_countersigned_sign_in_records_each_protocol_action_exactly_once() {
 async fn every_approval_transition_is_audited_once_with_the_policy_versions_it_used() {
     // Arrange: a policy edit makes payments:write version 2.
     let app = approval_app().await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(1),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(1);
     let (alice, redeemed, _) = app.approved_tokens().await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     // Act
     let revoked = app.revoke(&bob, &redeemed.approval_id).await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);

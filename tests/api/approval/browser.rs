@@ -31,6 +31,14 @@ impl TestApp<ApprovalSeed> {
         browser
     }
 
+    /// New browsers signed in as bob and as carol, the two approvers.
+    pub async fn approvers(&self) -> (reqwest::Client, reqwest::Client) {
+        (
+            self.signed_in(&self.bob).await,
+            self.signed_in(&self.carol).await,
+        )
+    }
+
     /// This browser's CSRF token (from the login page; it is the same on every form).
     pub async fn csrf(&self, browser: &reqwest::Client) -> String {
         let html = self.get(browser, "/login").await.text().await.unwrap();

@@ -7,7 +7,7 @@ use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
 
 use super::support::{ApprovalSeed, TestApp, REDIRECT_URI, STATE};
-pub use crate::helpers::{hidden_input, see_other, see_other_to, unescape};
+pub use crate::helpers::{hidden_input, see_other, see_other_to, tokens_of, unescape, Tokens};
 use crate::helpers::{jwt_part, redirect_params};
 
 // The client's side.
@@ -86,33 +86,6 @@ impl TestApp<ApprovalSeed> {
             .await;
         assert_eq!(response.status(), StatusCode::OK, "introspection");
         response.json().await.unwrap()
-    }
-}
-
-/// A successful token response.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    /// RFC 9068 access token.
-    pub access_token: String,
-    /// Refresh token, when issued.
-    pub refresh_token: Option<String>,
-    /// ID token, when issued.
-    pub id_token: Option<String>,
-    /// Seconds the access token lasts.
-    pub expires_in: i64,
-}
-
-/// Asserts a 200 token response and reads it.
-pub async fn tokens_of(response: Response) -> Tokens {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "token response {body}");
-    let text = |key: &str| body[key].as_str().map(str::to_owned);
-    Tokens {
-        access_token: text("access_token").expect("access_token"),
-        refresh_token: text("refresh_token"),
-        id_token: text("id_token"),
-        expires_in: body["expires_in"].as_i64().expect("expires_in"),
     }
 }
 

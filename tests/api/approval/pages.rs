@@ -91,10 +91,7 @@ async fn a_required_justification_is_asked_for_every_time_and_shown_to_the_appro
 async fn the_cli_lists_and_shows_approvals_with_their_votes() {
     // Arrange
     let app = approval_app().await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let (_alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let bob = app.signed_in(&app.bob).await;

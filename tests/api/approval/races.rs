@@ -1,7 +1,6 @@
 //! Concurrent decisions (STYLE.md §2.3): votes lock the approval and transitions are
 //! compare-and-swap, so racing votes have exactly one outcome and one audit event.
 
-use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::support::{approval_app, ApprovalSeed, TestApp};
@@ -20,10 +19,7 @@ async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
     // Arrange
     let app = approval_app().await;
     let (alice, first) = app.request_access(&app.alice).await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let (bob_csrf, carol_csrf) = (app.csrf(&bob).await, app.csrf(&carol).await);
     let mut next = Some(first.approval_id);
     for round in 0..20 {
@@ -60,15 +56,9 @@ async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
 async fn two_concurrent_last_votes_approve_exactly_once() {
     // Arrange
     let app = approval_app().await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let (alice, first) = app.request_access(&app.alice).await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let (bob_csrf, carol_csrf) = (app.csrf(&bob).await, app.csrf(&carol).await);
     let mut next = Some(first.approval_id);
     for round in 0..10 {

@@ -80,16 +80,10 @@ async fn a_vote_with_a_bad_csrf_token_is_refused_and_changes_nothing() {
 async fn a_quorum_of_two_needs_two_distinct_approvers() {
     // Arrange
     let app = approval_app().await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let bob_csrf = app.csrf(&bob).await;
     // Act
     app.approve(&bob, &id).await;
@@ -253,16 +247,10 @@ async fn approval_pages_send_a_visitor_without_a_session_to_sign_in_first() {
 async fn one_denial_denies_even_after_other_approvals() {
     // Arrange
     let app = approval_app().await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     app.approve(&bob, &id).await;
     // Act
     let denial = app.vote(&carol, &id, "deny", Some("wrong supplier")).await;
@@ -278,10 +266,7 @@ async fn a_policy_edit_does_not_change_the_requirements_of_a_pending_approval() 
     // Arrange: requested under quorum 1, then the policy asks for 2.
     let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let bob = app.signed_in(&app.bob).await;
     // Act
     app.approve(&bob, &pending.approval_id).await;

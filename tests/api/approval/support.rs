@@ -150,4 +150,12 @@ impl TestApp<ApprovalSeed> {
     pub fn set_policy(&self, changes: ScopeChanges) {
         self.update_scope(SENSITIVE, changes);
     }
+
+    /// Sets the quorum of `SENSITIVE`.
+    pub fn set_quorum(&self, quorum: i64) {
+        self.set_policy(ScopeChanges {
+            quorum: Some(quorum),
+            ..ScopeChanges::default()
+        });
+    }
 }

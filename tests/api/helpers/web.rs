@@ -171,6 +171,43 @@ pub fn jwt_part(token: &str, part: usize) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
 }
 
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// RFC 9068 access token.
+    pub access_token: String,
+    /// Refresh token, when issued.
+    pub refresh_token: Option<String>,
+    /// ID token, when issued.
+    pub id_token: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+    /// Seconds the access token lasts.
+    pub expires_in: i64,
+}
+
+/// Asserts a 200 token response (`no-store`, `token_type` Bearer, `expires_in`) and
+/// reads it.
+pub async fn tokens_of(response: Response) -> Tokens {
+    let status = response.status();
+    let no_store = response.headers().get(header::CACHE_CONTROL).cloned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "token response {body}");
+    assert_eq!(
+        no_store.as_ref().map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    assert_eq!(body["token_type"], "Bearer", "{body}");
+    let text = |key: &str| body[key].as_str().map(str::to_owned);
+    Tokens {
+        access_token: text("access_token").expect("access_token"),
+        refresh_token: text("refresh_token"),
+        id_token: text("id_token"),
+        scope: text("scope").unwrap_or_default(),
+        expires_in: body["expires_in"].as_i64().expect("expires_in"),
+    }
+}
+
 /// Asserts an RFC 6749 §5.2 error: `status`, `Cache-Control: no-store`, and a JSON body
 /// whose `error` is `error` and whose `error_description` is exactly `description`.
 /// Returns the headers for further checks.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::browser::{browser, code_of, login_and_consent};
 use super::support::{AuthRequest, OidcSeed, Pkce, TestApp, TestClient, REDIRECT_URI};
-pub use crate::helpers::{assert_oauth_error, jwt_part};
+pub use crate::helpers::{assert_oauth_error, jwt_part, tokens_of, Tokens};
 
 /// Exchanges `code` (with `verifier`, if any) at `/token`.
 pub async fn exchange(
@@ -55,34 +55,6 @@ pub async fn refresh(
         form.push(("scope", scope));
     }
     app.post_as(client, "/token", &form).await
-}
-
-/// A successful token response.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    /// RFC 9068 access token.
-    pub access_token: String,
-    /// Refresh token, when issued.
-    pub refresh_token: Option<String>,
-    /// ID token, when issued.
-    pub id_token: Option<String>,
-    /// Granted scope.
-    pub scope: String,
-}
-
-/// Asserts a 200 token response with `no-store` and reads it.
-pub async fn tokens_of(response: Response) -> Tokens {
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["token_type"], "Bearer", "{body}");
-    let text = |key: &str| body[key].as_str().map(str::to_owned);
-    Tokens {
-        access_token: text("access_token").expect("access_token"),
-        refresh_token: text("refresh_token"),
-        id_token: text("id_token"),
-        scope: text("scope").unwrap_or_default(),
-    }
 }
 
 /// The whole flow by hand for `client` (PKCE when public): a new browser signs alice

@@ -59,13 +59,24 @@ pub async fn login_and_consent(
     browser: &reqwest::Client,
     authorize: &str,
 ) -> Response {
+    let (_, consent_path) = login_to_consent(app, browser, authorize).await;
+    consent(app, browser, &consent_path, "allow").await
+}
+
+/// Without a session: authorize → 303 login → sign in as alice → 303 continue →
+/// 303 consent. Returns the continue path and the consent path.
+pub async fn login_to_consent(
+    app: &TestApp<OidcSeed>,
+    browser: &reqwest::Client,
+    authorize: &str,
+) -> (String, String) {
     let response = app.get(browser, authorize).await;
     let login_path = see_other_to(&response, "/login?request=");
     let response = login(app, browser, &login_path, &app.alice.username, PASSWORD).await;
     let resume = see_other_to(&response, "/authorize/continue?request=");
     let response = app.get(browser, &resume).await;
     let consent_path = see_other_to(&response, "/consent?request=");
-    consent(app, browser, &consent_path, "allow").await
+    (resume, consent_path)
 }
 
 /// A code redirect: asserts `state` and `iss` came back and returns the code.

@@ -2,9 +2,7 @@
 //! §5.1, §8): discovery → authorize (PKCE S256 + nonce) → login → consent → code →
 //! token → verified ID token → userinfo → refresh → revoke → introspect.
 
-use openidconnect::core::{
-    CoreErrorResponseType, CoreRevocableToken, CoreTokenResponse, CoreUserInfoClaims,
-};
+use openidconnect::core::{CoreErrorResponseType, CoreRevocableToken, CoreTokenResponse};
 use openidconnect::{
     AccessTokenHash, Nonce, OAuth2TokenResponse, RequestTokenError, TokenIntrospectionResponse,
 };
@@ -37,16 +35,7 @@ async fn a_confidential_client_signs_alice_in_with_the_openidconnect_library() {
     // Act
     let tokens = sign_in_with(&app, &rp, flow).await;
     let claims = rp.verify(&tokens, &nonce);
-    let info: CoreUserInfoClaims = rp
-        .client
-        .user_info(
-            tokens.access_token().clone(),
-            Some(claims.subject().clone()),
-        )
-        .unwrap()
-        .request_async(&rp.http)
-        .await
-        .expect("userinfo");
+    let info = rp.user_info(&tokens, &claims).await;
     // Assert: the ID token
     assert_eq!(claims.subject().as_str(), app.alice.id);
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str());
@@ -152,16 +141,7 @@ async fn a_public_client_completes_the_flow_with_pkce_and_no_secret() {
     // Act
     let tokens = sign_in_with(&app, &rp, flow).await;
     let claims = rp.verify(&tokens, &nonce).clone();
-    let info: CoreUserInfoClaims = rp
-        .client
-        .user_info(
-            tokens.access_token().clone(),
-            Some(claims.subject().clone()),
-        )
-        .unwrap()
-        .request_async(&rp.http)
-        .await
-        .expect("userinfo");
+    let info = rp.user_info(&tokens, &claims).await;
     let refreshed = rp
         .client
         .exchange_refresh_token(tokens.refresh_token().expect("a refresh token"))

@@ -5,7 +5,7 @@ use reqwest::{header, StatusCode};
 
 use super::support::{
     assert_error_page, assert_redirect_error, browser, code_of, consent, hidden_input, login,
-    oidc_app, see_other_to, sets_session_cookie, sign_in, AuthRequest, PASSWORD,
+    login_to_consent, oidc_app, see_other_to, sets_session_cookie, sign_in, AuthRequest, PASSWORD,
 };
 
 #[tokio::test]
@@ -13,12 +13,8 @@ async fn denying_consent_sends_access_denied() {
     // Arrange
     let app = oidc_app().await;
     let browser = browser();
-    let response = app.get(&browser, &AuthRequest::new(&app.rp).path()).await;
-    let login_path = see_other_to(&response, "/login?request=");
-    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
-    let resume = see_other_to(&response, "/authorize/continue?request=");
-    let response = app.get(&browser, &resume).await;
-    let consent_path = see_other_to(&response, "/consent?request=");
+    let authorize = AuthRequest::new(&app.rp).path();
+    let (_, consent_path) = login_to_consent(&app, &browser, &authorize).await;
     // Act
     let response = consent(&app, &browser, &consent_path, "deny").await;
     // Assert
@@ -133,11 +129,8 @@ async fn a_completed_authorization_request_cannot_be_resumed_again() {
     // Arrange
     let app = oidc_app().await;
     let browser = browser();
-    let response = app.get(&browser, &AuthRequest::new(&app.rp).path()).await;
-    let login_path = see_other_to(&response, "/login?request=");
-    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
-    let resume = see_other_to(&response, "/authorize/continue?request=");
-    let consent_path = see_other_to(&app.get(&browser, &resume).await, "/consent?request=");
+    let authorize = AuthRequest::new(&app.rp).path();
+    let (resume, consent_path) = login_to_consent(&app, &browser, &authorize).await;
     code_of(&app, &consent(&app, &browser, &consent_path, "allow").await);
     // Act
     let again = app.get(&browser, &resume).await;
