@@ -35,7 +35,7 @@ async fn a_confidential_client_signs_alice_in_with_the_openidconnect_library() {
     // Act
     let tokens = sign_in_with(&app, &rp, flow).await;
     let claims = rp.verify(&tokens, &nonce);
-    let info = rp.user_info(&tokens, &claims).await;
+    let info = rp.user_info(&tokens, claims).await;
     // Assert: the ID token
     assert_eq!(claims.subject().as_str(), app.alice.id);
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str());

@@ -84,7 +84,7 @@ impl Case {
         let response = (self.request)(&app, &issued)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            .expect("the request is sent");
         // Assert
         let headers = assert_oauth_error(response, self.status, self.error, self.description).await;
         if let Some(challenge) = self.challenge {
