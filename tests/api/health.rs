@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, TestApp, TestDb};
+use crate::helpers::{TestApp, TEST_NOW};
 
 /// The value of the `http_requests_total` sample with these labels (0 when absent).
 fn requests_total(metrics: &str, route: &str, method: &str, status: &str) -> u64 {
@@ -28,8 +28,7 @@ async fn scrape(app: &TestApp) -> String {
 #[tokio::test]
 async fn healthz_answers_ok() {
     // Arrange
-    let db = TestDb::new();
-    let app = spawn_app(&db).await;
+    let app = TestApp::builder().clock_at(TEST_NOW).spawn().await;
     // Act
     let response = app.http.get(app.url("/healthz")).send().await.unwrap();
     // Assert
@@ -40,8 +39,7 @@ async fn healthz_answers_ok() {
 #[tokio::test]
 async fn healthz_answers_head_too() {
     // Arrange
-    let db = TestDb::new();
-    let app = spawn_app(&db).await;
+    let app = TestApp::builder().clock_at(TEST_NOW).spawn().await;
     // Act
     let response = app.http.head(app.url("/healthz")).send().await.unwrap();
     // Assert
@@ -52,8 +50,7 @@ async fn healthz_answers_head_too() {
 #[tokio::test]
 async fn readyz_says_ready_once_the_database_is_migrated() {
     // Arrange
-    let db = TestDb::new();
-    let app = spawn_app(&db).await;
+    let app = TestApp::builder().clock_at(TEST_NOW).spawn().await;
     // Act
     let get = app.http.get(app.url("/readyz")).send().await.unwrap();
     let head = app.http.head(app.url("/readyz")).send().await.unwrap();
@@ -67,8 +64,7 @@ async fn readyz_says_ready_once_the_database_is_migrated() {
 #[tokio::test]
 async fn metrics_are_prometheus_text_counting_requests_by_route() {
     // Arrange: the recorder is process-wide, so count the increase this test causes.
-    let db = TestDb::new();
-    let app = spawn_app(&db).await;
+    let app = TestApp::builder().clock_at(TEST_NOW).spawn().await;
     let before = scrape(&app).await;
     for _ in 0..3 {
         let response = app.http.get(app.url("/readyz")).send().await.unwrap();

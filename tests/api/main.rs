@@ -10,4 +10,3 @@ mod health;
 mod helpers;
 mod oidc;
 mod store;
-mod web;

@@ -7,15 +7,17 @@ use countersign::store::AuditRow;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::client::{jwt_payload, oauth_error, see_other, see_other_to, tokens_of};
-use super::support::{browser, App, Person, POST_LOGOUT_URI, SCOPES, SENSITIVE};
-use crate::helpers::TestDb;
+use super::client::{jwt_payload, see_other, see_other_to, tokens_of};
+use super::support::{
+    approval_app, browser, ApprovalSeed, TestApp, User, POST_LOGOUT_URI, SCOPES, SENSITIVE,
+};
+use crate::helpers::assert_oauth_error;
 
-fn user(who: &Person) -> String {
+fn user(who: &User) -> String {
     format!("user:{}", who.id)
 }
 
-fn client(app: &App) -> String {
+fn client(app: &TestApp<ApprovalSeed>) -> String {
     format!("client:{}", app.client.client_id)
 }
 
@@ -27,7 +29,7 @@ fn grant_of(access_token: &str) -> String {
 }
 
 /// `(actor, action, target)` of the events after `seq`.
-fn events_after(app: &App, seq: i64) -> Vec<(String, String, String)> {
+fn events_after(app: &TestApp<ApprovalSeed>, seq: i64) -> Vec<(String, String, String)> {
     app.audit()
         .into_iter()
         .filter(|e| e.seq > seq)
@@ -36,7 +38,7 @@ fn events_after(app: &App, seq: i64) -> Vec<(String, String, String)> {
 }
 
 /// The one event with `action` about `target`.
-fn only_event(app: &App, action: &str, target: &str) -> AuditRow {
+fn only_event(app: &TestApp<ApprovalSeed>, action: &str, target: &str) -> AuditRow {
     let found: Vec<AuditRow> = app
         .events(action)
         .into_iter()
@@ -61,8 +63,7 @@ fn triple(actor: &str, action: &str, target: &str) -> (String, String, String) {
 #[tokio::test]
 async fn a_countersigned_sign_in_records_each_protocol_action_exactly_once() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let head = app.audit_head();
     // Act
     let (_, pending, tokens) = app.approved_tokens().await;
@@ -88,17 +89,10 @@ async fn a_countersigned_sign_in_records_each_protocol_action_exactly_once() {
 #[tokio::test]
 async fn every_approval_transition_is_audited_once_with_the_policy_versions_it_used() {
     // Arrange: a policy edit makes payments:write version 2.
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(1),
-        ..ScopeChanges::default()
-    });
+    let app = approval_app().await;
+    app.set_quorum(1);
     let (alice, redeemed, _) = app.approved_tokens().await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     // Act
     let revoked = app.revoke(&bob, &redeemed.approval_id).await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
@@ -116,7 +110,7 @@ async fn every_approval_transition_is_audited_once_with_the_policy_versions_it_u
         .await;
     assert_eq!(cancel.status(), StatusCode::SEE_OTHER);
     let expired = app.request_again(&alice).await;
-    app.clock().advance(15 * 60 + 1);
+    app.clock.advance(15 * 60 + 1);
     assert_eq!(app.status_json(&alice, &expired).await["state"], "expired");
     // Assert
     let (a, b, c) = (user(&app.alice), user(&app.bob), user(&app.carol));
@@ -146,7 +140,11 @@ async fn every_approval_transition_is_audited_once_with_the_policy_versions_it_u
 }
 
 /// POSTs a login with a wrong password.
-async fn wrong_password(app: &App, browser: &reqwest::Client, username: &str) -> StatusCode {
+async fn wrong_password(
+    app: &TestApp<ApprovalSeed>,
+    browser: &reqwest::Client,
+    username: &str,
+) -> StatusCode {
     let csrf = app.csrf(browser).await;
     let form = [
         ("username", username),
@@ -159,8 +157,7 @@ async fn wrong_password(app: &App, browser: &reqwest::Client, username: &str) ->
 #[tokio::test]
 async fn sign_ins_are_audited_as_the_user_when_they_succeed_and_as_anonymous_when_not() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let head = app.audit_head();
     let intruder = browser();
     // Act: five failures lock alice's account; the sixth attempt is throttled.
@@ -181,8 +178,7 @@ async fn sign_ins_are_audited_as_the_user_when_they_succeed_and_as_anonymous_whe
 #[tokio::test]
 async fn consent_is_audited_as_the_user_when_given_and_when_denied() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let alice = browser();
     let first = app
         .sign_in_to_consent(&alice, &app.alice, "openid profile")
@@ -213,14 +209,14 @@ async fn consent_is_audited_as_the_user_when_given_and_when_denied() {
 #[tokio::test]
 async fn token_issue_refresh_and_revocation_are_audited_as_the_client() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_, _, tokens) = app.approved_tokens().await;
     let grant = grant_of(&tokens.access_token);
     // Act
     let refreshed = tokens_of(app.refresh(tokens.refresh_token.as_deref().unwrap()).await).await;
     let revocation = app
-        .post_as_client(
+        .post_as(
+            &app.client,
             "/revoke",
             &[("token", refreshed.refresh_token.as_deref().unwrap())],
         )
@@ -236,8 +232,7 @@ async fn token_issue_refresh_and_revocation_are_audited_as_the_client() {
 #[tokio::test]
 async fn a_replayed_code_is_audited_once_and_revokes_the_grant() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let bob = app.signed_in(&app.bob).await;
     app.approve(&bob, &pending.approval_id).await;
@@ -246,8 +241,13 @@ async fn a_replayed_code_is_audited_once_and_revokes_the_grant() {
     // Act
     let replay = app.exchange_response(&code).await;
     // Assert
-    let description = oauth_error(replay, "invalid_grant").await;
-    assert!(description.contains("already used"), "{description}");
+    assert_oauth_error(
+        replay,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the authorization code was already used; tokens issued from it are revoked",
+    )
+    .await;
     let event = only_event(
         &app,
         "code.replay_detected",
@@ -260,16 +260,20 @@ async fn a_replayed_code_is_audited_once_and_revokes_the_grant() {
 #[tokio::test]
 async fn a_reused_refresh_token_is_audited_once_and_revokes_the_grant() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_, _, tokens) = app.approved_tokens().await;
     let refresh_token = tokens.refresh_token.clone().unwrap();
     let rotated = tokens_of(app.refresh(&refresh_token).await).await;
     // Act
     let reuse = app.refresh(&refresh_token).await;
     // Assert
-    let description = oauth_error(reuse, "invalid_grant").await;
-    assert!(description.contains("already used"), "{description}");
+    assert_oauth_error(
+        reuse,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the refresh token was already used; the grant is revoked",
+    )
+    .await;
     let event = only_event(
         &app,
         "refresh.reuse_detected",
@@ -282,8 +286,7 @@ async fn a_reused_refresh_token_is_audited_once_and_revokes_the_grant() {
 #[tokio::test]
 async fn signing_out_is_audited_as_the_user() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, _, tokens) = app.approved_tokens().await;
     let head = app.audit_head();
     let query = url::form_urlencoded::Serializer::new(String::new())
@@ -304,8 +307,7 @@ async fn signing_out_is_audited_as_the_user() {
 #[tokio::test]
 async fn a_transaction_that_fails_leaves_no_event() {
     // Arrange: consent writes consent.given before the missing justification fails it.
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         require_justification: Some(true),
         ..ScopeChanges::default()

@@ -5,45 +5,22 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
 use super::client::{hidden_input, see_other, see_other_to, waiting_of, Tokens};
-use super::support::{browser, App, Person, NONCE, PASSWORD, REDIRECT_URI, SCOPES, STATE};
-use crate::web::submit_login;
+use super::support::{
+    browser, ApprovalSeed, TestApp, User, NONCE, PASSWORD, REDIRECT_URI, SCOPES, STATE,
+};
+use crate::helpers::submit_login;
 
 // Browser hops.
 
-impl App {
-    /// GET with `browser`.
-    pub async fn get(&self, browser: &reqwest::Client, path: &str) -> Response {
-        browser.get(self.url(path)).send().await.expect("GET")
-    }
-
-    /// POSTs a form with `browser`.
-    pub async fn post(
-        &self,
-        browser: &reqwest::Client,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> Response {
-        browser
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
-    }
-
+impl TestApp<ApprovalSeed> {
     /// Opens the login page at `login_path` (asserting 200) and signs in as `who` with
     /// its CSRF token and hidden fields; returns the answer to the POST.
-    pub async fn login(
-        &self,
-        browser: &reqwest::Client,
-        login_path: &str,
-        who: &Person,
-    ) -> Response {
-        submit_login(browser, self.issuer(), login_path, &who.username, PASSWORD).await
+    pub async fn login(&self, browser: &reqwest::Client, login_path: &str, who: &User) -> Response {
+        submit_login(browser, &self.issuer, login_path, &who.username, PASSWORD).await
     }
 
     /// A new browser signed in as `who` through a bare `/login`.
-    pub async fn signed_in(&self, who: &Person) -> reqwest::Client {
+    pub async fn signed_in(&self, who: &User) -> reqwest::Client {
         let browser = browser();
         let response = self.login(&browser, "/login", who).await;
         assert_eq!(
@@ -52,6 +29,14 @@ impl App {
             "a bare login goes to the inbox (DESIGN.md §8)"
         );
         browser
+    }
+
+    /// New browsers signed in as bob and as carol, the two approvers.
+    pub async fn approvers(&self) -> (reqwest::Client, reqwest::Client) {
+        (
+            self.signed_in(&self.bob).await,
+            self.signed_in(&self.carol).await,
+        )
     }
 
     /// This browser's CSRF token (from the login page; it is the same on every form).
@@ -123,18 +108,18 @@ impl App {
     pub async fn sign_in_to_consent(
         &self,
         browser: &reqwest::Client,
-        who: &Person,
+        who: &User,
         scope: &str,
     ) -> String {
         let path = self.authorize_path(scope, &[]);
         self.sign_in_to_consent_at(browser, who, &path).await
     }
 
-    /// Like [`App::sign_in_to_consent`], for any authorization URL or path.
+    /// Like [`TestApp::sign_in_to_consent`], for any authorization URL or path.
     pub async fn sign_in_to_consent_at(
         &self,
         browser: &reqwest::Client,
-        who: &Person,
+        who: &User,
         authorize: &str,
     ) -> String {
         let response = self.get(browser, authorize).await;
@@ -160,17 +145,17 @@ impl App {
 
     /// A new browser in which `who` signs in, consents to `SCOPES` and lands on the
     /// waiting page. Returns the browser, the request id and the approval id.
-    pub async fn request_access(&self, who: &Person) -> (reqwest::Client, Pending) {
+    pub async fn request_access(&self, who: &User) -> (reqwest::Client, Pending) {
         let browser = browser();
         let pending = self.request_access_in(&browser, who, SCOPES).await;
         (browser, pending)
     }
 
-    /// Like [`App::request_access`], in `browser`, for `scope`.
+    /// Like [`TestApp::request_access`], in `browser`, for `scope`.
     pub async fn request_access_in(
         &self,
         browser: &reqwest::Client,
-        who: &Person,
+        who: &User,
         scope: &str,
     ) -> Pending {
         let request_id = self.sign_in_to_consent(browser, who, scope).await;

@@ -6,20 +6,20 @@ use std::collections::HashMap;
 use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
 
-use super::support::{App, REDIRECT_URI, STATE};
-pub use crate::web::{hidden_input, see_other, see_other_to, unescape};
-use crate::web::{jwt_part, redirect_params};
+use super::support::{ApprovalSeed, TestApp, REDIRECT_URI, STATE};
+pub use crate::helpers::{hidden_input, see_other, see_other_to, tokens_of, unescape, Tokens};
+use crate::helpers::{jwt_part, redirect_params};
 
 // The client's side.
 
-impl App {
+impl TestApp<ApprovalSeed> {
     /// The parameters of a 303 to `REDIRECT_URI` (asserts the target, `state`, `iss`).
     pub fn client_redirect(&self, response: &Response) -> HashMap<String, String> {
         let params = redirect_params(response);
         assert_eq!(params.get("state").map(String::as_str), Some(STATE));
         assert_eq!(
             params.get("iss").map(String::as_str),
-            Some(self.issuer()),
+            Some(self.issuer.as_str()),
             "RFC 9207 iss"
         );
         params
@@ -47,20 +47,10 @@ impl App {
             .clone()
     }
 
-    /// POSTs a form to a client-authenticated endpoint with client_secret_basic.
-    pub async fn post_as_client(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.http
-            .post(self.url(path))
-            .basic_auth(&self.client.client_id, Some(&self.client.secret))
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
-    }
-
     /// Exchanges `code` at `/token`; returns the raw answer.
     pub async fn exchange_response(&self, code: &str) -> Response {
-        self.post_as_client(
+        self.post_as(
+            &self.client,
             "/token",
             &[
                 ("grant_type", "authorization_code"),
@@ -78,7 +68,8 @@ impl App {
 
     /// Uses a refresh token; returns the raw answer.
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post_as_client(
+        self.post_as(
+            &self.client,
             "/token",
             &[
                 ("grant_type", "refresh_token"),
@@ -91,60 +82,11 @@ impl App {
     /// Introspects `token` (RFC 7662; asserting 200).
     pub async fn introspect(&self, token: &str) -> Value {
         let response = self
-            .post_as_client("/introspect", &[("token", token)])
+            .post_as(&self.client, "/introspect", &[("token", token)])
             .await;
         assert_eq!(response.status(), StatusCode::OK, "introspection");
         response.json().await.unwrap()
     }
-
-    /// `GET /userinfo` with the bearer token.
-    pub async fn userinfo(&self, access_token: &str) -> Response {
-        self.http
-            .get(self.url("/userinfo"))
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .expect("GET /userinfo")
-    }
-}
-
-/// A successful token response.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    /// RFC 9068 access token.
-    pub access_token: String,
-    /// Refresh token, when issued.
-    pub refresh_token: Option<String>,
-    /// ID token, when issued.
-    pub id_token: Option<String>,
-    /// Seconds the access token lasts.
-    pub expires_in: i64,
-}
-
-/// Asserts a 200 token response and reads it.
-pub async fn tokens_of(response: Response) -> Tokens {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "token response {body}");
-    let text = |key: &str| body[key].as_str().map(str::to_owned);
-    Tokens {
-        access_token: text("access_token").expect("access_token"),
-        refresh_token: text("refresh_token"),
-        id_token: text("id_token"),
-        expires_in: body["expires_in"].as_i64().expect("expires_in"),
-    }
-}
-
-/// Asserts an RFC 6749 §5.2 error (400, `no-store`); returns the description.
-pub async fn oauth_error(response: Response, error: &str) -> String {
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"], error, "{body}");
-    body["error_description"]
-        .as_str()
-        .expect("an error_description")
-        .to_owned()
 }
 
 /// The payload of a JWT, unverified.

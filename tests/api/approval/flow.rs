@@ -14,8 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::client::{jwt_payload, refused, see_other, waiting_of};
-use super::support::{browser, App, REDIRECT_URI, SCOPES, SENSITIVE};
-use crate::helpers::TestDb;
+use super::support::{approval_app, browser, REDIRECT_URI, SCOPES, SENSITIVE};
 
 /// The `approval` claim the tokens of this approval must carry.
 fn expected_claim(approval_id: &str, approvers: &[&str], approved_at: i64) -> Value {
@@ -30,8 +29,7 @@ fn expected_claim(approval_id: &str, approvers: &[&str], approved_at: i64) -> Va
 #[tokio::test]
 async fn tokens_are_issued_only_after_a_group_approver_approves() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let waiting = app.waiting_page(&alice, &id).await;
@@ -101,17 +99,16 @@ type CountersignedIdToken = IdToken<
 #[tokio::test]
 async fn the_approval_claim_verifies_with_an_unmodified_rp_library() {
     // Arrange: the RP is configured from discovery only, with PKCE S256 and a nonce.
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let http = app.http.clone();
-    let issuer = IssuerUrl::new(app.issuer().to_owned()).unwrap();
+    let issuer = IssuerUrl::new(app.issuer.as_str().to_owned()).unwrap();
     let metadata = CoreProviderMetadata::discover_async(issuer, &http)
         .await
         .expect("discovery");
     let rp = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(app.client.client_id.clone()),
-        Some(ClientSecret::new(app.client.secret.clone())),
+        app.client.secret.clone().map(ClientSecret::new),
     )
     .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -140,7 +137,10 @@ async fn the_approval_claim_verifies_with_an_unmodified_rp_library() {
     let location = url::Url::parse(&see_other(&response)).unwrap();
     let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
     assert_eq!(params.get("state"), Some(state.secret()));
-    assert_eq!(params.get("iss").map(String::as_str), Some(app.issuer()));
+    assert_eq!(
+        params.get("iss").map(String::as_str),
+        Some(app.issuer.as_str())
+    );
     // Act
     let tokens = rp
         .exchange_code(AuthorizationCode::new(params["code"].clone()))
@@ -166,8 +166,7 @@ async fn the_approval_claim_verifies_with_an_unmodified_rp_library() {
 #[tokio::test]
 async fn a_denial_needs_a_comment_and_sends_the_user_back_with_access_denied() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let carol = app.signed_in(&app.carol).await;
@@ -199,14 +198,13 @@ async fn a_denial_needs_a_comment_and_sends_the_user_back_with_access_denied() {
 #[tokio::test]
 async fn an_approval_nobody_decides_expires_and_the_user_is_told_so() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let bob = app.signed_in(&app.bob).await;
     let csrf = app.csrf(&bob).await;
     // Act: the default pending TTL is 15 minutes; no sweep has to run.
-    app.clock().advance(15 * 60 + 1);
+    app.clock.advance(15 * 60 + 1);
     let status = app.status_json(&alice, &id).await;
     let late_vote = app.post_vote(&bob, &id, &csrf, "approve", None).await;
     let response = app.continue_after_decision(&alice, &pending).await;
@@ -221,8 +219,7 @@ async fn an_approval_nobody_decides_expires_and_the_user_is_told_so() {
 #[tokio::test]
 async fn the_requester_may_cancel_a_pending_request_and_nobody_else_may() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let waiting = app.waiting_page(&alice, &id).await;
@@ -261,8 +258,7 @@ async fn the_requester_may_cancel_a_pending_request_and_nobody_else_may() {
 #[tokio::test]
 async fn prompt_none_with_a_sensitive_scope_is_interaction_required() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let alice = app.signed_in(&app.alice).await;
     // Act
     let signed_in = app.authorize(&alice, SCOPES, &[("prompt", "none")]).await;
@@ -283,8 +279,7 @@ async fn prompt_none_with_a_sensitive_scope_is_interaction_required() {
 #[tokio::test]
 async fn a_redeemed_approval_cannot_be_replayed_and_the_same_request_needs_a_new_one() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending, _) = app.approved_tokens().await;
     // Act
     let replay = app
@@ -314,11 +309,10 @@ async fn a_redeemed_approval_cannot_be_replayed_and_the_same_request_needs_a_new
 #[tokio::test]
 async fn a_pending_approval_survives_a_restart_and_the_flow_completes_on_the_new_instance() {
     // Arrange
-    let db = TestDb::new();
-    let mut app = App::spawn(&db).await;
+    let mut app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     // Act
-    let old_issuer = app.restart(&db).await;
+    let old_issuer = app.restart().await;
     let bob = app.signed_in(&app.bob).await;
     app.approve(&bob, &pending.approval_id).await;
     let response = app.continue_after_decision(&alice, &pending).await;
@@ -334,7 +328,7 @@ async fn a_pending_approval_survives_a_restart_and_the_flow_completes_on_the_new
         "the first instance is stopped"
     );
     let claims = jwt_payload(tokens.id_token.as_deref().unwrap());
-    assert_eq!(claims["iss"], app.issuer());
+    assert_eq!(claims["iss"], app.issuer.as_str());
     assert_eq!(claims["approval"]["id"], pending.approval_id.as_str());
     assert_eq!(claims["approval"]["approvers"], json!([app.bob.id]));
 }
@@ -342,8 +336,7 @@ async fn a_pending_approval_survives_a_restart_and_the_flow_completes_on_the_new
 #[tokio::test]
 async fn another_user_cannot_continue_someone_elses_approved_request() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let bob = app.signed_in(&app.bob).await;
     app.approve(&bob, &pending.approval_id).await;
@@ -367,11 +360,10 @@ async fn another_user_cannot_continue_someone_elses_approved_request() {
 #[tokio::test]
 async fn the_background_sweep_expires_an_undecided_approval_by_itself() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
-    app.clock().advance(15 * 60 + 1);
+    app.clock.advance(15 * 60 + 1);
     // Act: one pass of the sweep `serve` runs every 30 s; nobody reads the approval.
     let looked_at = countersign::startup::sweep_once(&app.store, app.now()).unwrap();
     // Assert

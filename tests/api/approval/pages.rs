@@ -8,8 +8,7 @@ use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::client::{refused, see_other, see_other_to, unescape, waiting_of};
-use super::support::{browser, App, SCOPES, SENSITIVE};
-use crate::helpers::TestDb;
+use super::support::{approval_app, browser, demo_app, SCOPES, SENSITIVE};
 
 /// The `<li>` of the consent page that lists `scope`.
 fn scope_item<'a>(html: &'a str, scope: &str) -> &'a str {
@@ -23,8 +22,7 @@ fn scope_item<'a>(html: &'a str, scope: &str) -> &'a str {
 #[tokio::test]
 async fn the_consent_page_says_which_scopes_need_a_countersignature_and_from_whom() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let alice = browser();
     let request_id = app.sign_in_to_consent(&alice, &app.alice, SCOPES).await;
     // Act
@@ -51,8 +49,7 @@ async fn the_consent_page_says_which_scopes_need_a_countersignature_and_from_who
 #[tokio::test]
 async fn a_required_justification_is_asked_for_every_time_and_shown_to_the_approver() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         require_justification: Some(true),
         ..ScopeChanges::default()
@@ -93,12 +90,8 @@ async fn a_required_justification_is_asked_for_every_time_and_shown_to_the_appro
 #[tokio::test]
 async fn the_cli_lists_and_shows_approvals_with_their_votes() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    let app = approval_app().await;
+    app.set_quorum(2);
     let (_alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let bob = app.signed_in(&app.bob).await;
@@ -135,8 +128,7 @@ async fn the_cli_lists_and_shows_approvals_with_their_votes() {
 #[tokio::test]
 async fn the_demo_relying_party_starts_a_pkce_flow_for_the_demo_client() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn_demo(&db).await;
+    let app = demo_app().await;
     let visitor = browser();
     // Act
     let page = app.get(&visitor, "/demo").await;
@@ -151,7 +143,7 @@ async fn the_demo_relying_party_starts_a_pkce_flow_for_the_demo_client() {
     let html = page.text().await.unwrap();
     assert!(html.contains("action=\"/demo/start\""), "{html}");
     assert!(html.contains(SENSITIVE), "{html}");
-    let location = see_other_to(&start, &format!("{}/authorize?", app.issuer()));
+    let location = see_other_to(&start, &format!("{}/authorize?", app.issuer.as_str()));
     let params: HashMap<String, String> = url::Url::parse(&location)
         .unwrap()
         .query_pairs()
@@ -163,7 +155,7 @@ async fn the_demo_relying_party_starts_a_pkce_flow_for_the_demo_client() {
     assert_eq!(params["code_challenge"].len(), 43, "BASE64URL(SHA-256)");
     assert_eq!(
         params["redirect_uri"],
-        format!("{}/demo/callback", app.issuer())
+        format!("{}/demo/callback", app.issuer.as_str())
     );
     assert_eq!(params["scope"], "openid profile email payments:write");
     assert!(params.contains_key("state") && params.contains_key("nonce"));
@@ -174,8 +166,7 @@ async fn the_demo_relying_party_starts_a_pkce_flow_for_the_demo_client() {
 #[tokio::test]
 async fn the_demo_relying_party_shows_who_countersigned() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn_demo(&db).await;
+    let app = demo_app().await;
     let alice = browser();
     let start = app
         .get(
@@ -192,7 +183,10 @@ async fn the_demo_relying_party_shows_who_countersigned() {
     // Act
     let waiting = app.get(&alice, &format!("/approvals/{id}/waiting")).await;
     let response = app.get(&alice, &see_other(&waiting)).await;
-    let callback = see_other_to(&response, &format!("{}/demo/callback?", app.issuer()));
+    let callback = see_other_to(
+        &response,
+        &format!("{}/demo/callback?", app.issuer.as_str()),
+    );
     let result = app.get(&alice, &callback).await;
     // Assert
     assert_eq!(result.status(), StatusCode::OK);

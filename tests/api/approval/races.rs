@@ -1,14 +1,12 @@
 //! Concurrent decisions (STYLE.md §2.3): votes lock the approval and transitions are
 //! compare-and-swap, so racing votes have exactly one outcome and one audit event.
 
-use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
-use super::support::App;
-use crate::helpers::TestDb;
+use super::support::{approval_app, ApprovalSeed, TestApp};
 
 /// The approval.approved / approval.denied events of one approval.
-fn transitions(app: &App, approval_id: &str) -> Vec<String> {
+fn transitions(app: &TestApp<ApprovalSeed>, approval_id: &str) -> Vec<String> {
     app.events_about(&format!("approval:{approval_id}"))
         .into_iter()
         .map(|event| event.action)
@@ -19,13 +17,9 @@ fn transitions(app: &App, approval_id: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, first) = app.request_access(&app.alice).await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let (bob_csrf, carol_csrf) = (app.csrf(&bob).await, app.csrf(&carol).await);
     let mut next = Some(first.approval_id);
     for round in 0..20 {
@@ -61,17 +55,10 @@ async fn a_concurrent_approve_and_deny_have_exactly_one_outcome() {
 #[tokio::test]
 async fn two_concurrent_last_votes_approve_exactly_once() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    let app = approval_app().await;
+    app.set_quorum(2);
     let (alice, first) = app.request_access(&app.alice).await;
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let (bob_csrf, carol_csrf) = (app.csrf(&bob).await, app.csrf(&carol).await);
     let mut next = Some(first.approval_id);
     for round in 0..10 {
@@ -104,8 +91,7 @@ async fn two_concurrent_last_votes_approve_exactly_once() {
 #[tokio::test]
 async fn concurrent_continues_after_approval_issue_exactly_one_code() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, first) = app.request_access(&app.alice).await;
     let bob = app.signed_in(&app.bob).await;
     let mut next = Some(first.approval_id);

@@ -5,9 +5,9 @@ use std::process::{Command, Output, Stdio};
 use countersign::store::{self, AuditRow};
 use serde_json::Value;
 
-use super::support::App;
+use super::support::{ApprovalSeed, TestApp};
 
-impl App {
+impl TestApp<ApprovalSeed> {
     /// Every audit event, in chain order.
     pub fn audit(&self) -> Vec<AuditRow> {
         let mut conn = self.store.conn().expect("a connection");
@@ -55,7 +55,7 @@ impl App {
             .current_dir(data_dir.path())
             .env("COUNTERSIGN_DATA_DIR", data_dir.path())
             .arg("--database-url")
-            .arg(&self.db_url)
+            .arg(self.db_url())
             .args(args)
             .stdin(Stdio::null())
             .output()

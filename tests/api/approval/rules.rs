@@ -6,14 +6,12 @@ use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
 use super::client::{refused, see_other, tokens_of};
-use super::support::{browser, App, APPROVERS};
-use crate::helpers::TestDb;
+use super::support::{approval_app, browser, APPROVERS};
 
 #[tokio::test]
 async fn nobody_may_approve_their_own_request_even_as_a_member_of_the_approver_group() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.add_member(APPROVERS, &app.alice);
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
@@ -38,8 +36,7 @@ async fn nobody_may_approve_their_own_request_even_as_a_member_of_the_approver_g
 #[tokio::test]
 async fn a_user_outside_the_approver_groups_sees_nothing_and_cannot_vote() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let dave = app.signed_in(&app.dave).await;
@@ -66,8 +63,7 @@ async fn a_user_outside_the_approver_groups_sees_nothing_and_cannot_vote() {
 #[tokio::test]
 async fn a_vote_with_a_bad_csrf_token_is_refused_and_changes_nothing() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let bob = app.signed_in(&app.bob).await;
     // Act
@@ -83,18 +79,11 @@ async fn a_vote_with_a_bad_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn a_quorum_of_two_needs_two_distinct_approvers() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    let app = approval_app().await;
+    app.set_quorum(2);
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     let bob_csrf = app.csrf(&bob).await;
     // Act
     app.approve(&bob, &id).await;
@@ -124,10 +113,9 @@ async fn a_quorum_of_two_needs_two_distinct_approvers() {
 #[tokio::test]
 async fn each_approver_group_must_reach_its_own_quorum() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.add_group("security");
-    let eve = app.add_user("eve", &["security"]);
+    let eve = app.add_user("eve", None, &["security"]);
     app.set_policy(ScopeChanges {
         approver_groups: Some(vec![APPROVERS.into(), "security".into()]),
         ..ScopeChanges::default()
@@ -160,8 +148,7 @@ async fn each_approver_group_must_reach_its_own_quorum() {
 #[tokio::test]
 async fn an_approver_whose_sign_in_is_too_old_signs_in_again_before_deciding() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         approver_max_age: Some(10 * 60),
         ..ScopeChanges::default()
@@ -170,7 +157,7 @@ async fn an_approver_whose_sign_in_is_too_old_signs_in_again_before_deciding() {
     let id = pending.approval_id.clone();
     let bob = app.signed_in(&app.bob).await;
     let csrf = app.csrf(&bob).await;
-    app.clock().advance(11 * 60);
+    app.clock.advance(11 * 60);
     // Act
     let stale = app.post_vote(&bob, &id, &csrf, "approve", None).await;
     let login_path = see_other(&stale);
@@ -198,8 +185,7 @@ async fn an_approver_whose_sign_in_is_too_old_signs_in_again_before_deciding() {
 #[tokio::test]
 async fn the_status_endpoint_answers_only_the_requester() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let (bob, dave) = (
@@ -236,8 +222,7 @@ async fn the_status_endpoint_answers_only_the_requester() {
 #[tokio::test]
 async fn approval_pages_send_a_visitor_without_a_session_to_sign_in_first() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
     let visitor = browser();
@@ -261,18 +246,11 @@ async fn approval_pages_send_a_visitor_without_a_session_to_sign_in_first() {
 #[tokio::test]
 async fn one_denial_denies_even_after_other_approvals() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    let app = approval_app().await;
+    app.set_quorum(2);
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = pending.approval_id.clone();
-    let (bob, carol) = (
-        app.signed_in(&app.bob).await,
-        app.signed_in(&app.carol).await,
-    );
+    let (bob, carol) = app.approvers().await;
     app.approve(&bob, &id).await;
     // Act
     let denial = app.vote(&carol, &id, "deny", Some("wrong supplier")).await;
@@ -286,13 +264,9 @@ async fn one_denial_denies_even_after_other_approvals() {
 #[tokio::test]
 async fn a_policy_edit_does_not_change_the_requirements_of_a_pending_approval() {
     // Arrange: requested under quorum 1, then the policy asks for 2.
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending) = app.request_access(&app.alice).await;
-    app.set_policy(ScopeChanges {
-        quorum: Some(2),
-        ..ScopeChanges::default()
-    });
+    app.set_quorum(2);
     let bob = app.signed_in(&app.bob).await;
     // Act
     app.approve(&bob, &pending.approval_id).await;

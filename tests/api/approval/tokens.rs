@@ -4,12 +4,12 @@
 use countersign::manage::ScopeChanges;
 use reqwest::StatusCode;
 
-use super::client::{jwt_payload, oauth_error, refused, see_other, tokens_of, Tokens};
-use super::support::App;
-use crate::helpers::TestDb;
+use super::client::{jwt_payload, refused, see_other, tokens_of, Tokens};
+use super::support::{approval_app, ApprovalSeed, TestApp};
+use crate::helpers::assert_oauth_error;
 
 /// Introspection, refresh and userinfo all accept the tokens.
-async fn assert_tokens_live(app: &App, tokens: &Tokens) {
+async fn assert_tokens_live(app: &TestApp<ApprovalSeed>, tokens: &Tokens) {
     assert_eq!(app.introspect(&tokens.access_token).await["active"], true);
     let refresh = tokens.refresh_token.as_deref().expect("a refresh token");
     assert_eq!(app.introspect(refresh).await["active"], true);
@@ -20,7 +20,7 @@ async fn assert_tokens_live(app: &App, tokens: &Tokens) {
 }
 
 /// Introspection says inactive, refresh is invalid_grant, userinfo is 401.
-async fn assert_tokens_dead(app: &App, tokens: &Tokens) {
+async fn assert_tokens_dead(app: &TestApp<ApprovalSeed>, tokens: &Tokens, refused: &str) {
     let access = app.introspect(&tokens.access_token).await;
     assert_eq!(access, serde_json::json!({"active": false}));
     let refresh = tokens.refresh_token.as_deref().expect("a refresh token");
@@ -29,14 +29,19 @@ async fn assert_tokens_dead(app: &App, tokens: &Tokens) {
         app.userinfo(&tokens.access_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    oauth_error(app.refresh(refresh).await, "invalid_grant").await;
+    assert_oauth_error(
+        app.refresh(refresh).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        refused,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn tokens_never_outlive_the_access_window() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         access_duration: Some(5 * 60),
         ..ScopeChanges::default()
@@ -49,7 +54,7 @@ async fn tokens_never_outlive_the_access_window() {
     let refresh_info = app
         .introspect(within.refresh_token.as_deref().unwrap())
         .await;
-    app.clock().advance(5 * 60 + 1);
+    app.clock.advance(5 * 60 + 1);
     let after = app.refresh(within.refresh_token.as_deref().unwrap()).await;
     // Assert
     let access = jwt_payload(&tokens.access_token);
@@ -69,15 +74,19 @@ async fn tokens_never_outlive_the_access_window() {
         refresh_info["exp"].as_i64().unwrap() <= access_until,
         "{refresh_info}"
     );
-    let description = oauth_error(after, "invalid_grant").await;
-    assert!(description.contains("access window"), "{description}");
+    assert_oauth_error(
+        after,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the approval's access window has ended; a new approval is needed",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn tokens_are_inactive_once_the_access_window_has_ended() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         access_duration: Some(5 * 60),
         ..ScopeChanges::default()
@@ -85,7 +94,7 @@ async fn tokens_are_inactive_once_the_access_window_has_ended() {
     let (_, _, tokens) = app.approved_tokens().await;
     assert_tokens_live(&app, &tokens).await;
     // Act
-    app.clock().advance(5 * 60 + 1);
+    app.clock.advance(5 * 60 + 1);
     // Assert
     let introspection = app.introspect(&tokens.access_token).await;
     assert_eq!(introspection["active"], false, "{introspection}");
@@ -98,8 +107,7 @@ async fn tokens_are_inactive_once_the_access_window_has_ended() {
 #[tokio::test]
 async fn an_approver_revoking_the_approval_kills_its_tokens_at_once() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending, tokens) = app.approved_tokens().await;
     let id = pending.approval_id.clone();
     assert_tokens_live(&app, &tokens).await;
@@ -110,15 +118,14 @@ async fn an_approver_revoking_the_approval_kills_its_tokens_at_once() {
     let response = app.revoke(&bob, &id).await;
     // Assert
     assert_eq!(see_other(&response), format!("/approvals/{id}"));
-    assert_tokens_dead(&app, &tokens).await;
+    assert_tokens_dead(&app, &tokens, "the refresh token was revoked").await;
     assert_eq!(app.status_json(&alice, &id).await["state"], "revoked");
 }
 
 #[tokio::test]
 async fn the_cli_revokes_an_approval_and_its_tokens() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_, pending, tokens) = app.approved_tokens().await;
     let id = pending.approval_id.clone();
     // Act
@@ -128,7 +135,7 @@ async fn the_cli_revokes_an_approval_and_its_tokens() {
         printed.contains(&format!("revoked approval {id}")),
         "{printed}"
     );
-    assert_tokens_dead(&app, &tokens).await;
+    assert_tokens_dead(&app, &tokens, "the refresh token was revoked").await;
     let shown = app.cli_json(&["approval", "show", &id, "--json"]);
     assert_eq!(shown["state"], "revoked");
     let revoked = app.events("approval.revoked");
@@ -139,8 +146,7 @@ async fn the_cli_revokes_an_approval_and_its_tokens() {
 #[tokio::test]
 async fn an_admin_may_revoke_any_approval() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (_, pending, tokens) = app.approved_tokens().await;
     let admin = app.signed_in(&app.admin).await;
     // Act
@@ -150,14 +156,13 @@ async fn an_admin_may_revoke_any_approval() {
         see_other(&response),
         format!("/approvals/{}", pending.approval_id)
     );
-    assert_tokens_dead(&app, &tokens).await;
+    assert_tokens_dead(&app, &tokens, "the refresh token was revoked").await;
 }
 
 #[tokio::test]
 async fn someone_who_is_neither_approver_nor_admin_cannot_revoke() {
     // Arrange
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     let (alice, pending, tokens) = app.approved_tokens().await;
     let id = pending.approval_id.clone();
     let dave = app.signed_in(&app.dave).await;
@@ -175,8 +180,7 @@ async fn someone_who_is_neither_approver_nor_admin_cannot_revoke() {
 #[tokio::test]
 async fn cleaning_up_stale_requests_keeps_approvals_and_their_limits() {
     // Arrange: an 8 h access window, far longer than the request's own lifetime.
-    let db = TestDb::new();
-    let app = App::spawn(&db).await;
+    let app = approval_app().await;
     app.set_policy(ScopeChanges {
         access_duration: Some(8 * 3600),
         ..ScopeChanges::default()
@@ -188,7 +192,7 @@ async fn cleaning_up_stale_requests_keeps_approvals_and_their_limits() {
         .to_owned();
     let refresh_token = tokens.refresh_token.clone().expect("a refresh token");
     // Act: the sweep's clean-up runs long after every request expired.
-    app.clock().advance(2 * 3600);
+    app.clock.advance(2 * 3600);
     let later = app.now();
     app.store
         .write(|c| countersign::store::delete_expired_requests(c, later + 86_400))

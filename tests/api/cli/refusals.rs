@@ -1,254 +1,216 @@
 //! Bad input: refused with one line on stderr, exit status 1, and nothing written
-//! (DESIGN.md §6).
+//! (DESIGN.md §6). The refusals are a table ([`refusal_cases!`]): one test per row,
+//! each on a fresh database.
 
 use super::{assert_refused, audit_head_seq, seed_client, seed_group, seed_user, snapshot, Cli};
 
-#[test]
-fn adding_a_member_to_an_unknown_group_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_user(&cli.store(), "alice");
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&["group", "add-member", "nosuch", "alice"]);
-    // Assert
-    assert_refused(&run, "no group named \"nosuch\"");
-    assert_eq!(snapshot(&cli.store()), before);
+/// Stands in an argument for the id of the seeded public client.
+const PUBLIC_CLIENT: &str = "<public client id>";
+
+/// One command line (with its standard input) and what its refusal must say.
+type Refused = (&'static [&'static str], &'static str, &'static str);
+
+/// Commands refused on one database.
+struct Case {
+    /// Users seeded first.
+    users: &'static [&'static str],
+    /// Groups seeded next, with their members.
+    groups: &'static [(&'static str, &'static [&'static str])],
+    /// Whether a public client is seeded last (its id replaces [`PUBLIC_CLIENT`]).
+    public_client: bool,
+    /// The commands, run in order: arguments, standard input, what stderr says.
+    runs: &'static [Refused],
+    /// The audit head's seq afterwards, when the suite pins it.
+    audit_head: Option<i64>,
 }
 
-#[test]
-fn adding_an_unknown_user_to_a_group_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_group(&cli.store(), "approvers", &[]);
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&["group", "add-member", "approvers", "nobody"]);
-    // Assert
-    assert_refused(&run, "no user named \"nobody\"");
-    assert_eq!(snapshot(&cli.store()), before);
-}
+/// The defaults of a row: nothing seeded, no commands, no pinned audit head.
+const CASE: Case = Case {
+    users: &[],
+    groups: &[],
+    public_client: false,
+    runs: &[],
+    audit_head: None,
+};
 
-#[test]
-fn a_scope_with_an_unknown_approver_group_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_group(&cli.store(), "finance", &[]);
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&[
-        "scope",
-        "add",
-        "payments",
-        "--description",
-        "Move money",
-        "--sensitive",
-        "--approvers",
-        "finance,nosuch",
-    ]);
-    // Assert
-    assert_refused(&run, "no group named \"nosuch\"");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn a_duplicate_user_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_user(&cli.store(), "alice");
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run_with_stdin(
-        &[
-            "user",
-            "add",
-            "alice",
-            "--email",
-            "other@example.com",
-            "--password-stdin",
-        ],
-        "long enough password\n",
-    );
-    // Assert
-    assert_refused(&run, "user \"alice\" already exists");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn a_duplicate_group_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_group(&cli.store(), "approvers", &[]);
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&["group", "add", "approvers"]);
-    // Assert
-    assert_refused(&run, "group \"approvers\" already exists");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn a_malformed_redirect_uri_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    let before = snapshot(&cli.store());
-    for (uri, says) in [
-        ("/callback", "is not an absolute URI"),
-        ("https://rp.example/cb#top", "must not contain a fragment"),
-        ("https://rp.example/c b", "contains whitespace"),
-    ] {
-        // Act
-        let run = cli.run(&[
-            "client",
-            "add",
-            "--name",
-            "RP",
-            "--redirect-uri",
-            uri,
-            "--scope",
-            "openid",
-        ]);
-        // Assert
-        assert_refused(&run, says);
-        assert_eq!(snapshot(&cli.store()), before, "{uri}");
+impl Case {
+    /// Seeds, takes a snapshot, runs every command and asserts each was refused and
+    /// that nothing changed. Each row is its own test, so a failure is reported under
+    /// the row's name; `name` is in the messages of the assertions made here.
+    fn run(self, name: &str) {
+        // Arrange
+        let cli = Cli::new();
+        for user in self.users {
+            seed_user(&cli.store(), user);
+        }
+        for (group, members) in self.groups {
+            seed_group(&cli.store(), group, members);
+        }
+        let public = self.public_client.then(|| seed_client(&cli.store(), true));
+        let before = snapshot(&cli.store());
+        for (args, stdin, says) in self.runs {
+            let args: Vec<&str> = args
+                .iter()
+                .map(|arg| match (*arg, &public) {
+                    (PUBLIC_CLIENT, Some(id)) => id.as_str(),
+                    _ => arg,
+                })
+                .collect();
+            // Act
+            let run = cli.run_with_stdin(&args, stdin);
+            // Assert
+            assert_refused(&run, says);
+            assert_eq!(snapshot(&cli.store()), before, "{name}: {args:?}");
+        }
+        if let Some(seq) = self.audit_head {
+            assert_eq!(audit_head_seq(&cli.store()), seq, "{name}");
+        }
     }
 }
 
-#[test]
-fn a_quorum_of_zero_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_group(&cli.store(), "finance", &[]);
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&[
-        "scope",
-        "add",
-        "payments",
-        "--description",
-        "Move money",
-        "--sensitive",
-        "--approvers",
-        "finance",
-        "--quorum",
-        "0",
-    ]);
-    // Assert
-    assert_refused(&run, "--quorum must be at least 1");
-    assert_eq!(snapshot(&cli.store()), before);
+/// One `#[test]` per row, named after the row.
+macro_rules! refusal_cases {
+    ($($name:ident: $case:expr,)+) => {
+        $(
+            #[test]
+            fn $name() {
+                $case.run(stringify!($name));
+            }
+        )+
+    };
 }
 
-#[test]
-fn a_sensitive_scope_without_approvers_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&[
-        "scope",
-        "add",
-        "payments",
-        "--description",
-        "Move money",
-        "--sensitive",
-    ]);
-    // Assert
-    assert_refused(&run, "needs --approvers");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn a_client_with_an_unknown_scope_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&[
-        "client",
-        "add",
-        "--name",
-        "RP",
-        "--redirect-uri",
-        "https://rp.example/cb",
-        "--scope",
-        "openid nosuch",
-    ]);
-    // Assert
-    assert_refused(&run, "no scope named \"nosuch\"");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn a_password_shorter_than_eight_characters_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_user(&cli.store(), "alice");
-    let before = snapshot(&cli.store());
-    // Act
-    let add = cli.run_with_stdin(
-        &[
-            "user",
-            "add",
-            "bob",
-            "--email",
-            "bob@example.com",
-            "--password-stdin",
+refusal_cases! {
+    adding_a_member_to_an_unknown_group_is_refused_and_writes_nothing: Case {
+        users: &["alice"],
+        runs: &[(&["group", "add-member", "nosuch", "alice"], "", "no group named \"nosuch\"")],
+        ..CASE
+    },
+    adding_an_unknown_user_to_a_group_is_refused_and_writes_nothing: Case {
+        groups: &[("approvers", &[])],
+        runs: &[(&["group", "add-member", "approvers", "nobody"], "", "no user named \"nobody\"")],
+        ..CASE
+    },
+    a_scope_with_an_unknown_approver_group_is_refused_and_writes_nothing: Case {
+        groups: &[("finance", &[])],
+        runs: &[(
+            &[
+                "scope", "add", "payments", "--description", "Move money", "--sensitive",
+                "--approvers", "finance,nosuch",
+            ],
+            "",
+            "no group named \"nosuch\"",
+        )],
+        ..CASE
+    },
+    a_duplicate_user_is_refused_and_writes_nothing: Case {
+        users: &["alice"],
+        runs: &[(
+            &["user", "add", "alice", "--email", "other@example.com", "--password-stdin"],
+            "long enough password\n",
+            "user \"alice\" already exists",
+        )],
+        ..CASE
+    },
+    a_duplicate_group_is_refused_and_writes_nothing: Case {
+        groups: &[("approvers", &[])],
+        runs: &[(&["group", "add", "approvers"], "", "group \"approvers\" already exists")],
+        ..CASE
+    },
+    a_malformed_redirect_uri_is_refused_and_writes_nothing: Case {
+        runs: &[
+            (
+                &["client", "add", "--name", "RP", "--redirect-uri", "/callback", "--scope", "openid"],
+                "",
+                "is not an absolute URI",
+            ),
+            (
+                &[
+                    "client", "add", "--name", "RP", "--redirect-uri", "https://rp.example/cb#top",
+                    "--scope", "openid",
+                ],
+                "",
+                "must not contain a fragment",
+            ),
+            (
+                &[
+                    "client", "add", "--name", "RP", "--redirect-uri", "https://rp.example/c b",
+                    "--scope", "openid",
+                ],
+                "",
+                "contains whitespace",
+            ),
         ],
-        "1234567\n",
-    );
-    let set = cli.run_with_stdin(
-        &["user", "set-password", "alice", "--password-stdin"],
-        "short\n",
-    );
-    // Assert
-    assert_refused(&add, "password must be at least 8 characters");
-    assert_refused(&set, "password must be at least 8 characters");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn removing_a_user_who_is_not_a_member_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    seed_user(&cli.store(), "alice");
-    seed_user(&cli.store(), "bob");
-    seed_group(&cli.store(), "approvers", &["bob"]);
-    let before = snapshot(&cli.store());
-    // Act
-    let run = cli.run(&["group", "remove-member", "approvers", "alice"]);
-    // Assert
-    assert_refused(&run, "\"alice\" is not a member of \"approvers\"");
-    assert_eq!(snapshot(&cli.store()), before);
-}
-
-#[test]
-fn changing_things_that_do_not_exist_is_refused_and_writes_nothing() {
-    // Arrange
-    let cli = Cli::new();
-    let public = seed_client(&cli.store(), true);
-    let before = snapshot(&cli.store());
-    let cases: [(&[&str], &str); 5] = [
-        (&["user", "disable", "nobody"], "no user named \"nobody\""),
-        (&["client", "remove", "nosuch"], "no client \"nosuch\""),
-        (
-            &["client", "rotate-secret", "nosuch"],
-            "no client \"nosuch\"",
-        ),
-        (
-            &["client", "rotate-secret", &public],
-            "is public and has no secret",
-        ),
-        (
-            &["scope", "update", "nosuch", "--quorum", "2"],
+        ..CASE
+    },
+    a_quorum_of_zero_is_refused_and_writes_nothing: Case {
+        groups: &[("finance", &[])],
+        runs: &[(
+            &[
+                "scope", "add", "payments", "--description", "Move money", "--sensitive",
+                "--approvers", "finance", "--quorum", "0",
+            ],
+            "",
+            "--quorum must be at least 1",
+        )],
+        ..CASE
+    },
+    a_sensitive_scope_without_approvers_is_refused_and_writes_nothing: Case {
+        runs: &[(
+            &["scope", "add", "payments", "--description", "Move money", "--sensitive"],
+            "",
+            "needs --approvers",
+        )],
+        ..CASE
+    },
+    a_client_with_an_unknown_scope_is_refused_and_writes_nothing: Case {
+        runs: &[(
+            &[
+                "client", "add", "--name", "RP", "--redirect-uri", "https://rp.example/cb",
+                "--scope", "openid nosuch",
+            ],
+            "",
             "no scope named \"nosuch\"",
-        ),
-    ];
-    for (args, says) in cases {
-        // Act
-        let run = cli.run(args);
-        // Assert
-        assert_refused(&run, says);
-    }
-    assert_eq!(snapshot(&cli.store()), before);
-    assert_eq!(audit_head_seq(&cli.store()), 1, "only the seeded client");
+        )],
+        ..CASE
+    },
+    a_password_shorter_than_eight_characters_is_refused_and_writes_nothing: Case {
+        users: &["alice"],
+        runs: &[
+            (
+                &["user", "add", "bob", "--email", "bob@example.com", "--password-stdin"],
+                "1234567\n",
+                "password must be at least 8 characters",
+            ),
+            (
+                &["user", "set-password", "alice", "--password-stdin"],
+                "short\n",
+                "password must be at least 8 characters",
+            ),
+        ],
+        ..CASE
+    },
+    removing_a_user_who_is_not_a_member_is_refused_and_writes_nothing: Case {
+        users: &["alice", "bob"],
+        groups: &[("approvers", &["bob"])],
+        runs: &[(
+            &["group", "remove-member", "approvers", "alice"],
+            "",
+            "\"alice\" is not a member of \"approvers\"",
+        )],
+        ..CASE
+    },
+    changing_things_that_do_not_exist_is_refused_and_writes_nothing: Case {
+        public_client: true,
+        runs: &[
+            (&["user", "disable", "nobody"], "", "no user named \"nobody\""),
+            (&["client", "remove", "nosuch"], "", "no client \"nosuch\""),
+            (&["client", "rotate-secret", "nosuch"], "", "no client \"nosuch\""),
+            (&["client", "rotate-secret", PUBLIC_CLIENT], "", "is public and has no secret"),
+            (&["scope", "update", "nosuch", "--quorum", "2"], "", "no scope named \"nosuch\""),
+        ],
+        // Only the seeded client.
+        audit_head: Some(1),
+        ..CASE
+    },
 }

@@ -6,57 +6,29 @@ use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
 
 use super::browser::{browser, code_of, login_and_consent};
-use super::support::{AuthRequest, OidcApp, Pkce, TestClient, REDIRECT_URI};
-pub use crate::web::jwt_part;
-
-/// Asserts an RFC 6749 §5.2 error: `status`, `Cache-Control: no-store`, JSON `error`
-/// and an `error_description`. Returns the headers for further checks.
-pub async fn assert_oauth_error(
-    response: Response,
-    status: StatusCode,
-    error: &str,
-) -> header::HeaderMap {
-    assert_eq!(response.status(), status);
-    let headers = response.headers().clone();
-    assert_eq!(
-        headers
-            .get(header::CACHE_CONTROL)
-            .map(|v| v.to_str().unwrap()),
-        Some("no-store")
-    );
-    let body: Value = response.json().await.expect("a JSON error");
-    assert_eq!(body["error"], error, "{body}");
-    assert!(body["error_description"].is_string(), "{body}");
-    headers
-}
-
-/// POSTs a form to a client-authenticated endpoint: Basic for a confidential client,
-/// `client_id` in the body for a public one.
-pub async fn post_as(
-    app: &OidcApp,
-    client: &TestClient,
-    path: &str,
-    form: &[(&str, &str)],
-) -> Response {
-    let mut form: Vec<(&str, &str)> = form.to_vec();
-    let request = app.http.post(app.url(path));
-    let request = match &client.secret {
-        Some(secret) => request.basic_auth(&client.client_id, Some(secret)),
-        None => {
-            form.push(("client_id", client.client_id.as_str()));
-            request
-        }
-    };
-    request.form(&form).send().await.expect("POST")
-}
+use super::support::{AuthRequest, OidcSeed, Pkce, TestApp, TestClient, REDIRECT_URI};
+pub use crate::helpers::{assert_oauth_error, jwt_part, tokens_of, Tokens};
 
 /// Exchanges `code` (with `verifier`, if any) at `/token`.
 pub async fn exchange(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     client: &TestClient,
     code: &str,
     verifier: Option<&str>,
 ) -> Response {
+    exchange_request(app, client, code, verifier)
+        .send()
+        .await
+        .expect("POST /token")
+}
+
+/// The `/token` request [`exchange`] sends, not yet sent.
+pub fn exchange_request(
+    app: &TestApp<OidcSeed>,
+    client: &TestClient,
+    code: &str,
+    verifier: Option<&str>,
+) -> reqwest::RequestBuilder {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -65,12 +37,12 @@ pub async fn exchange(
     if let Some(verifier) = verifier {
         form.push(("code_verifier", verifier));
     }
-    post_as(app, client, "/token", &form).await
+    app.request_as(client, "/token", &form)
 }
 
 /// Uses a refresh token, optionally asking for `scope`.
 pub async fn refresh(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     client: &TestClient,
     refresh_token: &str,
     scope: Option<&str>,
@@ -82,41 +54,13 @@ pub async fn refresh(
     if let Some(scope) = scope {
         form.push(("scope", scope));
     }
-    post_as(app, client, "/token", &form).await
-}
-
-/// A successful token response.
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    /// RFC 9068 access token.
-    pub access_token: String,
-    /// Refresh token, when issued.
-    pub refresh_token: Option<String>,
-    /// ID token, when issued.
-    pub id_token: Option<String>,
-    /// Granted scope.
-    pub scope: String,
-}
-
-/// Asserts a 200 token response with `no-store` and reads it.
-pub async fn tokens_of(response: Response) -> Tokens {
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["token_type"], "Bearer", "{body}");
-    let text = |key: &str| body[key].as_str().map(str::to_owned);
-    Tokens {
-        access_token: text("access_token").expect("access_token"),
-        refresh_token: text("refresh_token"),
-        id_token: text("id_token"),
-        scope: text("scope").unwrap_or_default(),
-    }
+    app.post_as(client, "/token", &form).await
 }
 
 /// The whole flow by hand for `client` (PKCE when public): a new browser signs alice
 /// in, consents, and the code is exchanged. Returns the browser (signed in) and tokens.
 pub async fn tokens_for(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     client: &TestClient,
     request: AuthRequest,
 ) -> (reqwest::Client, Tokens) {
@@ -126,16 +70,6 @@ pub async fn tokens_for(
     let code = code_of(app, &response);
     let tokens = tokens_of(exchange(app, client, &code, Some(&pkce.verifier)).await).await;
     (browser, tokens)
-}
-
-/// `GET /userinfo` with `Authorization: Bearer <token>`.
-pub async fn userinfo(app: &OidcApp, access_token: &str) -> Response {
-    app.http
-        .get(app.url("/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .expect("GET /userinfo")
 }
 
 /// Asserts the RFC 6750 §3.1 `invalid_token` answer.
@@ -152,14 +86,26 @@ pub fn assert_invalid_token(response: &Response) {
 }
 
 /// Introspects `token` as `client` (RFC 7662); asserts 200 and returns the JSON.
-pub async fn introspect(app: &OidcApp, client: &TestClient, token: &str) -> Value {
-    let response = post_as(app, client, "/introspect", &[("token", token)]).await;
+pub async fn introspect(app: &TestApp<OidcSeed>, client: &TestClient, token: &str) -> Value {
+    let response = app
+        .post_as(client, "/introspect", &[("token", token)])
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
 
 /// `grant_type=refresh_token` must fail with `invalid_grant`.
-pub async fn assert_refresh_refused(app: &OidcApp, refresh_token: &str) {
+pub async fn assert_refresh_refused(
+    app: &TestApp<OidcSeed>,
+    refresh_token: &str,
+    description: &str,
+) {
     let response = refresh(app, &app.rp, refresh_token, None).await;
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        description,
+    )
+    .await;
 }

@@ -4,21 +4,16 @@
 
 use reqwest::{header, Response, StatusCode};
 
-use super::support::{OidcApp, PASSWORD, STATE};
-use crate::web::submit_login;
-pub use crate::web::{
+use super::support::{OidcSeed, TestApp, PASSWORD, STATE};
+use crate::helpers::submit_login;
+pub use crate::helpers::{
     browser, form_action, hidden_input, redirect_params, see_other, see_other_to,
 };
-
-/// GET `path_or_url` with the browser.
-pub async fn get(app: &OidcApp, browser: &reqwest::Client, path_or_url: &str) -> Response {
-    browser.get(app.url(path_or_url)).send().await.expect("GET")
-}
 
 /// Opens the login page at `login_path` (asserting 200), then submits `username` and
 /// `password` with the page's CSRF token and hidden `request`; returns the POST answer.
 pub async fn login(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     browser: &reqwest::Client,
     login_path: &str,
     username: &str,
@@ -28,19 +23,19 @@ pub async fn login(
 }
 
 /// Signs alice in without an authorization request (a bare `/login`).
-pub async fn sign_in(app: &OidcApp, browser: &reqwest::Client) {
+pub async fn sign_in(app: &TestApp<OidcSeed>, browser: &reqwest::Client) {
     let response = login(app, browser, "/login", &app.alice.username, PASSWORD).await;
     see_other_to(&response, "/approvals");
 }
 
 /// Opens the consent page at `consent_path` (asserting 200) and answers `decision`.
 pub async fn consent(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     browser: &reqwest::Client,
     consent_path: &str,
     decision: &str,
 ) -> Response {
-    let page = get(app, browser, consent_path).await;
+    let page = app.get(browser, consent_path).await;
     assert_eq!(page.status(), StatusCode::OK, "the consent page");
     let html = page.text().await.unwrap();
     let csrf = hidden_input(&html, "csrf_token").expect("the consent form has a CSRF token");
@@ -60,21 +55,32 @@ pub async fn consent(
 /// Without a session: authorize → 303 login → sign in as alice → 303 continue →
 /// 303 consent → allow. Returns the answer to the consent POST (the client's response).
 pub async fn login_and_consent(
-    app: &OidcApp,
+    app: &TestApp<OidcSeed>,
     browser: &reqwest::Client,
     authorize: &str,
 ) -> Response {
-    let response = get(app, browser, authorize).await;
-    let login_path = see_other_to(&response, "/login?request=");
-    let response = login(app, browser, &login_path, &app.alice.username, PASSWORD).await;
-    let resume = see_other_to(&response, "/authorize/continue?request=");
-    let response = get(app, browser, &resume).await;
-    let consent_path = see_other_to(&response, "/consent?request=");
+    let (_, consent_path) = login_to_consent(app, browser, authorize).await;
     consent(app, browser, &consent_path, "allow").await
 }
 
+/// Without a session: authorize → 303 login → sign in as alice → 303 continue →
+/// 303 consent. Returns the continue path and the consent path.
+pub async fn login_to_consent(
+    app: &TestApp<OidcSeed>,
+    browser: &reqwest::Client,
+    authorize: &str,
+) -> (String, String) {
+    let response = app.get(browser, authorize).await;
+    let login_path = see_other_to(&response, "/login?request=");
+    let response = login(app, browser, &login_path, &app.alice.username, PASSWORD).await;
+    let resume = see_other_to(&response, "/authorize/continue?request=");
+    let response = app.get(browser, &resume).await;
+    let consent_path = see_other_to(&response, "/consent?request=");
+    (resume, consent_path)
+}
+
 /// A code redirect: asserts `state` and `iss` came back and returns the code.
-pub fn code_of(app: &OidcApp, response: &Response) -> String {
+pub fn code_of(app: &TestApp<OidcSeed>, response: &Response) -> String {
     let params = redirect_params(response);
     assert_eq!(params.get("state").map(String::as_str), Some(STATE));
     assert_eq!(params.get("iss"), Some(&app.issuer), "RFC 9207 iss");
@@ -84,7 +90,7 @@ pub fn code_of(app: &OidcApp, response: &Response) -> String {
 
 /// Asserts an error redirect (RFC 6749 §4.1.2.1 + RFC 9207): `error`, a description,
 /// the request's `state` and `iss` equal to the issuer.
-pub fn assert_redirect_error(app: &OidcApp, response: &Response, error: &str) {
+pub fn assert_redirect_error(app: &TestApp<OidcSeed>, response: &Response, error: &str) {
     let params = redirect_params(response);
     assert_eq!(
         params.get("error").map(String::as_str),

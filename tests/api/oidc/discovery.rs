@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 
 use super::rp::{id_token, Rp};
 use super::support::{
-    browser, fresh_app, get, jwt_part, login, login_and_consent, redirect_params, see_other_to,
-    sign_in, tokens_for, userinfo, AuthRequest, OidcApp, PASSWORD,
+    browser, jwt_part, login, login_and_consent, oidc_app, redirect_params, see_other_to, sign_in,
+    tokens_for, AuthRequest, OidcSeed, TestApp, PASSWORD,
 };
 use crate::helpers::TEST_SECRET_KEY;
 
-async fn fetch_json(app: &OidcApp, path: &str) -> Value {
+async fn fetch_json(app: &TestApp<OidcSeed>, path: &str) -> Value {
     let response = app.http.get(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.json().await.unwrap()
@@ -34,7 +34,7 @@ fn strings(value: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn discovery_lists_every_member_the_design_requires() {
     // Arrange: one sensitive scope, which discovery must name.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     manage::add_group(&app.store, "approvers", &Actor::Cli, app.now()).unwrap();
     let sensitive = ScopeChanges {
         description: Some("Move money".into()),
@@ -113,7 +113,7 @@ async fn discovery_lists_every_member_the_design_requires() {
 #[tokio::test]
 async fn the_oauth_metadata_document_matches_the_openid_one() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
     let oidc = fetch_json(&app, "/.well-known/openid-configuration").await;
     let oauth = fetch_json(&app, "/.well-known/oauth-authorization-server").await;
@@ -129,7 +129,7 @@ async fn the_oauth_metadata_document_matches_the_openid_one() {
 #[tokio::test]
 async fn every_advertised_endpoint_answers() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let doc = fetch_json(&app, "/.well-known/openid-configuration").await;
     let calls = [
         ("authorization_endpoint", Method::GET),
@@ -165,7 +165,7 @@ async fn every_advertised_endpoint_answers() {
 #[tokio::test]
 async fn the_jwks_publishes_rsa_keys_with_kid_n_and_e() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
     let jwks = fetch_json(&app, "/jwks.json").await;
@@ -197,7 +197,7 @@ async fn the_jwks_publishes_rsa_keys_with_kid_n_and_e() {
 }
 
 /// HEAD `path`: 200 and no body.
-async fn assert_head_ok(app: &OidcApp, client: &reqwest::Client, path: &str) {
+async fn assert_head_ok(app: &TestApp<OidcSeed>, client: &reqwest::Client, path: &str) {
     let response = client.head(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK, "HEAD {path}");
     assert!(
@@ -209,7 +209,7 @@ async fn assert_head_ok(app: &OidcApp, client: &reqwest::Client, path: &str) {
 #[tokio::test]
 async fn every_page_and_document_route_answers_head_with_200() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let paths = [
         "/healthz",
         "/readyz",
@@ -233,11 +233,11 @@ async fn every_page_and_document_route_answers_head_with_200() {
 #[tokio::test]
 async fn authorize_and_its_continuation_answer_head_like_get() {
     // Arrange: alice consented once; form_post answers 200 with the form.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (signed_in, _) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let form_post = AuthRequest::new(&app.rp).set("response_mode", "form_post");
     let fresh = browser();
-    let response = get(&app, &fresh, &form_post.path()).await;
+    let response = app.get(&fresh, &form_post.path()).await;
     let login_path = see_other_to(&response, "/login?request=");
     let response = login(&app, &fresh, &login_path, "alice", PASSWORD).await;
     let resume = see_other_to(&response, "/authorize/continue?request=");
@@ -249,10 +249,12 @@ async fn authorize_and_its_continuation_answer_head_like_get() {
 #[tokio::test]
 async fn the_consent_page_answers_head_with_200() {
     // Arrange: signed in, not yet consented.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let consenting = browser();
     sign_in(&app, &consenting).await;
-    let response = get(&app, &consenting, &AuthRequest::new(&app.rp).path()).await;
+    let response = app
+        .get(&consenting, &AuthRequest::new(&app.rp).path())
+        .await;
     let consent_path = see_other_to(&response, "/consent?request=");
     // Act + Assert
     assert_head_ok(&app, &consenting, &consent_path).await;
@@ -261,7 +263,7 @@ async fn the_consent_page_answers_head_with_200() {
 #[tokio::test]
 async fn userinfo_answers_head_with_200() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app
@@ -279,7 +281,7 @@ async fn userinfo_answers_head_with_200() {
 #[tokio::test]
 async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key() {
     // Arrange: alice signs in before the rotation.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let rp = Rp::discover(&app, &app.rp).await;
     let flow = rp.start(&[]);
     let old_nonce = Nonce::new(flow.nonce.secret().clone());
@@ -308,7 +310,7 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
     let rediscovered = Rp::discover(&app, &app.rp).await;
     let flow = rediscovered.start(&[]);
     let new_nonce = Nonce::new(flow.nonce.secret().clone());
-    let response = get(&app, &browser, flow.url.as_str()).await;
+    let response = app.get(&browser, flow.url.as_str()).await;
     let params = redirect_params(&response);
     let new_tokens = rediscovered.exchange(&params["code"], flow.verifier).await;
     // Assert
@@ -327,5 +329,5 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
     assert_eq!(signed_with, &new_kid);
     assert_ne!(signed_with, &old_kid);
     let access_token = openidconnect::OAuth2TokenResponse::access_token(&old_tokens);
-    assert_eq!(userinfo(&app, access_token.secret()).await.status(), 200);
+    assert_eq!(app.userinfo(access_token.secret()).await.status(), 200);
 }

@@ -2,9 +2,7 @@
 //! §5.1, §8): discovery → authorize (PKCE S256 + nonce) → login → consent → code →
 //! token → verified ID token → userinfo → refresh → revoke → introspect.
 
-use openidconnect::core::{
-    CoreErrorResponseType, CoreRevocableToken, CoreTokenResponse, CoreUserInfoClaims,
-};
+use openidconnect::core::{CoreErrorResponseType, CoreRevocableToken, CoreTokenResponse};
 use openidconnect::{
     AccessTokenHash, Nonce, OAuth2TokenResponse, RequestTokenError, TokenIntrospectionResponse,
 };
@@ -12,13 +10,13 @@ use reqwest::{header, StatusCode};
 
 use super::rp::{id_token, Rp, RpFlow};
 use super::support::{
-    browser, consent, form_action, fresh_app, hidden_input, login, login_and_consent,
-    redirect_params, see_other_to, userinfo, OidcApp, PASSWORD, REDIRECT_URI,
+    browser, consent, form_action, hidden_input, login, login_and_consent, oidc_app,
+    redirect_params, see_other_to, OidcSeed, TestApp, PASSWORD, REDIRECT_URI,
 };
 
 /// Drives the browser through `flow` (login and consent), checks the redirect's
 /// `state` and `iss`, and exchanges the code with the library.
-async fn sign_in_with(app: &OidcApp, rp: &Rp, flow: RpFlow) -> CoreTokenResponse {
+async fn sign_in_with(app: &TestApp<OidcSeed>, rp: &Rp, flow: RpFlow) -> CoreTokenResponse {
     let browser = browser();
     let response = login_and_consent(app, &browser, flow.url.as_str()).await;
     let params = redirect_params(&response);
@@ -30,27 +28,18 @@ async fn sign_in_with(app: &OidcApp, rp: &Rp, flow: RpFlow) -> CoreTokenResponse
 #[tokio::test]
 async fn a_confidential_client_signs_alice_in_with_the_openidconnect_library() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let rp = Rp::discover(&app, &app.rp).await;
     let flow = rp.start(&[]);
     let nonce = Nonce::new(flow.nonce.secret().clone());
     // Act
     let tokens = sign_in_with(&app, &rp, flow).await;
     let claims = rp.verify(&tokens, &nonce);
-    let info: CoreUserInfoClaims = rp
-        .client
-        .user_info(
-            tokens.access_token().clone(),
-            Some(claims.subject().clone()),
-        )
-        .unwrap()
-        .request_async(&rp.http)
-        .await
-        .expect("userinfo");
+    let info = rp.user_info(&tokens, claims).await;
     // Assert: the ID token
     assert_eq!(claims.subject().as_str(), app.alice.id);
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str());
-    assert_eq!(name, Some(app.alice.name.as_str()));
+    assert_eq!(name, app.alice.name.as_deref());
     assert_eq!(
         claims.email().map(|e| e.as_str()),
         Some(app.alice.email.as_str())
@@ -77,13 +66,13 @@ async fn a_confidential_client_signs_alice_in_with_the_openidconnect_library() {
         Some(app.alice.email.as_str())
     );
     let name = info.name().and_then(|n| n.get(None)).map(|n| n.as_str());
-    assert_eq!(name, Some(app.alice.name.as_str()));
+    assert_eq!(name, app.alice.name.as_deref());
 }
 
 #[tokio::test]
 async fn the_library_refreshes_then_revokes_and_introspection_follows() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let rp = Rp::discover(&app, &app.rp).await;
     let tokens = sign_in_with(&app, &rp, rp.start(&[])).await;
     let first_refresh = tokens.refresh_token().expect("a refresh token").clone();
@@ -137,31 +126,22 @@ async fn the_library_refreshes_then_revokes_and_introspection_follows() {
     assert_invalid(&app, refreshed.access_token().secret()).await;
 }
 
-async fn assert_invalid(app: &OidcApp, access_token: &str) {
-    let response = userinfo(app, access_token).await;
+async fn assert_invalid(app: &TestApp<OidcSeed>, access_token: &str) {
+    let response = app.userinfo(access_token).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn a_public_client_completes_the_flow_with_pkce_and_no_secret() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let rp = Rp::discover(&app, &app.spa).await;
     let flow = rp.start(&[]);
     let nonce = Nonce::new(flow.nonce.secret().clone());
     // Act
     let tokens = sign_in_with(&app, &rp, flow).await;
     let claims = rp.verify(&tokens, &nonce).clone();
-    let info: CoreUserInfoClaims = rp
-        .client
-        .user_info(
-            tokens.access_token().clone(),
-            Some(claims.subject().clone()),
-        )
-        .unwrap()
-        .request_async(&rp.http)
-        .await
-        .expect("userinfo");
+    let info = rp.user_info(&tokens, &claims).await;
     let refreshed = rp
         .client
         .exchange_refresh_token(tokens.refresh_token().expect("a refresh token"))
@@ -186,7 +166,7 @@ async fn a_public_client_completes_the_flow_with_pkce_and_no_secret() {
 #[tokio::test]
 async fn response_mode_form_post_answers_with_a_form_the_library_can_use() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let rp = Rp::discover(&app, &app.rp).await;
     let flow = rp.start(&[("response_mode", "form_post")]);
     let browser = browser();
@@ -230,7 +210,7 @@ async fn clients_registered_for_es256_or_eddsa_get_id_tokens_the_library_verifie
         (KeyAlg::EdDSA, Alg::EdDsa),
     ] {
         // Arrange
-        let (_db, app) = fresh_app().await;
+        let app = oidc_app().await;
         let client = app.add_client(ClientSpec {
             id_token_alg: alg,
             ..ClientSpec::default()

@@ -5,15 +5,15 @@ use countersign::manage::ClientSpec;
 use reqwest::StatusCode;
 
 use super::support::{
-    assert_invalid_token, assert_oauth_error, assert_refresh_refused, fresh_app, introspect,
-    jwt_part, post_as, refresh, tokens_for, tokens_of, userinfo, AuthRequest, OidcApp, TestClient,
+    assert_invalid_token, assert_oauth_error, assert_refresh_refused, introspect, jwt_part,
+    oidc_app, refresh, tokens_for, tokens_of, AuthRequest, OidcSeed, TestApp, TestClient,
     SERVICE_SCOPE,
 };
 
 #[tokio::test]
 async fn a_reused_refresh_token_is_invalid_grant_and_revokes_the_newest_one() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let old = tokens.refresh_token.unwrap();
     let rotated = tokens_of(refresh(&app, &app.rp, &old, None).await).await;
@@ -22,15 +22,21 @@ async fn a_reused_refresh_token_is_invalid_grant_and_revokes_the_newest_one() {
     // Act
     let reuse = refresh(&app, &app.rp, &old, None).await;
     // Assert
-    assert_oauth_error(reuse, StatusCode::BAD_REQUEST, "invalid_grant").await;
-    assert_refresh_refused(&app, &newest).await;
-    assert_invalid_token(&userinfo(&app, &rotated.access_token).await);
+    assert_oauth_error(
+        reuse,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the refresh token was already used; the grant is revoked",
+    )
+    .await;
+    assert_refresh_refused(&app, &newest, "the refresh token was revoked").await;
+    assert_invalid_token(&app.userinfo(&rotated.access_token).await);
 }
 
 #[tokio::test]
 async fn a_narrower_refresh_scope_narrows_only_the_new_access_token() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
     let narrowed = tokens_of(
@@ -49,12 +55,13 @@ async fn a_narrower_refresh_scope_narrows_only_the_new_access_token() {
         jwt_part(&narrowed.access_token, 1)["scope"],
         "openid profile"
     );
-    let info: serde_json::Value = userinfo(&app, &narrowed.access_token)
+    let info: serde_json::Value = app
+        .userinfo(&narrowed.access_token)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(info["name"], app.alice.name);
+    assert_eq!(info["name"], app.alice.name.as_deref().unwrap());
     assert!(info.get("email").is_none(), "{info}");
     let again =
         tokens_of(refresh(&app, &app.rp, &narrowed.refresh_token.unwrap(), None).await).await;
@@ -67,7 +74,7 @@ async fn a_narrower_refresh_scope_narrows_only_the_new_access_token() {
 #[tokio::test]
 async fn a_wider_refresh_scope_is_invalid_scope() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let request = AuthRequest::new(&app.rp).set("scope", "openid profile offline_access");
     let (_, tokens) = tokens_for(&app, &app.rp, request).await;
     // Act
@@ -79,37 +86,55 @@ async fn a_wider_refresh_scope_is_invalid_scope() {
     )
     .await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        "the requested scope exceeds the original grant",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_refresh_token_of_another_client_is_invalid_grant() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let other = app.add_client(ClientSpec::default());
     // Act
     let response = refresh(&app, &other, &tokens.refresh_token.unwrap(), None).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the refresh token was issued to another client",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_refresh_token_expires_by_the_providers_clock() {
     // Arrange: refresh tokens live 30 days.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     app.clock.advance(30 * 24 * 3600 + 1);
     // Act
     let response = refresh(&app, &app.rp, &tokens.refresh_token.unwrap(), None).await;
     // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        "the refresh token has expired",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn no_refresh_token_without_offline_access() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let request = AuthRequest::new(&app.rp).set("scope", "openid profile");
     // Act
     let (_, tokens) = tokens_for(&app, &app.rp, request).await;
@@ -119,7 +144,7 @@ async fn no_refresh_token_without_offline_access() {
 }
 
 /// A confidential client registered for client_credentials with `scopes`.
-fn service_client(app: &OidcApp, scopes: &[&str]) -> TestClient {
+fn service_client(app: &TestApp<OidcSeed>, scopes: &[&str]) -> TestClient {
     app.add_service_scope();
     app.add_client(ClientSpec {
         name: "Report service".into(),
@@ -132,16 +157,12 @@ fn service_client(app: &OidcApp, scopes: &[&str]) -> TestClient {
 #[tokio::test]
 async fn client_credentials_gives_an_access_token_and_no_id_token() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let service = service_client(&app, &[SERVICE_SCOPE]);
     // Act
-    let response = post_as(
-        &app,
-        &service,
-        "/token",
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let response = app
+        .post_as(&service, "/token", &[("grant_type", "client_credentials")])
+        .await;
     // Assert
     let tokens = tokens_of(response).await;
     assert!(tokens.id_token.is_none());
@@ -157,53 +178,67 @@ async fn client_credentials_gives_an_access_token_and_no_id_token() {
 #[tokio::test]
 async fn client_credentials_asking_for_openid_is_invalid_scope() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let service = service_client(&app, &["openid", SERVICE_SCOPE]);
     // Act
-    let response = post_as(
-        &app,
-        &service,
-        "/token",
-        &[("grant_type", "client_credentials"), ("scope", "openid")],
+    let response = app
+        .post_as(
+            &service,
+            "/token",
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        "user scopes such as openid are not available without a user",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
 }
 
 #[tokio::test]
 async fn client_credentials_for_a_client_without_that_grant_is_unauthorized_client() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
-    let response = post_as(
-        &app,
-        &app.rp,
-        "/token",
-        &[("grant_type", "client_credentials")],
+    let response = app
+        .post_as(&app.rp, "/token", &[("grant_type", "client_credentials")])
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        "the client may not use the client_credentials grant",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "unauthorized_client").await;
 }
 
 #[tokio::test]
 async fn revoking_another_clients_token_is_refused_and_the_token_stays_active() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let other = app.add_client(ClientSpec::default());
     // Act
-    let response = post_as(
-        &app,
-        &other,
-        "/revoke",
-        &[("token", tokens.access_token.as_str())],
+    let response = app
+        .post_as(
+            &other,
+            "/revoke",
+            &[("token", tokens.access_token.as_str())],
+        )
+        .await;
+    // Assert
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        "the token was issued to another client",
     )
     .await;
-    // Assert
-    assert_oauth_error(response, StatusCode::BAD_REQUEST, "unauthorized_client").await;
     let answer = introspect(&app, &app.rp, &tokens.access_token).await;
     assert_eq!(answer["active"], true, "{answer}");
-    assert_eq!(userinfo(&app, &tokens.access_token).await.status(), 200);
+    assert_eq!(app.userinfo(&tokens.access_token).await.status(), 200);
 }

@@ -4,21 +4,17 @@
 use reqwest::{header, StatusCode};
 
 use super::support::{
-    assert_error_page, assert_redirect_error, browser, code_of, consent, fresh_app, get,
-    hidden_input, login, see_other_to, sets_session_cookie, sign_in, AuthRequest, PASSWORD,
+    assert_error_page, assert_redirect_error, browser, code_of, consent, hidden_input, login,
+    login_to_consent, oidc_app, see_other_to, sets_session_cookie, sign_in, AuthRequest, PASSWORD,
 };
 
 #[tokio::test]
 async fn denying_consent_sends_access_denied() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
-    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
-    let login_path = see_other_to(&response, "/login?request=");
-    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
-    let resume = see_other_to(&response, "/authorize/continue?request=");
-    let response = get(&app, &browser, &resume).await;
-    let consent_path = see_other_to(&response, "/consent?request=");
+    let authorize = AuthRequest::new(&app.rp).path();
+    let (_, consent_path) = login_to_consent(&app, &browser, &authorize).await;
     // Act
     let response = consent(&app, &browser, &consent_path, "deny").await;
     // Assert
@@ -28,9 +24,9 @@ async fn denying_consent_sends_access_denied() {
 #[tokio::test]
 async fn a_login_with_a_bad_csrf_token_is_forbidden_and_starts_no_session() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
-    let page = get(&app, &browser, "/login").await.text().await.unwrap();
+    let page = app.get(&browser, "/login").await.text().await.unwrap();
     let good = hidden_input(&page, "csrf_token").unwrap();
     // Change the last hex digit (to one it is not, or the "forgery" could be the token).
     let last = if good.ends_with('0') { '1' } else { '0' };
@@ -50,14 +46,14 @@ async fn a_login_with_a_bad_csrf_token_is_forbidden_and_starts_no_session() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(!sets_session_cookie(&response));
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let probe = get(&app, &browser, &request.path()).await;
+    let probe = app.get(&browser, &request.path()).await;
     assert_redirect_error(&app, &probe, "login_required");
 }
 
 #[tokio::test]
 async fn five_wrong_passwords_throttle_the_sixth_attempt_even_with_the_right_password() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     for attempt in 1..=5 {
         let response = login(&app, &browser, "/login", "alice", "wrong password!").await;
@@ -80,7 +76,7 @@ async fn five_wrong_passwords_throttle_the_sixth_attempt_even_with_the_right_pas
 #[tokio::test]
 async fn a_successful_login_resets_the_failure_count() {
     // Arrange: four failures, a success, four more failures.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     for _ in 0..4 {
         login(&app, &browser, "/login", "alice", "wrong password!").await;
@@ -99,16 +95,12 @@ async fn a_successful_login_resets_the_failure_count() {
 #[tokio::test]
 async fn a_consent_with_a_bad_csrf_token_is_forbidden() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     sign_in(&app, &browser).await;
-    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
+    let response = app.get(&browser, &AuthRequest::new(&app.rp).path()).await;
     let consent_path = see_other_to(&response, "/consent?request=");
-    let page = get(&app, &browser, &consent_path)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get(&browser, &consent_path).await.text().await.unwrap();
     let request = hidden_input(&page, "request").unwrap();
     // Act
     let response = browser
@@ -123,28 +115,25 @@ async fn a_consent_with_a_bad_csrf_token_is_forbidden() {
         .unwrap();
     // Assert
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let probe = get(
-        &app,
-        &browser,
-        &AuthRequest::new(&app.rp).set("prompt", "none").path(),
-    )
-    .await;
+    let probe = app
+        .get(
+            &browser,
+            &AuthRequest::new(&app.rp).set("prompt", "none").path(),
+        )
+        .await;
     assert_redirect_error(&app, &probe, "consent_required");
 }
 
 #[tokio::test]
 async fn a_completed_authorization_request_cannot_be_resumed_again() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
-    let response = get(&app, &browser, &AuthRequest::new(&app.rp).path()).await;
-    let login_path = see_other_to(&response, "/login?request=");
-    let response = login(&app, &browser, &login_path, "alice", PASSWORD).await;
-    let resume = see_other_to(&response, "/authorize/continue?request=");
-    let consent_path = see_other_to(&get(&app, &browser, &resume).await, "/consent?request=");
+    let authorize = AuthRequest::new(&app.rp).path();
+    let (resume, consent_path) = login_to_consent(&app, &browser, &authorize).await;
     code_of(&app, &consent(&app, &browser, &consent_path, "allow").await);
     // Act
-    let again = get(&app, &browser, &resume).await;
+    let again = app.get(&browser, &resume).await;
     // Assert
     assert_error_page(again).await;
 }
@@ -152,7 +141,7 @@ async fn a_completed_authorization_request_cannot_be_resumed_again() {
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
     let response = login(&app, &browser(), "/login", "alice", PASSWORD).await;
     // Assert
@@ -172,11 +161,11 @@ async fn the_session_cookie_is_http_only_and_same_site() {
 #[tokio::test]
 async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
     // Arrange: twelve browsers, each with its own CSRF cookie, ready to post at once.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let mut forms = Vec::new();
     for _ in 0..12 {
         let browser = browser();
-        let html = get(&app, &browser, "/login").await.text().await.unwrap();
+        let html = app.get(&browser, "/login").await.text().await.unwrap();
         let csrf = hidden_input(&html, "csrf_token").unwrap();
         forms.push((browser, csrf));
     }
@@ -223,9 +212,12 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
 }
 
 /// Whether `browser` still has a session, asked with `prompt=none`.
-async fn has_session(app: &super::support::OidcApp, browser: &reqwest::Client) -> bool {
+async fn has_session(
+    app: &super::support::TestApp<super::support::OidcSeed>,
+    browser: &reqwest::Client,
+) -> bool {
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let response = get(app, browser, &request.path()).await;
+    let response = app.get(browser, &request.path()).await;
     let location = response.headers()[header::LOCATION]
         .to_str()
         .unwrap()
@@ -249,7 +241,7 @@ fn session_cookie(response: &reqwest::Response) -> String {
 #[tokio::test]
 async fn a_session_ends_after_the_idle_timeout_and_after_the_absolute_timeout() {
     // Arrange: the defaults are 8 h idle and 24 h absolute.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let idle = browser();
     sign_in(&app, &idle).await;
     let busy = browser();
@@ -275,7 +267,7 @@ async fn a_session_ends_after_the_idle_timeout_and_after_the_absolute_timeout() 
 #[tokio::test]
 async fn the_session_id_changes_at_login_and_the_old_one_stops_working() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     let first = login(&app, &browser, "/login", "alice", PASSWORD).await;
     let old = session_cookie(&first);
@@ -302,7 +294,7 @@ async fn the_session_id_changes_at_login_and_the_old_one_stops_working() {
 #[tokio::test]
 async fn failures_from_one_address_are_throttled_across_usernames() {
     // Arrange: an address gets four times the per-account limit (5): 20 failures.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     for i in 0..20 {
         let response = login(
@@ -325,7 +317,7 @@ async fn failures_from_one_address_are_throttled_across_usernames() {
 #[tokio::test]
 async fn a_successful_login_never_locks_its_address() {
     // Arrange: one failure short of the address limit (20).
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     for i in 0..19 {
         login(
@@ -348,12 +340,12 @@ async fn a_successful_login_never_locks_its_address() {
 #[tokio::test]
 async fn max_age_zero_asks_for_a_login_even_right_after_one() {
     // Arrange: signed in this very second.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     sign_in(&app, &browser).await;
     // Act
     let request = AuthRequest::new(&app.rp).set("max_age", "0");
-    let response = get(&app, &browser, &request.path()).await;
+    let response = app.get(&browser, &request.path()).await;
     // Assert
     see_other_to(&response, "/login?request=");
 }

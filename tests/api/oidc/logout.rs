@@ -5,14 +5,14 @@
 use reqwest::StatusCode;
 
 use super::support::{
-    assert_error_page, assert_redirect_error, browser, fresh_app, get, hidden_input,
-    redirect_params, see_other, sign_in, tokens_for, AuthRequest, OidcApp, POST_LOGOUT_URI,
+    assert_error_page, assert_redirect_error, browser, hidden_input, oidc_app, redirect_params,
+    see_other, sign_in, tokens_for, AuthRequest, OidcSeed, TestApp, POST_LOGOUT_URI,
 };
 
 /// A `prompt=none` request proves whether the browser still has a session.
-async fn assert_signed_out(app: &OidcApp, browser: &reqwest::Client) {
+async fn assert_signed_out(app: &TestApp<OidcSeed>, browser: &reqwest::Client) {
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let response = get(app, browser, &request.path()).await;
+    let response = app.get(browser, &request.path()).await;
     assert_redirect_error(app, &response, "login_required");
 }
 
@@ -26,7 +26,7 @@ fn logout_path(pairs: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (browser, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let hint = tokens.id_token.unwrap();
     let path = logout_path(&[
@@ -35,7 +35,7 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state() 
         ("state", "bye 1"),
     ]);
     // Act
-    let response = get(&app, &browser, &path).await;
+    let response = app.get(&browser, &path).await;
     // Assert
     assert_eq!(
         see_other(&response),
@@ -47,7 +47,7 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_with_state() 
 #[tokio::test]
 async fn an_unregistered_post_logout_redirect_uri_is_a_400_page_and_keeps_the_session() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (browser, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let hint = tokens.id_token.unwrap();
     let path = logout_path(&[
@@ -55,22 +55,22 @@ async fn an_unregistered_post_logout_redirect_uri_is_a_400_page_and_keeps_the_se
         ("post_logout_redirect_uri", "http://evil.example/"),
     ]);
     // Act
-    let response = get(&app, &browser, &path).await;
+    let response = app.get(&browser, &path).await;
     // Assert
     assert_error_page(response).await;
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let still = get(&app, &browser, &request.path()).await;
+    let still = app.get(&browser, &request.path()).await;
     assert!(redirect_params(&still).contains_key("code"));
 }
 
 #[tokio::test]
 async fn logout_without_a_hint_asks_for_confirmation_then_signs_out() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     sign_in(&app, &browser).await;
     // Act: the confirmation page
-    let page = get(&app, &browser, "/logout").await;
+    let page = app.get(&browser, "/logout").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     let csrf = hidden_input(&html, "csrf_token").expect("a CSRF token");
@@ -91,10 +91,10 @@ async fn logout_without_a_hint_asks_for_confirmation_then_signs_out() {
 #[tokio::test]
 async fn a_logout_confirmation_with_a_bad_csrf_token_is_forbidden() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     sign_in(&app, &browser).await;
-    get(&app, &browser, "/logout").await;
+    app.get(&browser, "/logout").await;
     // Act
     let response = browser
         .post(app.url("/logout"))
@@ -105,14 +105,14 @@ async fn a_logout_confirmation_with_a_bad_csrf_token_is_forbidden() {
     // Assert
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let still = get(&app, &browser, &request.path()).await;
+    let still = app.get(&browser, &request.path()).await;
     assert_redirect_error(&app, &still, "consent_required");
 }
 
 #[tokio::test]
 async fn a_forged_id_token_hint_is_a_400_page() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let browser = browser();
     sign_in(&app, &browser).await;
     let path = logout_path(&[
@@ -120,7 +120,7 @@ async fn a_forged_id_token_hint_is_a_400_page() {
         ("post_logout_redirect_uri", POST_LOGOUT_URI),
     ]);
     // Act
-    let response = get(&app, &browser, &path).await;
+    let response = app.get(&browser, &path).await;
     // Assert
     assert_error_page(response).await;
 }
@@ -128,7 +128,7 @@ async fn a_forged_id_token_hint_is_a_400_page() {
 #[tokio::test]
 async fn an_rp_may_post_the_logout_request() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (browser, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let hint = tokens.id_token.unwrap();
     // Act
@@ -150,17 +150,17 @@ async fn an_rp_may_post_the_logout_request() {
 #[tokio::test]
 async fn an_access_token_is_not_accepted_as_id_token_hint_and_the_session_stays() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (browser, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let path = logout_path(&[
         ("id_token_hint", tokens.access_token.as_str()),
         ("post_logout_redirect_uri", POST_LOGOUT_URI),
     ]);
     // Act
-    let response = get(&app, &browser, &path).await;
+    let response = app.get(&browser, &path).await;
     // Assert
     assert_error_page(response).await;
     let request = AuthRequest::new(&app.rp).set("prompt", "none");
-    let still = get(&app, &browser, &request.path()).await;
+    let still = app.get(&browser, &request.path()).await;
     assert!(redirect_params(&still).contains_key("code"));
 }

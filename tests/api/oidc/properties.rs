@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::header::{self, HeaderValue};
 
-use super::support::{fresh_app, OidcApp, Pkce, REDIRECT_URI, SCOPES};
+use super::support::{oidc_app, OidcSeed, Pkce, TestApp, REDIRECT_URI, SCOPES};
 
 const CASES: u32 = 64;
 
@@ -103,7 +103,7 @@ struct AuthorizeCase {
     raw_body: Option<Vec<u8>>,
 }
 
-fn authorize_case(app: &OidcApp) -> impl Strategy<Value = AuthorizeCase> {
+fn authorize_case(app: &TestApp<OidcSeed>) -> impl Strategy<Value = AuthorizeCase> {
     let plausible: Vec<String> = vec![
         app.rp.client_id.clone(),
         app.spa.client_id.clone(),
@@ -142,7 +142,7 @@ fn authorize_case(app: &OidcApp) -> impl Strategy<Value = AuthorizeCase> {
 }
 
 impl AuthorizeCase {
-    fn encoded(&self, app: &OidcApp) -> String {
+    fn encoded(&self, app: &TestApp<OidcSeed>) -> String {
         let mut all = Vec::new();
         if self.valid_prefix {
             all.push(("client_id".to_owned(), app.rp.client_id.clone()));
@@ -192,7 +192,10 @@ fn check_description(description: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-async fn send_authorize(app: &OidcApp, case: &AuthorizeCase) -> Result<(), TestCaseError> {
+async fn send_authorize(
+    app: &TestApp<OidcSeed>,
+    case: &AuthorizeCase,
+) -> Result<(), TestCaseError> {
     let encoded = case.encoded(app);
     let request = if case.post {
         let body = case
@@ -222,7 +225,7 @@ fn runner() -> TestRunner {
 }
 
 /// The app still serves after the run (nothing panicked a worker away).
-async fn assert_still_healthy(app: &OidcApp) {
+async fn assert_still_healthy(app: &TestApp<OidcSeed>) {
     let response = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::OK);
 }
@@ -231,7 +234,7 @@ async fn assert_still_healthy(app: &OidcApp) {
 fn arbitrary_authorization_requests_never_yield_a_server_error() {
     // Arrange
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (_db, app) = runtime.block_on(fresh_app());
+    let app = runtime.block_on(oidc_app());
     let strategy = authorize_case(&app);
     // Act
     let result = runner().run(&strategy, |case| {
@@ -252,7 +255,7 @@ struct TokenCase {
     raw_body: Option<Vec<u8>>,
 }
 
-fn authorization_header(app: &OidcApp) -> impl Strategy<Value = Option<String>> {
+fn authorization_header(app: &TestApp<OidcSeed>) -> impl Strategy<Value = Option<String>> {
     let basic = format!(
         "Basic {}",
         STANDARD.encode(format!(
@@ -271,7 +274,7 @@ fn authorization_header(app: &OidcApp) -> impl Strategy<Value = Option<String>> 
     ]
 }
 
-fn token_case(app: &OidcApp) -> impl Strategy<Value = TokenCase> {
+fn token_case(app: &TestApp<OidcSeed>) -> impl Strategy<Value = TokenCase> {
     let plausible: Vec<String> = vec![
         "authorization_code".into(),
         "refresh_token".into(),
@@ -311,7 +314,7 @@ fn token_case(app: &OidcApp) -> impl Strategy<Value = TokenCase> {
         )
 }
 
-async fn send_token(app: &OidcApp, case: &TokenCase) -> Result<(), TestCaseError> {
+async fn send_token(app: &TestApp<OidcSeed>, case: &TokenCase) -> Result<(), TestCaseError> {
     let body = case
         .raw_body
         .clone()
@@ -358,7 +361,7 @@ async fn send_token(app: &OidcApp, case: &TokenCase) -> Result<(), TestCaseError
 fn arbitrary_token_requests_never_yield_a_server_error() {
     // Arrange
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (_db, app) = runtime.block_on(fresh_app());
+    let app = runtime.block_on(oidc_app());
     let strategy = token_case(&app);
     // Act
     let result = runner().run(&strategy, |case| runtime.block_on(send_token(&app, &case)));

@@ -5,18 +5,18 @@ use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType,
     CoreIdToken, CoreIdTokenClaims, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
     CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreRevocableToken,
-    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenResponse,
+    CoreRevocationErrorResponse, CoreSubjectIdentifierType, CoreTokenResponse, CoreUserInfoClaims,
 };
 use openidconnect::{
     AdditionalProviderMetadata, AsyncHttpClient, AuthenticationFlow, AuthorizationCode, ClientId,
     ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpClientError,
-    HttpRequest, HttpResponse, IntrospectionUrl, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, ProviderMetadata, RedirectUrl, RequestTokenError, RevocationUrl, Scope,
-    TokenResponse,
+    HttpRequest, HttpResponse, IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, RequestTokenError,
+    RevocationUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
-use super::support::{OidcApp, TestClient, REDIRECT_URI};
+use super::support::{OidcSeed, TestApp, TestClient, REDIRECT_URI};
 
 /// The two RFC 8414 endpoints OIDC Discovery does not define, read from the same
 /// document.
@@ -86,7 +86,7 @@ pub fn rp_http() -> reqwest::Client {
 
 impl Rp {
     /// Discovers the provider at `app.issuer` and registers as `client`.
-    pub async fn discover(app: &OidcApp, client: &TestClient) -> Rp {
+    pub async fn discover(app: &TestApp<OidcSeed>, client: &TestClient) -> Rp {
         let http = rp_http();
         let issuer = IssuerUrl::new(app.issuer.clone()).unwrap();
         let metadata = RpProviderMetadata::discover_async(issuer, &http)
@@ -152,6 +152,23 @@ impl Rp {
         id_token(tokens)
             .claims(&self.client.id_token_verifier(), nonce)
             .expect("the ID token verifies")
+    }
+
+    /// Asks userinfo with the access token of `tokens`, for the subject of `claims`.
+    pub async fn user_info(
+        &self,
+        tokens: &CoreTokenResponse,
+        claims: &CoreIdTokenClaims,
+    ) -> CoreUserInfoClaims {
+        self.client
+            .user_info(
+                tokens.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
+            .unwrap()
+            .request_async(&self.http)
+            .await
+            .expect("userinfo")
     }
 }
 

@@ -5,14 +5,14 @@ use reqwest::{header, StatusCode};
 use serde_json::Value;
 
 use super::support::{
-    assert_invalid_token, fresh_app, introspect, jwt_part, post_as, tokens_for, tokens_of,
-    userinfo, AuthRequest, SERVICE_SCOPE,
+    assert_invalid_token, introspect, jwt_part, oidc_app, tokens_for, tokens_of, AuthRequest,
+    SERVICE_SCOPE,
 };
 
 #[tokio::test]
 async fn userinfo_without_a_token_is_401_with_a_bearer_challenge() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
     let response = app.http.get(app.url("/userinfo")).send().await.unwrap();
     // Assert
@@ -30,9 +30,9 @@ async fn userinfo_without_a_token_is_401_with_a_bearer_challenge() {
 #[tokio::test]
 async fn userinfo_with_a_bogus_token_is_401_invalid_token() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     // Act
-    let response = userinfo(&app, "not.a.token").await;
+    let response = app.userinfo("not.a.token").await;
     // Assert
     assert_invalid_token(&response);
 }
@@ -40,10 +40,10 @@ async fn userinfo_with_a_bogus_token_is_401_invalid_token() {
 #[tokio::test]
 async fn userinfo_refuses_an_id_token_in_place_of_an_access_token() {
     // Arrange: RFC 9068 §4: only `typ: at+jwt` is an access token.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
-    let response = userinfo(&app, &tokens.id_token.unwrap()).await;
+    let response = app.userinfo(&tokens.id_token.unwrap()).await;
     // Assert
     assert_invalid_token(&response);
 }
@@ -51,7 +51,7 @@ async fn userinfo_refuses_an_id_token_in_place_of_an_access_token() {
 #[tokio::test]
 async fn a_token_in_both_the_header_and_the_body_is_400() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app
@@ -76,7 +76,7 @@ async fn a_token_in_both_the_header_and_the_body_is_400() {
 #[tokio::test]
 async fn userinfo_accepts_the_token_in_a_form_body_and_releases_claims_by_scope() {
     // Arrange
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let request = AuthRequest::new(&app.rp).set("scope", "openid email");
     let (_, tokens) = tokens_for(&app, &app.rp, request).await;
     // Act
@@ -101,12 +101,12 @@ async fn userinfo_accepts_the_token_in_a_form_body_and_releases_claims_by_scope(
 #[tokio::test]
 async fn an_access_token_stops_working_once_the_providers_clock_passes_its_expiry() {
     // Arrange: access tokens live 10 minutes by the provider's clock.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     let exp = jwt_part(&tokens.access_token, 1)["exp"].as_i64().unwrap();
     app.clock.advance(exp - app.now() + 1);
     // Act
-    let response = userinfo(&app, &tokens.access_token).await;
+    let response = app.userinfo(&tokens.access_token).await;
     let answer = introspect(&app, &app.rp, &tokens.access_token).await;
     // Assert
     assert_invalid_token(&response);
@@ -116,23 +116,19 @@ async fn an_access_token_stops_working_once_the_providers_clock_passes_its_expir
 #[tokio::test]
 async fn a_client_credentials_token_is_refused_at_userinfo() {
     // Arrange: no user behind it, no openid in it.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     app.add_service_scope();
     let service = app.add_client(ClientSpec {
         grant_types: vec![countersign::oidc::grant_type::GrantType::ClientCredentials],
         scopes: vec![SERVICE_SCOPE.into()],
         ..Default::default()
     });
-    let response = post_as(
-        &app,
-        &service,
-        "/token",
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let response = app
+        .post_as(&service, "/token", &[("grant_type", "client_credentials")])
+        .await;
     let tokens = tokens_of(response).await;
     // Act
-    let response = userinfo(&app, &tokens.access_token).await;
+    let response = app.userinfo(&tokens.access_token).await;
     // Assert
     assert!(
         matches!(
@@ -155,7 +151,7 @@ async fn a_client_credentials_token_is_refused_at_userinfo() {
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive_and_may_be_followed_by_spaces() {
     // Arrange: RFC 9110 §11.1, RFC 6750 §2.1.
-    let (_db, app) = fresh_app().await;
+    let app = oidc_app().await;
     let (_, tokens) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
     // Act
     let response = app

@@ -1,17 +1,13 @@
-//! Web fixtures shared by the OIDC and approval suites: the real app served on its own
-//! thread with its clock at the real time ([`Server`]), the cookie "browser", the login
-//! form, the page readers (hidden inputs, form action) and the redirect assertions.
+//! Web helpers shared by every suite: the cookie "browser", the login form, the page
+//! readers (hidden inputs, form action), the redirect assertions and the RFC 6749 §5.2
+//! error assertion.
 
 use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use countersign::clock::FixedClock;
-use countersign::startup::Application;
 use reqwest::{header, Response, StatusCode};
 use serde_json::Value;
-
-use crate::helpers::{build_app, TestDb};
 
 /// Every seeded user's password.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -19,67 +15,6 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT_URI: &str = "http://rp.example/callback";
 /// The post-logout redirect URI the confidential clients register.
 pub const POST_LOGOUT_URI: &str = "http://rp.example/signed-out";
-
-/// One running server: dropping it (or [`Server::stop`]) shuts it down.
-pub struct Server {
-    /// `http://127.0.0.1:<port>`.
-    pub issuer: String,
-    /// Its clock (starts at the real time); advance it instead of sleeping.
-    pub clock: FixedClock,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    _data_dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Builds the real application on `db` (`demo` as `serve --demo`) with its clock at
-    /// the real time (JWT libraries check `iat`/`exp` against the system clock), and
-    /// serves it on its own thread.
-    pub async fn start(db: &TestDb, demo: bool) -> Server {
-        let clock = FixedClock::at(chrono::Utc::now().timestamp());
-        let (app, issuer, data_dir) = build_app(db, &clock, demo).await;
-        let (stop, thread) = serve_in_background(app);
-        Server {
-            issuer,
-            clock,
-            stop: Some(stop),
-            thread: Some(thread),
-            _data_dir: data_dir,
-        }
-    }
-
-    /// Stops the server and waits until its listener is closed.
-    pub fn stop(mut self) {
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            thread.join().expect("the server thread ends cleanly");
-        }
-    }
-}
-
-/// Serves `app` on its own thread, in a `LocalSet` as actix expects (its background
-/// tasks are `spawn_local`ed), until the returned sender is dropped.
-fn serve_in_background(
-    app: Application,
-) -> (
-    tokio::sync::oneshot::Sender<()>,
-    std::thread::JoinHandle<()>,
-) {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("server runtime");
-        tokio::task::LocalSet::new().block_on(&runtime, async move {
-            tokio::select! {
-                served = app.run_until_stopped() => served.expect("the server runs"),
-                _ = stopped => {}
-            }
-        });
-    });
-    (stop, thread)
-}
 
 /// `issuer + path`; an absolute URL is returned unchanged.
 pub fn url_on(issuer: &str, path: &str) -> String {
@@ -234,4 +169,66 @@ pub fn unescape(text: &str) -> String {
 pub fn jwt_part(token: &str, part: usize) -> Value {
     let segment = token.split('.').nth(part).expect("a JWT segment");
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("JSON")
+}
+
+/// A successful token response.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// RFC 9068 access token.
+    pub access_token: String,
+    /// Refresh token, when issued.
+    pub refresh_token: Option<String>,
+    /// ID token, when issued.
+    pub id_token: Option<String>,
+    /// Granted scope.
+    pub scope: String,
+    /// Seconds the access token lasts.
+    pub expires_in: i64,
+}
+
+/// Asserts a 200 token response (`no-store`, `token_type` Bearer, `expires_in`) and
+/// reads it.
+pub async fn tokens_of(response: Response) -> Tokens {
+    let status = response.status();
+    let no_store = response.headers().get(header::CACHE_CONTROL).cloned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "token response {body}");
+    assert_eq!(
+        no_store.as_ref().map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    assert_eq!(body["token_type"], "Bearer", "{body}");
+    let text = |key: &str| body[key].as_str().map(str::to_owned);
+    Tokens {
+        access_token: text("access_token").expect("access_token"),
+        refresh_token: text("refresh_token"),
+        id_token: text("id_token"),
+        scope: text("scope").unwrap_or_default(),
+        expires_in: body["expires_in"].as_i64().expect("expires_in"),
+    }
+}
+
+/// Asserts an RFC 6749 §5.2 error: `status`, `Cache-Control: no-store`, and a JSON body
+/// whose `error` is `error` and whose `error_description` is exactly `description`.
+/// Returns the headers for further checks.
+pub async fn assert_oauth_error(
+    response: Response,
+    status: StatusCode,
+    error: &str,
+    description: &str,
+) -> header::HeaderMap {
+    let url = response.url().clone();
+    assert_eq!(response.status(), status, "from {url}");
+    let headers = response.headers().clone();
+    assert_eq!(
+        headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "from {url}"
+    );
+    let body: Value = response.json().await.expect("a JSON error");
+    assert_eq!(body["error"], error, "from {url}: {body}");
+    assert_eq!(body["error_description"], description, "from {url}: {body}");
+    headers
 }
