@@ -52,3 +52,26 @@ macro_rules! named_enum {
 }
 
 pub(crate) use named_enum;
+
+/// Test support for lifecycles: every `(state, event)` pair of `states` × `events`
+/// moves to what `legal` says, and every pair `legal` does not list is refused.
+#[cfg(test)]
+pub(crate) fn assert_transitions<S, E, X>(
+    states: &[S],
+    events: &[E],
+    legal: &[(S, E, S)],
+    next: impl Fn(S, E) -> Result<S, X>,
+) where
+    S: Copy + PartialEq + std::fmt::Debug,
+    E: Copy + PartialEq + std::fmt::Debug,
+{
+    for &state in states {
+        for &event in events {
+            let expected = legal
+                .iter()
+                .find(|(s, e, _)| *s == state && *e == event)
+                .map(|(_, _, to)| *to);
+            assert_eq!(next(state, event).ok(), expected, "{state:?} + {event:?}");
+        }
+    }
+}

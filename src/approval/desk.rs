@@ -69,24 +69,31 @@ fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
         || service::requirements_of(row).is_ok_and(|r| !r.groups_of(&viewer.groups).is_empty())
 }
 
-/// The signed-in viewer and approval `id`, if the viewer may know of it (`NotFound`
-/// otherwise); expired on read when due.
-fn visible(
-    c: &mut DbConn,
-    id: &str,
-    cookie: Option<&SessionToken>,
-    now: i64,
-    policy: SessionPolicy,
-) -> Result<(Viewer, ApprovalRow), DeskError> {
-    let viewer = viewer(c, cookie, now, policy)?;
+/// Approval `id`, if `viewer` may know of it (`NotFound` otherwise); expired on read
+/// when due.
+fn visible(c: &mut DbConn, id: &str, viewer: &Viewer, now: i64) -> Result<ApprovalRow, DeskError> {
     let row = service::load(c, &approval_id(id)?, now)?;
-    if !may_view(&row, &viewer) {
+    if !may_view(&row, viewer) {
         return Err(ApprovalError::NotFound.into());
     }
-    Ok((viewer, row))
+    Ok(row)
 }
 
 impl Desk {
+    /// Runs `call` in one write transaction, for the signed-in viewer (`SignIn` when
+    /// nobody is).
+    fn as_viewer<T>(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+        call: impl FnOnce(&mut DbConn, Viewer) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        self.store.write(|c| {
+            let viewer = viewer(c, cookie, now, self.sessions)?;
+            call(c, viewer)
+        })
+    }
+
     /// An approval as `cookie`'s user may see it (expired on read when due).
     pub fn view(
         &self,
@@ -94,8 +101,8 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
-        self.store.write(|c| {
-            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
+        self.as_viewer(cookie, now, |c, viewer| {
+            let row = visible(c, id, &viewer, now)?;
             build_view(c, row, &viewer, now)
         })
     }
@@ -107,8 +114,7 @@ impl Desk {
         now: i64,
     ) -> Result<(String, Vec<ApprovalView>), DeskError> {
         service::expire_due(&self.store, now)?;
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
+        self.as_viewer(cookie, now, |c, viewer| {
             let mut items = Vec::new();
             for row in store::list_approvals(c, Some(ApprovalState::Pending), 500)? {
                 let votes = store::decisions_for(c, &row.id)?;
@@ -174,11 +180,11 @@ impl Desk {
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         // A refused vote says why (DESIGN.md §8): 403 for a non-member or the requester.
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
+        self.as_viewer(cookie, now, |c, viewer| {
+            let id = approval_id(id)?;
             Ok(service::decide(
                 c,
-                &approval_id(id)?,
+                &id,
                 &viewer.approver(),
                 decision,
                 comment,
@@ -194,14 +200,9 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
-            Ok(service::cancel(
-                c,
-                &approval_id(id)?,
-                &viewer.session.user.id,
-                now,
-            )?)
+        self.as_viewer(cookie, now, |c, viewer| {
+            let id = approval_id(id)?;
+            Ok(service::cancel(c, &id, &viewer.session.user.id, now)?)
         })
     }
 
@@ -212,8 +213,8 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        self.store.write(|c| {
-            let (viewer, row) = visible(c, id, cookie, now, self.sessions)?;
+        self.as_viewer(cookie, now, |c, viewer| {
+            let row = visible(c, id, &viewer, now)?;
             if !service::may_revoke(&row, &viewer.groups, now) {
                 return Err(ApprovalError::Forbidden(
                     "only an approver of its groups or an admin may revoke, while access lasts",

@@ -122,7 +122,8 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
             c,
             &OutboxRow {
                 id: crypto::random_token(16),
-                kind: AuditAction::ApprovalRequested.as_str().into(),
+                // The notification kind (DESIGN.md §5.4), read by the outbox worker.
+                kind: "approval.requested".into(),
                 target: format!("group:{}", group.group),
                 payload: json!({"approval_id": row.id, "client_id": row.client_id, "requester_id": row.requester_id, "scope": row.scopes}).to_string(),
                 attempts: 0,

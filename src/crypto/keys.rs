@@ -58,48 +58,22 @@ impl KeyState {
     }
 }
 
-/// A signing algorithm countersign offers (JWA, RFC 7518 §3; RFC 8037 for EdDSA).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum KeyAlg {
-    /// RSASSA-PKCS1-v1_5 with SHA-256: the default, required by OIDC Core §15.1.
-    #[default]
-    RS256,
-    /// ECDSA P-256 with SHA-256.
-    ES256,
-    /// Ed25519.
-    EdDSA,
-}
-
-impl serde::Serialize for KeyAlg {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for KeyAlg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+named_enum! {
+    /// A signing algorithm countersign offers (JWA, RFC 7518 §3; RFC 8037 for EdDSA),
+    /// by its JWA name; `ALL` lists the default first.
+    #[derive(Default)]
+    pub enum KeyAlg {
+        /// RSASSA-PKCS1-v1_5 with SHA-256: the default, required by OIDC Core §15.1.
+        #[default]
+        RS256 = "RS256",
+        /// ECDSA P-256 with SHA-256.
+        ES256 = "ES256",
+        /// Ed25519.
+        EdDSA = "EdDSA",
     }
 }
 
 impl KeyAlg {
-    /// Every algorithm, the default first.
-    pub const ALL: [KeyAlg; 3] = [KeyAlg::RS256, KeyAlg::ES256, KeyAlg::EdDSA];
-
-    /// The JWA name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyAlg::RS256 => "RS256",
-            KeyAlg::ES256 => "ES256",
-            KeyAlg::EdDSA => "EdDSA",
-        }
-    }
-
-    /// Parses a JWA name.
-    pub fn parse(text: &str) -> Option<KeyAlg> {
-        KeyAlg::ALL.into_iter().find(|alg| alg.as_str() == text)
-    }
-
     /// jsonwebtoken's name for it.
     pub fn jwt(self) -> Algorithm {
         match self {
@@ -252,7 +226,7 @@ mod tests {
     #[test]
     fn every_algorithm_generates_a_published_key() {
         let sealer = Sealer::new(&secrecy::SecretString::from("k".repeat(40)));
-        for alg in KeyAlg::ALL {
+        for &alg in KeyAlg::ALL {
             let row = generate_key(&sealer, alg, 0).unwrap();
             let jwk: Value = serde_json::from_str(&row.public_jwk).unwrap();
             assert_eq!(jwk["kid"], row.kid.as_str());

@@ -142,13 +142,7 @@ pub fn add_client(
         secret_hash,
         redirect_uris: encode_list(&spec.redirect_uris),
         post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
-        grant_types: encode_list(
-            &spec
-                .grant_types
-                .iter()
-                .map(|g| g.to_string())
-                .collect::<Vec<_>>(),
-        ),
+        grant_types: encode_list(&spec.grant_types),
         allowed_scopes: spec.scopes.join(" "),
         token_endpoint_auth_method: if spec.public {
             "none"

@@ -21,7 +21,8 @@ pub fn list_keys(store: &Store, now: i64) -> Result<Vec<KeyRow>, ManageError> {
 
 fn missing(rows: &[KeyRow]) -> Vec<KeyAlg> {
     KeyAlg::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|alg| {
             !rows
                 .iter()
@@ -79,7 +80,7 @@ pub fn rotate_keys(
     actor: &Actor,
     now: i64,
 ) -> Result<Vec<KeyRow>, ManageError> {
-    let generated = generate(keys, &KeyAlg::ALL, now)?;
+    let generated = generate(keys, KeyAlg::ALL, now)?;
     let retire_at = now.saturating_add(i64::try_from(retire_after.as_secs()).unwrap_or(i64::MAX));
     store.write(|c| {
         let previous: Vec<String> = store::list_keys(c)?

@@ -322,7 +322,7 @@ where
 }
 
 /// Encodes a list of strings as the JSON text stored in list columns.
-pub fn encode_list(items: &[String]) -> String {
+pub fn encode_list<T: serde::Serialize>(items: &[T]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
 

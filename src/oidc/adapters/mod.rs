@@ -69,7 +69,7 @@ impl<'c> Ctx<'c> {
 /// Extension key of the nonce (a public grant extension value).
 const NONCE: &str = "nonce";
 /// Extension key of our grant id (a public grant extension value).
-const GRANT_ID: &str = "grant_id";
+pub(crate) const GRANT_ID: &str = "grant_id";
 
 fn grant_id_of(grant: &Grant) -> Option<GrantId> {
     grant

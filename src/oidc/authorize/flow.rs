@@ -84,13 +84,19 @@ impl Provider {
         Outcome::Respond(AuthResponse::error(step.valid, error, &self.issuer))
     }
 
+    /// Goes on, or ends the pass with `refusal` sent to the client.
+    fn unless(&self, step: &Step<'_>, refusal: Option<OAuthError>) -> Next {
+        Ok(match refusal {
+            Some(error) => ControlFlow::Break(self.respond_error(step, &error)),
+            None => ControlFlow::Continue(()),
+        })
+    }
+
     /// `prompt=none` cannot wait for a countersignature (OIDC Core §3.1.2.6).
     fn no_silent_countersignature(&self, step: &Step<'_>, sensitive: bool) -> Next {
-        Ok(
-            match silent_countersignature(step.valid.prompt_none, sensitive) {
-                Some(error) => ControlFlow::Break(self.respond_error(step, &error)),
-                None => ControlFlow::Continue(()),
-            },
+        self.unless(
+            step,
+            silent_countersignature(step.valid.prompt_none, sensitive),
         )
     }
 
@@ -122,14 +128,8 @@ impl Provider {
 
     /// Under `prompt=none`, the signed-in user must be the one `id_token_hint` names.
     fn hint_names_the_user(&self, step: &Step<'_>, session: &Session) -> Next {
-        let valid = step.valid;
-        let hint = valid.hint_subject.as_ref();
-        Ok(
-            match hint_mismatch(valid.prompt_none, hint, &session.user.id) {
-                Some(error) => ControlFlow::Break(self.respond_error(step, &error)),
-                None => ControlFlow::Continue(()),
-            },
-        )
+        let (prompt_none, hint) = (step.valid.prompt_none, step.valid.hint_subject.as_ref());
+        self.unless(step, hint_mismatch(prompt_none, hint, &session.user.id))
     }
 
     /// Consent given on this request's page, or remembered for these scopes; else the

@@ -106,15 +106,7 @@ mod tests {
             (S::Consented, E::IssueCode, S::Completed),
             (S::AwaitingApproval, E::IssueCode, S::Completed),
         ];
-        for &state in S::ALL {
-            for event in EVENTS {
-                let expected = legal
-                    .iter()
-                    .find(|(s, e, _)| *s == state && *e == event)
-                    .map(|(_, _, to)| *to);
-                assert_eq!(state.next(event).ok(), expected, "{state:?} + {event:?}");
-            }
-        }
+        crate::named::assert_transitions(S::ALL, &EVENTS, &legal, S::next);
     }
 
     #[test]

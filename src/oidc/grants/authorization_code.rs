@@ -21,11 +21,6 @@ pub(super) fn exchange(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if !client.may_use(GrantType::AuthorizationCode) {
-        return Err(OAuthError::unauthorized_client(
-            "the client may not use the authorization_code grant",
-        ));
-    }
     if !params.has("code") {
         return Err(OAuthError::invalid_request("code is missing"));
     }
@@ -54,6 +49,6 @@ pub(super) fn exchange(
                 .unwrap_or_else(|| OAuthError::invalid_grant("the authorization code is invalid"))),
         }
     }?;
-    record_issue(c, client, &issued, "authorization_code", now)?;
+    record_issue(c, client, &issued, GrantType::AuthorizationCode, now)?;
     Ok(issued)
 }

@@ -6,7 +6,7 @@ use oxide_auth::primitives::issuer::Issuer;
 
 use super::record_issue;
 use crate::ids::GrantId;
-use crate::oidc::adapters::{Ctx, Tokens};
+use crate::oidc::adapters::{Ctx, Tokens, GRANT_ID};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
 use crate::oidc::grant_type::GrantType;
@@ -23,11 +23,6 @@ pub(super) fn issue(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if client.is_public() || !client.may_use(GrantType::ClientCredentials) {
-        return Err(OAuthError::unauthorized_client(
-            "the client may not use the client_credentials grant",
-        ));
-    }
     let scopes = client_credentials_scopes(c, client, params.get("scope"))?;
     let grant = GrantRow {
         id: GrantId::new(uuid::Uuid::new_v4().to_string()),
@@ -48,7 +43,7 @@ pub(super) fn issue(
         let ctx = Ctx::new(c, now);
         let mut tokens = Tokens::new(&ctx, minter, &keys, false);
         let mut extensions = Extensions::new();
-        extensions.set_raw("grant_id".into(), Value::public(Some(grant.id.to_string())));
+        extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.to_string())));
         let oxide_grant = Grant {
             owner_id: client.client_id.to_string(),
             client_id: client.client_id.to_string(),
@@ -71,7 +66,7 @@ pub(super) fn issue(
                 .unwrap_or_else(|| OAuthError::server_error(&"issue failed"))),
         }
     }?;
-    record_issue(c, client, &issued, "client_credentials", now)?;
+    record_issue(c, client, &issued, GrantType::ClientCredentials, now)?;
     Ok(issued)
 }
 

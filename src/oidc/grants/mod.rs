@@ -13,7 +13,9 @@ use serde_json::json;
 use super::client_requests::TokenError;
 use super::clients::Client;
 use super::error::OAuthError;
+use super::grant_type::GrantType;
 use super::minting::TokenSet;
+use super::params::Params;
 use super::Provider;
 use crate::audit::{self, Actor, AuditAction};
 use crate::store::DbConn;
@@ -27,36 +29,51 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<TokenSet, TokenError> {
-        self.with_client(
-            authorization,
-            form,
-            body,
-            true,
-            |c, client, params| match params.get("grant_type") {
-                Some("authorization_code") => {
+        self.with_client(authorization, form, body, true, |c, client, params| {
+            let grant_type = grant_type_of(params)?;
+            permitted(&client, grant_type)?;
+            match grant_type {
+                GrantType::AuthorizationCode => {
                     authorization_code::exchange(self, c, &client, params, now)
                 }
-                Some("refresh_token") => refresh_token::refresh(self, c, &client, params, now),
-                Some("client_credentials") => {
+                GrantType::RefreshToken => refresh_token::refresh(self, c, &client, params, now),
+                GrantType::ClientCredentials => {
                     client_credentials::issue(self, c, &client, params, now)
                 }
-                Some(_) => Err(OAuthError::unsupported_grant_type(
-                    "grant_type is not supported",
-                )),
-                None => Err(OAuthError::invalid_request("grant_type is missing")),
-            },
-        )
+            }
+        })
     }
+}
+
+/// The request's `grant_type` (RFC 6749 §5.2: unknown is `unsupported_grant_type`).
+fn grant_type_of(params: &Params) -> Result<GrantType, OAuthError> {
+    let name = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
+    GrantType::parse(name)
+        .ok_or_else(|| OAuthError::unsupported_grant_type("grant_type is not supported"))
+}
+
+/// The client must be registered for the grant (RFC 6749 §5.2 `unauthorized_client`);
+/// client_credentials is for confidential clients only (§4.4).
+fn permitted(client: &Client, grant_type: GrantType) -> Result<(), OAuthError> {
+    let public_machine = grant_type == GrantType::ClientCredentials && client.is_public();
+    if public_machine || !client.may_use(grant_type) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "the client may not use the {grant_type} grant"
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn record_issue(
     c: &mut DbConn,
     client: &Client,
     issued: &TokenSet,
-    grant_type: &str,
+    grant_type: GrantType,
     now: i64,
 ) -> Result<(), OAuthError> {
-    let details = json!({"grant_type": grant_type, "scope": issued.scope, "id_token": issued.id_token.is_some(),
+    let details = json!({"grant_type": grant_type.as_str(), "scope": issued.scope, "id_token": issued.id_token.is_some(),
         "refresh_token": issued.refresh_token.is_some()});
     audit::record(
         c,

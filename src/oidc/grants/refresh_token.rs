@@ -8,7 +8,6 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::oidc::adapters::{Ctx, Tokens};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
-use crate::oidc::grant_type::GrantType;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
@@ -22,11 +21,6 @@ pub(super) fn refresh(
     params: &Params,
     now: i64,
 ) -> Result<TokenSet, OAuthError> {
-    if !client.may_use(GrantType::RefreshToken) {
-        return Err(OAuthError::unauthorized_client(
-            "the client may not use the refresh_token grant",
-        ));
-    }
     let Some(refresh_token) = params.get("refresh_token") else {
         return Err(OAuthError::invalid_request("refresh_token is missing"));
     };
