@@ -7,13 +7,14 @@ use std::borrow::Cow;
 use oxide_auth::code_grant::authorization::{authorization_code, Error as FlowError};
 
 use super::flow::Step;
-use super::{already_handled, valid_target, AuthResponse, AuthorizeError, RequestEvent};
+use super::stored::move_request;
+use super::{valid_target, AuthResponse, AuthorizeError, RequestEvent};
 use crate::accounts::sessions::Session;
 use crate::ids::ApprovalId;
 use crate::oidc::adapters::{Authorization, AuthorizeEndpoint, AuthorizeParams, Ctx};
 use crate::oidc::error::OAuthError;
 use crate::oidc::Provider;
-use crate::store::{self, DbConn};
+use crate::store::DbConn;
 
 impl Provider {
     /// Completes the request and issues the code.
@@ -26,12 +27,7 @@ impl Provider {
         now: i64,
     ) -> Result<AuthResponse, AuthorizeError> {
         let (row, valid) = (step.row, step.valid);
-        let to = row
-            .state
-            .next(RequestEvent::IssueCode)
-            .map_err(|_| already_handled())?;
-        store::transition_request(c, &row.id, row.state, to, &session.user.id)
-            .map_err(|_| already_handled())?;
+        move_request(c, row, RequestEvent::IssueCode, &session.user.id)?;
         let who = Authorization {
             user_id: session.user.id.clone(),
             auth_time: session.auth_time,

@@ -3,6 +3,7 @@
 //! reports the approval's state, and redeems an approved one (single use).
 
 use super::flow::Step;
+use super::stored::move_request;
 use super::{already_handled, AuthorizeError, RequestEvent, RequestState};
 use crate::accounts::sessions::Session;
 use crate::approval::{self, service, ApprovalState, NewApproval, Requirements};
@@ -39,13 +40,7 @@ impl Provider {
         };
         let approval = service::load(c, &found.id, now).map_err(approval_failure)?;
         let mut ended = |description: &'static str| -> Result<Countersigned, AuthorizeError> {
-            let row = step.row;
-            let to = row
-                .state
-                .next(RequestEvent::ApprovalEnded)
-                .map_err(|_| already_handled())?;
-            store::transition_request(c, &row.id, row.state, to, &session.user.id)
-                .map_err(|_| already_handled())?;
+            move_request(c, step.row, RequestEvent::ApprovalEnded, &session.user.id)?;
             Ok(Countersigned::Ended(OAuthError::access_denied(description)))
         };
         match approval.state {
@@ -84,10 +79,7 @@ fn ask_for_approval(
             OAuthError::invalid_request("a justification is required for this request").into(),
         );
     }
-    let to = row
-        .state
-        .next(RequestEvent::AwaitApproval)
-        .map_err(|_| already_handled())?;
+    move_request(c, row, RequestEvent::AwaitApproval, &session.user.id)?;
     let new = NewApproval {
         request_id: row.id.clone(),
         requester_id: session.user.id.clone(),
@@ -100,8 +92,6 @@ fn ask_for_approval(
         requirements,
     };
     let created = service::create(c, new, now)?;
-    store::transition_request(c, &row.id, row.state, to, &session.user.id)
-        .map_err(|_| already_handled())?;
     Ok(Countersigned::Waiting(created.id))
 }
 

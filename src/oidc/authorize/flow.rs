@@ -35,6 +35,24 @@ pub struct Step<'a> {
     pub justification: Option<String>,
 }
 
+impl<'a> Step<'a> {
+    /// A pass over a stored request, with no justification from the consent page.
+    pub fn new(
+        row: &'a RequestRow,
+        params: &'a Params,
+        valid: &'a ValidRequest,
+        info: &'a ClientInfo,
+    ) -> Self {
+        Step {
+            row,
+            params,
+            valid,
+            info,
+            justification: None,
+        }
+    }
+}
+
 /// What a step decided: go on (with what it found), or end this pass with an outcome.
 pub(super) type Next<T = ()> = Result<ControlFlow<Outcome, T>, AuthorizeError>;
 

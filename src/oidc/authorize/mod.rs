@@ -153,13 +153,7 @@ impl Provider {
             };
             store::insert_request(c, &row)?;
             let session = self.session(c, cookie, now)?;
-            let step = flow::Step {
-                row: &row,
-                params: &params,
-                valid: &valid,
-                info,
-                justification: None,
-            };
+            let step = flow::Step::new(&row, &params, &valid, info);
             self.advance(c, step, session, now)
         })
     }
@@ -176,13 +170,7 @@ impl Provider {
         self.store.write(|c| {
             let session = self.session(c, cookie, now)?;
             let (row, params, valid) = self.load_request(c, request_id, session.as_ref(), now)?;
-            let step = flow::Step {
-                row: &row,
-                params: &params,
-                valid: &valid,
-                info,
-                justification: None,
-            };
+            let step = flow::Step::new(&row, &params, &valid, info);
             self.advance(c, step, session, now)
         })
     }
@@ -210,9 +198,7 @@ impl Provider {
                 ConsentDecision::Deny => (RequestEvent::DenyConsent, None),
                 ConsentDecision::Allow { justification } => (RequestEvent::Consent, justification),
             };
-            let to = row.state.next(event).map_err(|_| already_handled())?;
-            store::transition_request(c, &row.id, row.state, to, user_id)
-                .map_err(|_| already_handled())?;
+            let to = stored::move_request(c, &row, event, user_id)?;
             if event == RequestEvent::DenyConsent {
                 consent::record_denial(c, user_id, client_id, &valid.scopes, now)?;
                 let denied = OAuthError::access_denied("the user denied the request");
@@ -226,11 +212,8 @@ impl Provider {
                 ..row
             };
             let step = flow::Step {
-                row: &row,
-                params: &params,
-                valid: &valid,
-                info,
                 justification,
+                ..flow::Step::new(&row, &params, &valid, info)
             };
             self.advance(c, step, Some(session), now)
         })

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::{already_handled, valid_target, validate, AuthorizeError, ValidRequest};
+use super::{RequestEvent, RequestState};
 use crate::accounts::sessions::{self, Session};
 use crate::crypto;
 use crate::ids::{RequestId, SessionToken, UserId};
@@ -87,6 +88,20 @@ impl Provider {
             )),
         }
     }
+}
+
+/// Applies `event` to the stored request (compare-and-swap on its state and owner,
+/// binding it to `user` on its first move) and returns the new state. An illegal move
+/// or a lost race means another pass already handled it.
+pub(super) fn move_request(
+    c: &mut DbConn,
+    row: &RequestRow,
+    event: RequestEvent,
+    user: &UserId,
+) -> Result<RequestState, OAuthError> {
+    let to = row.state.next(event).map_err(|_| already_handled())?;
+    store::transition_request(c, &row.id, row.state, to, user).map_err(|_| already_handled())?;
+    Ok(to)
 }
 
 /// A request bound to a user (on its first move past `open`) is theirs alone.
