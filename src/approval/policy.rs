@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::state::Decision;
-use crate::store::{decode_list, DecisionRow, ScopeRow};
+use crate::store::{DecisionRow, ScopeRow};
 
 /// One approver group and the approvals it must give.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,16 +38,49 @@ pub struct Requirements {
     pub approver_max_age: i64,
 }
 
-/// An approver entry of a scope's policy: `GROUP` (the scope's quorum applies) or
-/// `GROUP:N` (this group needs N). `None` when N is not a positive number.
-pub fn parse_approver(entry: &str, default_quorum: i32) -> Option<(String, i32)> {
-    match entry.split_once(':') {
-        None => Some((entry.to_owned(), default_quorum)),
-        Some((group, n)) => n
-            .parse()
-            .ok()
-            .filter(|n: &i32| *n >= 1)
-            .map(|n| (group.to_owned(), n)),
+/// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
+/// or `GROUP:N` (this group needs N).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApproverGroup {
+    /// Group name.
+    pub group: String,
+    /// Approvals needed from it, when not the scope's quorum.
+    pub quorum: Option<i32>,
+}
+
+impl ApproverGroup {
+    /// Parses `GROUP` or `GROUP:N`; `None` when N is not a positive number.
+    pub fn parse(entry: &str) -> Option<Self> {
+        match entry.split_once(':') {
+            None => Some(Self {
+                group: entry.to_owned(),
+                quorum: None,
+            }),
+            Some((group, n)) => n.parse().ok().filter(|n: &i32| *n >= 1).map(|n| Self {
+                group: group.to_owned(),
+                quorum: Some(n),
+            }),
+        }
+    }
+
+    /// Approvals needed from this group under a scope whose quorum is `scope_quorum`.
+    pub fn quorum_or(&self, scope_quorum: i32) -> i32 {
+        self.quorum.unwrap_or(scope_quorum)
+    }
+}
+
+impl std::fmt::Display for ApproverGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.quorum {
+            None => f.write_str(&self.group),
+            Some(n) => write!(f, "{}:{n}", self.group),
+        }
+    }
+}
+
+impl Serialize for ApproverGroup {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -73,13 +106,14 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.access_duration = combined.access_duration.min(scope.access_duration);
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
-        for entry in decode_list(&scope.approver_groups) {
-            let Some((group, quorum)) = parse_approver(&entry, scope.quorum) else {
-                continue;
-            };
-            match combined.groups.iter_mut().find(|g| g.group == group) {
+        for entry in &scope.approver_groups {
+            let quorum = entry.quorum_or(scope.quorum);
+            match combined.groups.iter_mut().find(|g| g.group == entry.group) {
                 Some(existing) => existing.quorum = existing.quorum.max(quorum),
-                None => combined.groups.push(GroupQuorum { group, quorum }),
+                None => combined.groups.push(GroupQuorum {
+                    group: entry.group.clone(),
+                    quorum,
+                }),
             }
         }
     }
@@ -104,7 +138,7 @@ impl Requirements {
         let approvers: Vec<Vec<&str>> = votes
             .iter()
             .filter(|v| v.decision == Decision::Approve)
-            .map(|v| v.group_name.split(',').collect())
+            .map(|v| v.groups.iter().map(String::as_str).collect())
             .collect();
         let slots: Vec<&str> = self
             .groups
@@ -185,7 +219,10 @@ mod tests {
             claims: "[]".into(),
             builtin: false,
             sensitive: !groups.is_empty(),
-            approver_groups: serde_json::to_string(groups).unwrap(),
+            approver_groups: groups
+                .iter()
+                .map(|g| ApproverGroup::parse(g).unwrap())
+                .collect(),
             quorum,
             pending_ttl: ttl,
             access_duration: 3600,
@@ -202,7 +239,7 @@ mod tests {
         DecisionRow {
             approval_id: crate::ids::ApprovalId::new("a"),
             approver_id: crate::ids::UserId::new(who),
-            group_name: groups.into(),
+            groups: groups.split(',').map(str::to_owned).collect(),
             decision,
             comment: None,
             at: 0,
@@ -225,8 +262,14 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(parse_approver("ops:0", 1), None);
-        assert_eq!(parse_approver("ops:x", 1), None);
+        assert_eq!(ApproverGroup::parse("ops:0"), None);
+        assert_eq!(ApproverGroup::parse("ops:x"), None);
+        let entry = ApproverGroup::parse("finance:2").unwrap();
+        assert_eq!(
+            (entry.to_string(), entry.quorum_or(1)),
+            ("finance:2".into(), 2)
+        );
+        assert_eq!(ApproverGroup::parse("ops").unwrap().to_string(), "ops");
     }
 
     #[test]

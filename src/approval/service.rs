@@ -281,7 +281,7 @@ pub fn decide(
     let vote = DecisionRow {
         approval_id: id.clone(),
         approver_id: approver.user_id.clone(),
-        group_name: groups.join(","),
+        groups,
         decision,
         comment: comment.map(str::to_owned),
         at: now,
@@ -293,7 +293,8 @@ pub fn decide(
         other => other.into(),
     })?;
     let actor = Actor::User(approver.user_id.clone());
-    let details = json!({"decision": vote.decision, "groups": groups, "comment": vote.comment});
+    let details =
+        json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment});
     audit::record(
         c,
         &actor,

@@ -213,7 +213,11 @@ fn scope(
                     let policy = if s.sensitive {
                         format!(
                             "sensitive: approvers {} quorum {} pending {}s access {}s{}",
-                            decode_list(&s.approver_groups).join(","),
+                            s.approver_groups
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(","),
                             s.quorum,
                             s.pending_ttl,
                             s.access_duration,
@@ -236,7 +240,7 @@ fn scope(
 
 fn scope_json(s: &crate::store::ScopeRow) -> serde_json::Value {
     json!({"name": s.name, "description": s.description, "claims": decode_list(&s.claims),
-        "sensitive": s.sensitive, "approvers": decode_list(&s.approver_groups), "quorum": s.quorum,
+        "sensitive": s.sensitive, "approvers": s.approver_groups, "quorum": s.quorum,
         "pending_ttl": s.pending_ttl, "access_duration": s.access_duration,
         "require_justification": s.require_justification, "approver_max_age": s.approver_max_age,
         "policy_version": s.policy_version})

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::groups::require_group;
 use super::{conflict, is_token, ManageError};
+use crate::approval::policy::ApproverGroup;
 use crate::audit::{self, Actor, AuditAction};
 use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
 
@@ -57,11 +58,20 @@ impl ScopeChanges {
             // Only a sensitive scope has approvers (see `check`); making it not
             // sensitive drops them unless new ones are given (which `check` refuses).
             if !sensitive && self.approver_groups.is_none() {
-                row.approver_groups = "[]".into();
+                row.approver_groups.clear();
             }
         }
-        if let Some(groups) = self.approver_groups {
-            row.approver_groups = encode_list(&groups);
+        if let Some(entries) = self.approver_groups {
+            row.approver_groups = entries
+                .iter()
+                .map(|entry| {
+                    ApproverGroup::parse(entry).ok_or_else(|| {
+                        ManageError::Invalid(format!(
+                            "--approvers entry {entry:?} must be GROUP or GROUP:N with N at least 1"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(quorum) = self.quorum {
             row.quorum = i32::try_from(quorum)
@@ -91,7 +101,7 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), ManageError> {
     if row.quorum < 1 {
         return Err(ManageError::Invalid("--quorum must be at least 1".into()));
     }
-    let groups = decode_list(&row.approver_groups);
+    let groups = &row.approver_groups;
     if row.sensitive && groups.is_empty() {
         return Err(ManageError::Invalid(format!(
             "sensitive scope {:?} needs --approvers GROUP[,GROUP]",
@@ -103,13 +113,8 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), ManageError> {
             "--approvers only applies to a --sensitive scope".into(),
         ));
     }
-    for entry in &groups {
-        let Some((group, _)) = crate::approval::policy::parse_approver(entry, row.quorum) else {
-            return Err(ManageError::Invalid(format!(
-                "--approvers entry {entry:?} must be GROUP or GROUP:N with N at least 1"
-            )));
-        };
-        require_group(c, &group)?;
+    for entry in groups {
+        require_group(c, &entry.group)?;
     }
     for claim in decode_list(&row.claims) {
         if !is_token(&claim) {
@@ -140,7 +145,7 @@ pub fn add_scope(
         claims: "[]".into(),
         builtin: false,
         sensitive: false,
-        approver_groups: "[]".into(),
+        approver_groups: Vec::new(),
         quorum: 1,
         pending_ttl: DEFAULT_PENDING_TTL,
         access_duration: DEFAULT_ACCESS_DURATION,

@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 
-use super::schema::{approval_decisions, approvals, authorization_requests, grants, outbox};
+use super::schema::{
+    approval_decision_groups, approval_decisions, approvals, authorization_requests, grants, outbox,
+};
 use super::{DbConn, StoreError};
 use crate::approval::{ApprovalState, Decision};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
@@ -32,17 +34,28 @@ pub struct ApprovalRow {
     pub access_until: Option<i64>,
 }
 
-/// A row of `approval_decisions`: one approver's vote.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = approval_decisions)]
+/// One approver's vote: a row of `approval_decisions` with the required groups its
+/// approver belonged to (rows of `approval_decision_groups`).
+#[derive(Debug, Clone)]
 #[allow(missing_docs)]
 pub struct DecisionRow {
     pub approval_id: ApprovalId,
     pub approver_id: UserId,
-    pub group_name: String,
+    pub groups: Vec<String>,
     pub decision: Decision,
     pub comment: Option<String>,
     pub at: i64,
+}
+
+/// The columns of `approval_decisions`.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = approval_decisions)]
+struct DecisionColumns {
+    approval_id: ApprovalId,
+    approver_id: UserId,
+    decision: Decision,
+    comment: Option<String>,
+    at: i64,
 }
 
 /// A row of `outbox`.
@@ -165,11 +178,27 @@ pub fn approvals_due(c: &mut DbConn, now: i64) -> Result<Vec<ApprovalId>, StoreE
         .load(c)?)
 }
 
-/// Records a vote; `Conflict` when this approver already voted.
+/// Records a vote with its groups; `Conflict` when this approver already voted.
 pub fn insert_decision(c: &mut DbConn, row: &DecisionRow) -> Result<(), StoreError> {
     diesel::insert_into(approval_decisions::table)
-        .values(row)
+        .values(DecisionColumns {
+            approval_id: row.approval_id.clone(),
+            approver_id: row.approver_id.clone(),
+            decision: row.decision,
+            comment: row.comment.clone(),
+            at: row.at,
+        })
         .execute(c)?;
+    // One statement per group: the multi-backend connection has no batch insert.
+    for group in &row.groups {
+        diesel::insert_into(approval_decision_groups::table)
+            .values((
+                approval_decision_groups::approval_id.eq(&row.approval_id),
+                approval_decision_groups::approver_id.eq(&row.approver_id),
+                approval_decision_groups::group_name.eq(group),
+            ))
+            .execute(c)?;
+    }
     Ok(())
 }
 
@@ -178,11 +207,34 @@ pub fn decisions_for(
     c: &mut DbConn,
     approval_id: &ApprovalId,
 ) -> Result<Vec<DecisionRow>, StoreError> {
-    Ok(approval_decisions::table
+    let votes: Vec<DecisionColumns> = approval_decisions::table
         .filter(approval_decisions::approval_id.eq(approval_id))
         .order(approval_decisions::at.asc())
-        .select(DecisionRow::as_select())
-        .load(c)?)
+        .select(DecisionColumns::as_select())
+        .load(c)?;
+    let groups: Vec<(UserId, String)> = approval_decision_groups::table
+        .filter(approval_decision_groups::approval_id.eq(approval_id))
+        .order(approval_decision_groups::group_name.asc())
+        .select((
+            approval_decision_groups::approver_id,
+            approval_decision_groups::group_name,
+        ))
+        .load(c)?;
+    Ok(votes
+        .into_iter()
+        .map(|vote| DecisionRow {
+            groups: groups
+                .iter()
+                .filter(|(approver, _)| *approver == vote.approver_id)
+                .map(|(_, group)| group.clone())
+                .collect(),
+            approval_id: vote.approval_id,
+            approver_id: vote.approver_id,
+            decision: vote.decision,
+            comment: vote.comment,
+            at: vote.at,
+        })
+        .collect())
 }
 
 /// Inserts an outbox row.

@@ -54,7 +54,6 @@ diesel::table! {
         claims -> Text,
         builtin -> Bool,
         sensitive -> Bool,
-        approver_groups -> Text,
         quorum -> Integer,
         pending_ttl -> BigInt,
         access_duration -> BigInt,
@@ -140,7 +139,6 @@ diesel::table! {
     approval_decisions (approval_id, approver_id) {
         approval_id -> Text,
         approver_id -> Text,
-        group_name -> Text,
         decision -> Text,
         comment -> Nullable<Text>,
         at -> BigInt,
@@ -233,6 +231,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scope_approver_groups (scope_name, position) {
+        scope_name -> Text,
+        position -> Integer,
+        group_name -> Text,
+        quorum -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    approval_decision_groups (approval_id, approver_id, group_name) {
+        approval_id -> Text,
+        approver_id -> Text,
+        group_name -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
@@ -244,12 +259,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     clients,
     scopes,
+    scope_approver_groups,
     signing_keys,
     sessions,
     consents,
     authorization_requests,
     approvals,
     approval_decisions,
+    approval_decision_groups,
     grants,
     authorization_codes,
     refresh_tokens,

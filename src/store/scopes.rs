@@ -1,13 +1,14 @@
-//! Scopes and their approval policies.
+//! Scopes and their approval policies; the groups a policy requires are rows of
+//! `scope_approver_groups`, in the order they were given.
 
 use diesel::prelude::*;
 
-use super::schema::scopes;
+use super::schema::{scope_approver_groups, scopes};
 use super::{DbConn, StoreError};
+use crate::approval::policy::ApproverGroup;
 
-/// A row of `scopes`: description, claims and the approval policy (durations in seconds).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
-#[diesel(table_name = scopes)]
+/// A scope: description, claims and the approval policy (durations in seconds).
+#[derive(Debug, Clone, serde::Serialize)]
 #[allow(missing_docs)]
 pub struct ScopeRow {
     pub name: String,
@@ -15,7 +16,7 @@ pub struct ScopeRow {
     pub claims: String,
     pub builtin: bool,
     pub sensitive: bool,
-    pub approver_groups: String,
+    pub approver_groups: Vec<ApproverGroup>,
     pub quorum: i32,
     pub pending_ttl: i64,
     pub access_duration: i64,
@@ -27,36 +28,158 @@ pub struct ScopeRow {
     pub updated_at: i64,
 }
 
-/// Inserts a scope.
-pub fn insert_scope(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
-    diesel::insert_into(scopes::table).values(row).execute(c)?;
+/// The columns of `scopes` (the approver groups live in their own table).
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = scopes)]
+struct ScopeColumns {
+    name: String,
+    description: String,
+    claims: String,
+    builtin: bool,
+    sensitive: bool,
+    quorum: i32,
+    pending_ttl: i64,
+    access_duration: i64,
+    require_justification: bool,
+    approver_max_age: i64,
+    allow_chat_decisions: bool,
+    policy_version: i32,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = scope_approver_groups)]
+struct ApproverGroupRow {
+    scope_name: String,
+    position: i32,
+    group_name: String,
+    quorum: Option<i32>,
+}
+
+impl ScopeColumns {
+    fn of(row: &ScopeRow) -> Self {
+        Self {
+            name: row.name.clone(),
+            description: row.description.clone(),
+            claims: row.claims.clone(),
+            builtin: row.builtin,
+            sensitive: row.sensitive,
+            quorum: row.quorum,
+            pending_ttl: row.pending_ttl,
+            access_duration: row.access_duration,
+            require_justification: row.require_justification,
+            approver_max_age: row.approver_max_age,
+            allow_chat_decisions: row.allow_chat_decisions,
+            policy_version: row.policy_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    fn with_groups(self, approver_groups: Vec<ApproverGroup>) -> ScopeRow {
+        ScopeRow {
+            name: self.name,
+            description: self.description,
+            claims: self.claims,
+            builtin: self.builtin,
+            sensitive: self.sensitive,
+            approver_groups,
+            quorum: self.quorum,
+            pending_ttl: self.pending_ttl,
+            access_duration: self.access_duration,
+            require_justification: self.require_justification,
+            approver_max_age: self.approver_max_age,
+            allow_chat_decisions: self.allow_chat_decisions,
+            policy_version: self.policy_version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// Replaces the approver groups of a scope.
+fn write_groups(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
+    diesel::delete(
+        scope_approver_groups::table.filter(scope_approver_groups::scope_name.eq(&row.name)),
+    )
+    .execute(c)?;
+    // One statement per group: the multi-backend connection has no batch insert.
+    for (position, group) in row.approver_groups.iter().enumerate() {
+        diesel::insert_into(scope_approver_groups::table)
+            .values(ApproverGroupRow {
+                scope_name: row.name.clone(),
+                position: i32::try_from(position)
+                    .map_err(|_| StoreError::Corrupt("too many approver groups".into()))?,
+                group_name: group.group.clone(),
+                quorum: group.quorum,
+            })
+            .execute(c)?;
+    }
     Ok(())
 }
 
-/// Replaces every column of an existing scope.
+/// Attaches to each scope its approver groups, in order (one query for all).
+fn with_groups(c: &mut DbConn, columns: Vec<ScopeColumns>) -> Result<Vec<ScopeRow>, StoreError> {
+    let names: Vec<&str> = columns.iter().map(|s| s.name.as_str()).collect();
+    let groups: Vec<ApproverGroupRow> = scope_approver_groups::table
+        .filter(scope_approver_groups::scope_name.eq_any(&names))
+        .order((
+            scope_approver_groups::scope_name.asc(),
+            scope_approver_groups::position.asc(),
+        ))
+        .select(ApproverGroupRow::as_select())
+        .load(c)?;
+    Ok(columns
+        .into_iter()
+        .map(|scope| {
+            let own = groups
+                .iter()
+                .filter(|g| g.scope_name == scope.name)
+                .map(|g| ApproverGroup {
+                    group: g.group_name.clone(),
+                    quorum: g.quorum,
+                })
+                .collect();
+            scope.with_groups(own)
+        })
+        .collect())
+}
+
+/// Inserts a scope with its approver groups.
+pub fn insert_scope(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
+    diesel::insert_into(scopes::table)
+        .values(ScopeColumns::of(row))
+        .execute(c)?;
+    write_groups(c, row)
+}
+
+/// Replaces every column and the approver groups of an existing scope.
 pub fn update_scope(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
     match diesel::update(scopes::table.find(&row.name))
-        .set(row)
+        .set(ScopeColumns::of(row))
         .execute(c)?
     {
-        1 => Ok(()),
+        1 => write_groups(c, row),
         _ => Err(StoreError::NotFound),
     }
 }
 
 /// The scope with this name.
 pub fn scope_by_name(c: &mut DbConn, name: &str) -> Result<Option<ScopeRow>, StoreError> {
-    Ok(scopes::table
+    let found = scopes::table
         .find(name)
-        .select(ScopeRow::as_select())
+        .select(ScopeColumns::as_select())
         .first(c)
-        .optional()?)
+        .optional()?;
+    Ok(with_groups(c, found.into_iter().collect())?.pop())
 }
 
 /// Every scope, by name.
 pub fn list_scopes(c: &mut DbConn) -> Result<Vec<ScopeRow>, StoreError> {
-    Ok(scopes::table
+    let all = scopes::table
         .order(scopes::name.asc())
-        .select(ScopeRow::as_select())
-        .load(c)?)
+        .select(ScopeColumns::as_select())
+        .load(c)?;
+    with_groups(c, all)
 }

@@ -8,5 +8,6 @@ mod audit;
 mod cli;
 mod health;
 mod helpers;
+mod migrations;
 mod oidc;
 mod store;

@@ -32,8 +32,17 @@ fn migrations_apply_once_and_a_second_run_applies_nothing() {
     // Act
     let first = store.migrate().unwrap();
     let second = store.migrate().unwrap();
-    // Assert
-    assert_eq!(first, ["20261122000001"], "every migration, in order");
+    // Assert: every migration directory, in order ("2026-11-22-000001_initial" is
+    // version 20261122000001).
+    let mut expected: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|name| name.split('_').next().unwrap().replace('-', ""))
+            .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(first, expected, "every migration, in order");
     assert!(second.is_empty(), "nothing left to apply: {second:?}");
 }
 
