@@ -15,6 +15,7 @@ pub mod ids;
 pub mod manage;
 mod named;
 pub mod oidc;
+pub mod scope_set;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

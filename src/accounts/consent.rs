@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, AuditAction};
 use crate::ids::{ClientId, UserId};
+use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, StoreError};
 
 /// True when every scope in `requested` was consented to before.
@@ -12,13 +13,12 @@ pub fn covers(
     c: &mut DbConn,
     user_id: &UserId,
     client_id: &ClientId,
-    requested: &[String],
+    requested: &ScopeSet,
 ) -> Result<bool, StoreError> {
     let Some(granted) = store::consented_scopes(c, user_id, client_id)? else {
         return Ok(false);
     };
-    let granted: Vec<&str> = granted.split_whitespace().collect();
-    Ok(requested.iter().all(|s| granted.contains(&s.as_str())))
+    Ok(requested.is_subset_of(&granted))
 }
 
 /// Remembers consent to `scopes` (added to what was consented before).
@@ -26,24 +26,19 @@ pub fn remember(
     c: &mut DbConn,
     user_id: &UserId,
     client_id: &ClientId,
-    scopes: &[String],
+    scopes: &ScopeSet,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut all: Vec<String> = store::consented_scopes(c, user_id, client_id)?
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    for scope in scopes {
-        if !all.contains(scope) {
-            all.push(scope.clone());
-        }
-    }
-    store::save_consent(c, user_id, client_id, &all.join(" "), now)?;
+    let all = store::consented_scopes(c, user_id, client_id)?
+        .unwrap_or_default()
+        .union(scopes);
+    store::save_consent(c, user_id, client_id, &all, now)?;
     audit::record(
         c,
         &Actor::User(user_id.clone()),
         AuditAction::ConsentGiven,
         &format!("client:{client_id}"),
-        json!({"scope": scopes.join(" ")}),
+        json!({"scope": scopes}),
         now,
     )?;
     Ok(())
@@ -54,7 +49,7 @@ pub fn record_denial(
     c: &mut DbConn,
     user_id: &UserId,
     client_id: &ClientId,
-    scopes: &[String],
+    scopes: &ScopeSet,
     now: i64,
 ) -> Result<(), StoreError> {
     audit::record(
@@ -62,7 +57,7 @@ pub fn record_denial(
         &Actor::User(user_id.clone()),
         AuditAction::ConsentDenied,
         &format!("client:{client_id}"),
-        json!({"scope": scopes.join(" ")}),
+        json!({"scope": scopes}),
         now,
     )?;
     Ok(())

@@ -9,6 +9,7 @@ use super::state::{ApprovalEvent, ApprovalState, Decision};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
 use crate::ids::{ApprovalId, ClientId, RequestId, UserId};
+use crate::scope_set::ScopeSet;
 use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, Store, StoreError};
 
 /// Members of this group may revoke any approval.
@@ -47,7 +48,7 @@ pub struct NewApproval {
     /// The client asking.
     pub client_id: ClientId,
     /// Every requested scope.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// The registered redirect URI of the request.
     pub redirect_uri: String,
     /// Why, in the requester's words.
@@ -91,7 +92,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         request_id: new.request_id.clone(),
         requester_id: new.requester_id.clone(),
         client_id: new.client_id.clone(),
-        scopes: new.scopes.join(" "),
+        scopes: new.scopes,
         redirect_uri: new.redirect_uri,
         details_digest: None,
         details: None,

@@ -119,7 +119,7 @@ pub(super) fn build_view(
         .map(|c| c.name)
         .unwrap_or_else(|| row.client_id.to_string());
     let mut scopes = Vec::new();
-    for name in row.scopes.split_whitespace() {
+    for name in row.scopes.iter() {
         let scope = store::scope_by_name(c, name)?;
         scopes.push(ScopeView {
             name: name.into(),

@@ -143,7 +143,7 @@ pub fn add_client(
         redirect_uris: encode_list(&spec.redirect_uris),
         post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
         grant_types: encode_list(&spec.grant_types),
-        allowed_scopes: spec.scopes.join(" "),
+        allowed_scopes: spec.scopes.iter().map(String::as_str).collect(),
         token_endpoint_auth_method: if spec.public {
             "none"
         } else {

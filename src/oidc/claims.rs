@@ -3,18 +3,19 @@
 
 use serde_json::{Map, Value};
 
+use crate::scope_set::ScopeSet;
 use crate::store::UserRow;
 
 /// The claims of `user` that `scopes` release, always including `sub`.
-pub fn user_claims(user: &UserRow, scopes: &[String]) -> Map<String, Value> {
+pub fn user_claims(user: &UserRow, scopes: &ScopeSet) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), user.id.as_str().into());
-    if scopes.iter().any(|s| s == "profile") {
+    if scopes.contains("profile") {
         let name = user.name.clone().unwrap_or_else(|| user.username.clone());
         claims.insert("name".into(), name.into());
         claims.insert("preferred_username".into(), user.username.clone().into());
     }
-    if scopes.iter().any(|s| s == "email") {
+    if scopes.contains("email") {
         claims.insert("email".into(), user.email.clone().into());
         // Addresses are entered by administrators, not verified by a mail round trip.
         claims.insert("email_verified".into(), false.into());

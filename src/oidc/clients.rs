@@ -10,6 +10,7 @@ use super::params::{form_decode, Params};
 use crate::crypto::{self, KeyAlg};
 use crate::ids::ClientId;
 use crate::manage::SECRET_HASH_PREFIX;
+use crate::scope_set::ScopeSet;
 use crate::store::{self, decode_list, ClientRow, DbConn, StoreError};
 
 /// A registered client.
@@ -27,7 +28,7 @@ pub struct Client {
     /// Grant types it may use.
     pub grant_types: Vec<GrantType>,
     /// Scopes it may request.
-    pub allowed_scopes: Vec<String>,
+    pub allowed_scopes: ScopeSet,
     /// PKCE required (public clients).
     pub require_pkce: bool,
     /// Algorithm of its ID tokens.
@@ -54,11 +55,7 @@ impl TryFrom<ClientRow> for Client {
             redirect_uris: decode_list(&row.redirect_uris),
             post_logout_redirect_uris: decode_list(&row.post_logout_redirect_uris),
             grant_types,
-            allowed_scopes: row
-                .allowed_scopes
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
+            allowed_scopes: row.allowed_scopes,
             require_pkce: row.require_pkce,
             id_token_alg: row.id_token_alg,
         })

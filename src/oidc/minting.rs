@@ -8,6 +8,7 @@ use super::error::OAuthError;
 use crate::approval::evidence::Evidence;
 use crate::crypto::{self, SigningKey};
 use crate::ids::{GrantId, UserId};
+use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
 
 /// Token lifetimes in seconds.
@@ -82,7 +83,7 @@ impl Minter<'_> {
     pub fn access_token(
         &self,
         grant: &GrantRow,
-        scopes: &[String],
+        scopes: &ScopeSet,
         approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
         let subject = grant
@@ -94,7 +95,7 @@ impl Minter<'_> {
             "sub": subject,
             "aud": grant.client_id.as_str(),
             "client_id": grant.client_id.as_str(),
-            "scope": scopes.join(" "),
+            "scope": scopes,
             "jti": crypto::random_token(16),
             "iat": self.now,
             "exp": self.access_expiry(approval),
@@ -120,8 +121,7 @@ impl Minter<'_> {
         access_token: &str,
         approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
-        let scopes: Vec<String> = grant.scopes.split_whitespace().map(str::to_owned).collect();
-        let mut claims: Map<String, Value> = user_claims(user, &scopes);
+        let mut claims: Map<String, Value> = user_claims(user, &grant.scopes);
         let mut put = |k: &str, v: Value| {
             claims.insert(k.into(), v);
         };
@@ -179,6 +179,6 @@ pub fn new_refresh_token(
 
 /// Whether a grant gets a refresh token: the client may use the grant type and the
 /// scope includes `offline_access` (OIDC Core §11).
-pub fn wants_refresh(client_may_refresh: bool, scopes: &[String]) -> bool {
-    client_may_refresh && scopes.iter().any(|s| s == "offline_access")
+pub fn wants_refresh(client_may_refresh: bool, scopes: &ScopeSet) -> bool {
+    client_may_refresh && scopes.contains("offline_access")
 }

@@ -7,6 +7,7 @@ use super::claims::user_claims;
 use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
+use crate::scope_set::ScopeSet;
 use crate::store::{self, StoreError};
 
 /// Why userinfo refused (RFC 6750 §3.1).
@@ -68,13 +69,8 @@ impl Provider {
                     Ok(None) => return Ok(Err(invalid())),
                     Err(error) => return Ok(Err(UserinfoError::Refused(error))),
                 };
-                let scopes: Vec<String> = verified.claims["scope"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect();
-                if !scopes.iter().any(|s| s == "openid") {
+                let scopes = ScopeSet::parse(verified.claims["scope"].as_str().unwrap_or_default());
+                if !scopes.contains("openid") {
                     return Ok(Err(UserinfoError::Refused(OAuthError::insufficient_scope(
                         "the access token lacks the openid scope",
                     ))));

@@ -9,6 +9,7 @@ use super::schema::{
 use super::{DbConn, StoreError};
 use crate::approval::{ApprovalState, Decision};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
+use crate::scope_set::ScopeSet;
 
 /// A row of `approvals`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -19,7 +20,7 @@ pub struct ApprovalRow {
     pub request_id: RequestId,
     pub requester_id: UserId,
     pub client_id: ClientId,
-    pub scopes: String,
+    pub scopes: ScopeSet,
     pub redirect_uri: String,
     pub details_digest: Option<String>,
     pub details: Option<String>,

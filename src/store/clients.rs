@@ -6,6 +6,7 @@ use super::schema::clients;
 use super::{DbConn, StoreError};
 use crate::crypto::KeyAlg;
 use crate::ids::ClientId;
+use crate::scope_set::ScopeSet;
 
 /// A row of `clients`. List columns hold JSON arrays (see [`super::decode_list`]).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -18,7 +19,7 @@ pub struct ClientRow {
     pub redirect_uris: String,
     pub post_logout_redirect_uris: String,
     pub grant_types: String,
-    pub allowed_scopes: String,
+    pub allowed_scopes: ScopeSet,
     pub token_endpoint_auth_method: String,
     pub id_token_alg: KeyAlg,
     pub require_pkce: bool,

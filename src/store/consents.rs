@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use super::schema::consents;
 use super::{DbConn, StoreError};
 use crate::ids::{ClientId, UserId};
+use crate::scope_set::ScopeSet;
 
-/// The scopes (space-separated) a user has consented to for a client.
+/// The scopes a user has consented to for a client.
 pub fn consented_scopes(
     c: &mut DbConn,
     user_id: &UserId,
     client_id: &ClientId,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Option<ScopeSet>, StoreError> {
     Ok(consents::table
         .find((user_id, client_id))
         .select(consents::scopes)
@@ -24,7 +25,7 @@ pub fn save_consent(
     c: &mut DbConn,
     user_id: &UserId,
     client_id: &ClientId,
-    scopes: &str,
+    scopes: &ScopeSet,
     now: i64,
 ) -> Result<(), StoreError> {
     diesel::delete(consents::table.find((user_id, client_id))).execute(c)?;

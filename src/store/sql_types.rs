@@ -17,6 +17,7 @@ use crate::approval::{ApprovalState, Decision};
 use crate::crypto::{KeyAlg, KeyState};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
 use crate::oidc::authorize::RequestState;
+use crate::scope_set::ScopeSet;
 
 /// Maps `$ty` to a `TEXT` column: `$write(&value) -> &str` and
 /// `$read(&str) -> Option<$ty>` (`None` is corrupt data).
@@ -78,3 +79,7 @@ id_column!(ClientId, ClientIdColumn);
 id_column!(ApprovalId, ApprovalIdColumn);
 id_column!(RequestId, RequestIdColumn);
 id_column!(GrantId, GrantIdColumn);
+
+text_column!(ScopeSet, ScopeSetColumn, |v| v.as_str(), |text| Some(
+    ScopeSet::parse(text)
+));

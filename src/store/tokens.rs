@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{authorization_codes, grants, refresh_tokens};
 use super::{DbConn, StoreError};
 use crate::ids::{ApprovalId, ClientId, GrantId, UserId};
+use crate::scope_set::ScopeSet;
 
 /// A row of `grants`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,7 +16,7 @@ pub struct GrantRow {
     pub id: GrantId,
     pub user_id: Option<UserId>,
     pub client_id: ClientId,
-    pub scopes: String,
+    pub scopes: ScopeSet,
     pub approval_id: Option<ApprovalId>,
     pub auth_time: Option<i64>,
     pub sid: Option<String>,

@@ -12,6 +12,7 @@ use crate::crypto;
 use crate::ids::{ApprovalId, ClientId, GrantId, UserId};
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
+use crate::scope_set::ScopeSet;
 use crate::store::{self, CodeRow, GrantRow};
 
 use super::{scope_of, Ctx, GRANT_ID, NONCE};
@@ -28,7 +29,7 @@ pub struct Authorization {
     /// Authentication methods.
     pub amr: Vec<String>,
     /// Scopes granted, in request order.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// The registered redirect URI, exactly.
     pub redirect_uri: String,
     /// The countersignature behind this grant, if any.
@@ -66,7 +67,7 @@ impl Authorizer for Codes<'_> {
             id: GrantId::new(uuid::Uuid::new_v4().to_string()),
             user_id: Some(who.user_id.clone()),
             client_id: ClientId::new(grant.client_id.as_str()),
-            scopes: who.scopes.join(" "),
+            scopes: who.scopes.clone(),
             approval_id: who.approval_id.clone(),
             auth_time: Some(who.auth_time),
             sid: Some(who.sid.clone()),
@@ -155,7 +156,7 @@ impl Authorizer for Codes<'_> {
         Ok(Some(Grant {
             owner_id: grant.user_id.map(UserId::into_string).unwrap_or_default(),
             client_id: grant.client_id.into_string(),
-            scope: scope_of(&grant.scopes)?,
+            scope: scope_of(grant.scopes.as_str())?,
             redirect_uri: ExactUrl::new(row.redirect_uri).map_err(|_| ())?.to_url(),
             // Expiry was checked above against our clock; oxide-auth compares with its own.
             until: Utc::now() + chrono::Duration::minutes(1),

@@ -11,6 +11,7 @@ use crate::crypto;
 use crate::ids::{GrantId, UserId};
 use crate::oidc::error::OAuthError;
 use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
+use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, GrantRow, KeyRow};
 
 use super::{grant_id_of, scope_of, until, Ctx, GRANT_ID, NONCE};
@@ -31,7 +32,7 @@ impl Tokens<'_> {
     fn mint(
         &mut self,
         grant: &GrantRow,
-        scopes: &[String],
+        scopes: &ScopeSet,
         nonce: Option<&str>,
         refresh: bool,
     ) -> Result<TokenSet, OAuthError> {
@@ -48,7 +49,7 @@ impl Tokens<'_> {
         }
         let access_token = self.minter.access_token(grant, scopes, approval.as_ref())?;
         let id_token = match &grant.user_id {
-            Some(user_id) if grant.scopes.split_whitespace().any(|s| s == "openid") => {
+            Some(user_id) if grant.scopes.contains("openid") => {
                 let user = store::user_by_id(c, user_id)?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| OAuthError::invalid_grant("the user is disabled"))?;
@@ -72,7 +73,7 @@ impl Tokens<'_> {
             access_token,
             token_type: "Bearer",
             expires_in: self.minter.access_expiry(approval.as_ref()) - self.minter.now,
-            scope: scopes.join(" "),
+            scope: scopes.to_string(),
             refresh_token,
             id_token,
             grant_id: grant.id.clone(),
@@ -121,15 +122,14 @@ impl Tokens<'_> {
 impl Issuer for Tokens<'_> {
     fn issue(&mut self, grant: Grant) -> Result<IssuedToken, ()> {
         let row = self.load_grant(&grant)?;
-        let scopes: Vec<String> = row.scopes.split_whitespace().map(str::to_owned).collect();
         let nonce = grant
             .extensions
             .public()
             .find(|(k, _)| *k == NONCE)
             .and_then(|(_, v)| v.map(str::to_owned));
-        let refresh = wants_refresh(self.client_may_refresh, &scopes) && row.user_id.is_some();
+        let refresh = wants_refresh(self.client_may_refresh, &row.scopes) && row.user_id.is_some();
         let set = self
-            .mint(&row, &scopes, nonce.as_deref(), refresh)
+            .mint(&row, &row.scopes, nonce.as_deref(), refresh)
             .map_err(|e| self.ctx.fail(e))?;
         let token = self.issued_token(&set);
         self.issued = Some(set);
@@ -150,12 +150,11 @@ impl Issuer for Tokens<'_> {
             ));
             return Err(());
         }
-        let scopes: Vec<String> = grant.scope.iter().map(str::to_owned).collect();
-        let ordered: Vec<String> = row
+        // The grant's order, narrowed to what the refresh request asked for.
+        let ordered: ScopeSet = row
             .scopes
-            .split_whitespace()
-            .filter(|s| scopes.iter().any(|n| n == s))
-            .map(str::to_owned)
+            .iter()
+            .filter(|s| grant.scope.iter().any(|n| n == *s))
             .collect();
         let set = self
             .mint(&row, &ordered, None, true)
@@ -242,7 +241,7 @@ impl Issuer for Tokens<'_> {
         Ok(Some(Grant {
             owner_id: grant.user_id.map(UserId::into_string).unwrap_or_default(),
             client_id: grant.client_id.into_string(),
-            scope: scope_of(&grant.scopes)?,
+            scope: scope_of(grant.scopes.as_str())?,
             redirect_uri: url::Url::parse(self.minter.issuer).map_err(|_| ())?,
             until: until(refresh.expires_at),
             extensions,

@@ -44,10 +44,7 @@ impl Registrar for ClientRegistrar<'_> {
         scope: Option<Scope>,
     ) -> Result<PreGrant, RegistrarError> {
         let scope = scope.ok_or(RegistrarError::Unspecified)?;
-        if !scope
-            .iter()
-            .all(|s| self.client.allowed_scopes.iter().any(|a| a == s))
-        {
+        if !scope.iter().all(|s| self.client.allowed_scopes.contains(s)) {
             return Err(RegistrarError::Unspecified);
         }
         Ok(PreGrant {

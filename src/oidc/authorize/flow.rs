@@ -19,6 +19,7 @@ use crate::ids::UserId;
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
+use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, RequestRow, ScopeRow};
 
 /// One step of a stored request.
@@ -211,9 +212,9 @@ fn hint_mismatch(prompt_none: bool, hint: Option<&UserId>, user: &UserId) -> Opt
         .then(|| OAuthError::login_required("another user is signed in than id_token_hint names"))
 }
 
-fn scope_rows(c: &mut DbConn, names: &[String]) -> Result<Vec<ScopeRow>, OAuthError> {
+fn scope_rows(c: &mut DbConn, names: &ScopeSet) -> Result<Vec<ScopeRow>, OAuthError> {
     let mut rows = Vec::new();
-    for name in names {
+    for name in names.iter() {
         if let Some(row) = store::scope_by_name(c, name)? {
             rows.push(row);
         }
@@ -232,12 +233,12 @@ fn consent_prompt(
         .scopes
         .iter()
         .map(|name| {
-            let scope = scopes.iter().find(|s| &s.name == name);
+            let scope = scopes.iter().find(|s| s.name == name);
             let countersigned_by = scope.filter(|s| s.sensitive).and_then(|s| {
                 approval::requirements(std::slice::from_ref(s)).map(|r| r.describe())
             });
             ScopeLine {
-                name: name.clone(),
+                name: name.to_owned(),
                 description: scope.map(|s| s.description.clone()).unwrap_or_default(),
                 countersigned_by,
             }

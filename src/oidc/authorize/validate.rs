@@ -9,6 +9,7 @@ use crate::oidc::clients::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::params::{ParamError, Params};
+use crate::scope_set::ScopeSet;
 use crate::store::DbConn;
 
 /// A validated authorization request.
@@ -21,7 +22,7 @@ pub struct ValidRequest {
     /// How the response is delivered.
     pub response_mode: ResponseMode,
     /// Requested scopes, in request order, without duplicates.
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// Opaque client state.
     pub state: Option<String>,
     /// Replay protection for the ID token.
@@ -114,21 +115,10 @@ pub fn validate(
         .split(' ')
         .filter(|p| !p.is_empty())
         .collect();
-    let mut scopes: Vec<String> = Vec::new();
-    for scope in params
-        .get("scope")
-        .unwrap_or_default()
-        .split(' ')
-        .filter(|s| !s.is_empty())
-    {
-        if !scopes.iter().any(|s| s == scope) {
-            scopes.push(scope.to_owned());
-        }
-    }
     Ok(ValidRequest {
         redirect_uri: redirect_uri.to_owned(),
         response_mode,
-        scopes,
+        scopes: ScopeSet::parse(params.get("scope").unwrap_or_default()),
         state: target.state.clone(),
         nonce: params.get("nonce").map(str::to_owned),
         prompt_none: prompt.contains(&"none"),
@@ -216,8 +206,8 @@ fn check_scope(scope: Option<&str>, client: &Client) -> Result<(), OAuthError> {
             "scope is missing (OpenID Connect requests need openid)",
         ));
     };
-    for name in scope.split(' ').filter(|s| !s.is_empty()) {
-        if !client.allowed_scopes.iter().any(|allowed| allowed == name) {
+    for name in ScopeSet::parse(scope).iter() {
+        if !client.allowed_scopes.contains(name) {
             return Err(OAuthError::invalid_scope(
                 "a requested scope is unknown or not allowed for this client",
             ));

@@ -13,6 +13,7 @@ use crate::oidc::grant_type::GrantType;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
+use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, GrantRow};
 
 /// Issues a machine token.
@@ -28,7 +29,7 @@ pub(super) fn issue(
         id: GrantId::new(uuid::Uuid::new_v4().to_string()),
         user_id: None,
         client_id: client.client_id.clone(),
-        scopes: scopes.join(" "),
+        scopes,
         approval_id: None,
         auth_time: None,
         sid: None,
@@ -49,6 +50,7 @@ pub(super) fn issue(
             client_id: client.client_id.to_string(),
             scope: grant
                 .scopes
+                .as_str()
                 .parse()
                 .map_err(|_| OAuthError::invalid_scope("a scope is required"))?,
             redirect_uri: url::Url::parse(&provider.issuer)
@@ -76,19 +78,14 @@ fn client_credentials_scopes(
     c: &mut DbConn,
     client: &Client,
     requested: Option<&str>,
-) -> Result<Vec<String>, OAuthError> {
+) -> Result<ScopeSet, OAuthError> {
     let user_scopes = ["openid", "offline_access", "profile", "email"];
-    let scopes: Vec<String> = match requested {
-        Some(requested) => requested
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+    let scopes = match requested {
+        Some(requested) => ScopeSet::parse(requested),
         None => client
             .allowed_scopes
             .iter()
-            .filter(|s| !user_scopes.contains(&s.as_str()))
-            .cloned()
+            .filter(|s| !user_scopes.contains(s))
             .collect(),
     };
     if scopes.is_empty() {
@@ -96,8 +93,8 @@ fn client_credentials_scopes(
             "no scope is available to the client itself",
         ));
     }
-    for scope in &scopes {
-        if user_scopes.contains(&scope.as_str()) {
+    for scope in scopes.iter() {
+        if user_scopes.contains(&scope) {
             return Err(OAuthError::invalid_scope(
                 "user scopes such as openid are not available without a user",
             ));
