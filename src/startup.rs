@@ -24,6 +24,14 @@ pub struct Application {
     server: Server,
     port: u16,
     state: AppState,
+    background: Background,
+}
+
+/// What the background work of `serve` needs (the handlers never see it).
+struct Background {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    anchor_interval: Option<std::time::Duration>,
 }
 
 /// Opens the store named by the config and runs pending migrations.
@@ -59,7 +67,7 @@ impl Application {
         let store = open_store(&config).await?;
         let secret = config.resolve_secret_key()?;
         let keys = KeyRing::new(Sealer::new(&secret));
-        let csrf_key = crate::crypto::derive_key(&secret, "countersign/csrf");
+        let cookies = http::cookies::CookiePolicy::new(&config, &secret);
         let (ensure_store, ensure_keys, now) = (store.clone(), keys.clone(), clock.now());
         let created =
             web::block(move || manage::ensure_active_key(&ensure_store, &ensure_keys, now))
@@ -76,14 +84,16 @@ impl Application {
             store: store.clone(),
             sessions: provider.sessions,
         });
-        let state = AppState {
-            config: Arc::new(config),
+        let background = Background {
             store,
-            keys,
+            clock: clock.clone(),
+            anchor_interval: config.audit_anchor_interval,
+        };
+        let state = AppState {
             provider,
             desk,
             demo,
-            csrf_key,
+            cookies,
             clock,
         };
         let port = listener.local_addr()?.port();
@@ -103,6 +113,7 @@ impl Application {
             server,
             port,
             state,
+            background,
         })
     }
 
@@ -111,7 +122,7 @@ impl Application {
         self.port
     }
 
-    /// The shared state (tests seed data through its store).
+    /// The shared state of the handlers.
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -121,16 +132,18 @@ impl Application {
     /// it needs no task spawner of its own and stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         use futures_util::future::{self, Either};
+        let Background {
+            store,
+            clock,
+            anchor_interval,
+        } = self.background;
         let anchor = async {
-            match self.state.config.audit_anchor_interval {
-                Some(every) => anchor_audit_chain(self.state.store.clone(), every).await,
+            match anchor_interval {
+                Some(every) => anchor_audit_chain(store.clone(), every).await,
                 None => future::pending().await,
             }
         };
-        let background = future::join(
-            sweep(self.state.store.clone(), self.state.clock.clone()),
-            anchor,
-        );
+        let background = future::join(sweep(store.clone(), clock), anchor);
         futures_util::pin_mut!(background);
         match future::select(self.server, background).await {
             Either::Left((result, _)) => result,

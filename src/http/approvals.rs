@@ -51,7 +51,7 @@ fn with_csrf(
     req: &HttpRequest,
     render: impl FnOnce(String) -> HttpResponse,
 ) -> HttpResponse {
-    let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
+    let csrf = state.cookies.csrf_token(req);
     let mut response = render(csrf.token);
     if let Some(cookie) = csrf.cookie {
         let _ = response.add_cookie(&cookie);
@@ -66,8 +66,8 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
         cookies::session(&req),
         state.clock.now(),
     );
-    match web::block(move || desk.inbox(cookie.as_ref(), now)).await {
-        Ok(Ok((username, views))) => {
+    match super::blocking(move || desk.inbox(cookie.as_ref(), now)).await {
+        Ok((username, views)) => {
             let items = views
                 .into_iter()
                 .map(|v| InboxItem {
@@ -89,8 +89,7 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                 .collect();
             pages::render(StatusCode::OK, &InboxPage { username, items })
         }
-        Ok(Err(error)) => refused(error, &req, None),
-        Err(error) => super::server_error_page(&error),
+        Err(error) => refused(error, &req, None),
     }
 }
 
@@ -100,29 +99,26 @@ async fn desk_call<T: Send + 'static>(
     req: &HttpRequest,
     id: &str,
     call: impl FnOnce(&Desk, &str, Option<&SessionToken>, i64) -> Result<T, DeskError> + Send + 'static,
-) -> Result<Result<T, DeskError>, HttpResponse> {
+) -> Result<T, DeskError> {
     let (desk, cookie, now, id) = (
         state.desk.clone(),
         cookies::session(req),
         state.clock.now(),
         id.to_owned(),
     );
-    web::block(move || call(&desk, &id, cookie.as_ref(), now))
-        .await
-        .map_err(|error| super::server_error_page(&error))
+    super::blocking(move || call(&desk, &id, cookie.as_ref(), now)).await
 }
 
 /// Maps a desk call's outcome: `done` on success, the refusal page otherwise.
 fn outcome<T>(
-    result: Result<Result<T, DeskError>, HttpResponse>,
+    result: Result<T, DeskError>,
     req: &HttpRequest,
     id: &str,
     done: impl FnOnce(T) -> HttpResponse,
 ) -> HttpResponse {
     match result {
-        Ok(Ok(value)) => done(value),
-        Ok(Err(error)) => refused(error, req, Some(id)),
-        Err(response) => response,
+        Ok(value) => done(value),
+        Err(error) => refused(error, req, Some(id)),
     }
 }
 
@@ -193,7 +189,10 @@ fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
 /// Reads a form whose CSRF token is valid; `None` when it is not.
 fn checked_form(state: &AppState, req: &HttpRequest, body: &[u8]) -> Option<Params> {
     let form = Params::parse(body).unwrap_or_default();
-    cookies::csrf_valid(req, &state.csrf_key, form.get("csrf_token")).then_some(form)
+    state
+        .cookies
+        .csrf_valid(req, form.get("csrf_token"))
+        .then_some(form)
 }
 
 /// `POST /approvals/{id}`: `decision=approve|deny`, `comment`, `csrf_token`.
@@ -320,16 +319,13 @@ pub async fn status(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(serde_json::json!({"error": "not_found"}))
     };
-    match web::block(move || desk.status(&id, cookie.as_ref(), now)).await {
-        Ok(Ok(status)) => HttpResponse::Ok()
+    match super::blocking(move || desk.status(&id, cookie.as_ref(), now)).await {
+        Ok(status) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(status.body),
-        Ok(Err(DeskError::Approval(ApprovalError::Store(error)))) => {
-            super::server_error_page(&error)
-        }
+        Err(DeskError::Approval(ApprovalError::Store(error))) => super::server_error_page(&error),
         // Like every /approvals… route (DESIGN.md §8); the poll then simply retries.
-        Ok(Err(DeskError::SignIn)) => refused(DeskError::SignIn, &req, None),
-        Ok(Err(_)) => not_found(),
-        Err(error) => super::server_error_page(&error),
+        Err(DeskError::SignIn) => refused(DeskError::SignIn, &req, None),
+        Err(_) => not_found(),
     }
 }

@@ -41,12 +41,9 @@ async fn start(state: web::Data<AppState>, req: HttpRequest, raw: Vec<u8>) -> Ht
         state.clock.now(),
     );
     let info = client_info(&state, &req);
-    let outcome = web::block(move || provider.authorize(&raw, cookie.as_ref(), &info, now)).await;
-    respond(
-        &state,
-        &req,
-        outcome.unwrap_or_else(|e| Err(AuthorizeError::Render(super::overloaded(e)))),
-    )
+    let outcome =
+        super::blocking(move || provider.authorize(&raw, cookie.as_ref(), &info, now)).await;
+    respond(&state, &req, outcome)
 }
 
 /// `GET /authorize/continue?request=…`: back from the login page.
@@ -61,12 +58,8 @@ pub async fn resume(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     );
     let info = client_info(&state, &req);
     let outcome =
-        web::block(move || provider.resume(&request_id, cookie.as_ref(), &info, now)).await;
-    respond(
-        &state,
-        &req,
-        outcome.unwrap_or_else(|e| Err(AuthorizeError::Render(super::overloaded(e)))),
-    )
+        super::blocking(move || provider.resume(&request_id, cookie.as_ref(), &info, now)).await;
+    respond(&state, &req, outcome)
 }
 
 /// `GET /consent?request=…`: shows the consent page (reloadable).
@@ -81,7 +74,7 @@ pub async fn consent_post(
     body: web::Bytes,
 ) -> HttpResponse {
     let form = Params::parse(&body).unwrap_or_default();
-    if !cookies::csrf_valid(&req, &state.csrf_key, form.get("csrf_token")) {
+    if !state.cookies.csrf_valid(&req, form.get("csrf_token")) {
         return super::csrf_failed();
     }
     let decision = match form.get("decision") {
@@ -107,21 +100,17 @@ pub async fn consent_post(
         state.clock.now(),
     );
     let info = client_info(&state, &req);
-    let outcome = web::block(move || {
+    let outcome = super::blocking(move || {
         provider.decide_consent(&request_id, cookie.as_ref(), decision, &info, now)
     })
     .await;
-    respond(
-        &state,
-        &req,
-        outcome.unwrap_or_else(|e| Err(AuthorizeError::Render(super::overloaded(e)))),
-    )
+    respond(&state, &req, outcome)
 }
 
 /// The browser's address and user agent, recorded with an approval.
 pub fn client_info(state: &AppState, req: &HttpRequest) -> ClientInfo {
     ClientInfo {
-        ip: Some(super::client_ip(req, &state.config.trusted_proxies)),
+        ip: Some(state.cookies.client_ip(req)),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
@@ -192,7 +181,7 @@ fn respond(
 }
 
 fn consent(state: &AppState, req: &HttpRequest, prompt: ConsentPrompt) -> HttpResponse {
-    let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
+    let csrf = state.cookies.csrf_token(req);
     let page = ConsentPage {
         csrf_token: csrf.token,
         request: prompt.request_id.into_string(),

@@ -5,8 +5,59 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::HttpRequest;
 
+use secrecy::SecretString;
+
+use crate::config::Config;
 use crate::crypto;
 use crate::ids::SessionToken;
+
+/// How this server sets cookies and checks forms: `Secure` when the issuer is https,
+/// the CSRF key (derived from the secret key), and the proxies whose
+/// `X-Forwarded-For` is believed.
+#[derive(Clone)]
+pub struct CookiePolicy {
+    /// Cookies carry `Secure`.
+    pub secure: bool,
+    csrf_key: [u8; 32],
+    trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl CookiePolicy {
+    /// The policy for `config`, with the CSRF key derived from `secret`.
+    pub fn new(config: &Config, secret: &SecretString) -> Self {
+        CookiePolicy {
+            secure: config.secure_cookies(),
+            csrf_key: crypto::derive_key(secret, "countersign/csrf"),
+            trusted_proxies: config.trusted_proxies.clone(),
+        }
+    }
+
+    /// The CSRF token for a page, making the browser's CSRF cookie when needed.
+    pub fn csrf_token(&self, req: &HttpRequest) -> CsrfToken {
+        csrf_token(req, &self.csrf_key, self.secure)
+    }
+
+    /// True when `submitted` is this browser's CSRF token (constant-time).
+    pub fn csrf_valid(&self, req: &HttpRequest, submitted: Option<&str>) -> bool {
+        csrf_valid(req, &self.csrf_key, submitted)
+    }
+
+    /// A cookie named `name` under this policy.
+    pub fn build(&self, name: &'static str, value: String) -> Cookie<'static> {
+        build(name, value, self.secure)
+    }
+
+    /// A cookie that deletes `name`.
+    pub fn removal(&self, name: &'static str) -> Cookie<'static> {
+        removal(name, self.secure)
+    }
+
+    /// The client's address: the peer, or the last untrusted hop of
+    /// `X-Forwarded-For` when the peer is a trusted proxy.
+    pub fn client_ip(&self, req: &HttpRequest) -> String {
+        super::client_ip(req, &self.trusted_proxies)
+    }
+}
 
 /// Session cookie name.
 pub const SESSION: &str = "cs_session";

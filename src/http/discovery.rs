@@ -9,8 +9,8 @@ use super::AppState;
 /// Provider metadata.
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     let provider = state.provider.clone();
-    match web::block(move || provider.discovery()).await {
-        Ok(Ok(document)) => HttpResponse::Ok()
+    match super::blocking(move || provider.discovery()).await {
+        Ok(document) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
             .json(document),
         _ => HttpResponse::ServiceUnavailable().finish(),
@@ -21,8 +21,8 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
 /// and refetch at once when a token names an unknown `kid`.
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let (provider, now) = (state.provider.clone(), state.clock.now());
-    match web::block(move || provider.jwks(now)).await {
-        Ok(Ok(set)) => HttpResponse::Ok()
+    match super::blocking(move || provider.jwks(now)).await {
+        Ok(set) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
             // application/json rather than jwk-set+json: some RP libraries accept only it.
             .content_type("application/json")

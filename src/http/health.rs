@@ -15,25 +15,21 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: 200 when the database is reachable and migrations are current, else 503.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.clone();
-    let ready = web::block(move || store.is_ready()).await;
+    let provider = state.provider.clone();
+    let ready = super::blocking(move || provider.ready()).await;
     let (status, body) = match ready {
-        Ok(Ok(true)) => (actix_web::http::StatusCode::OK, "ready\n"),
-        Ok(Ok(false)) => (
+        Ok(true) => (actix_web::http::StatusCode::OK, "ready\n"),
+        Ok(false) => (
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
             "migrations pending\n",
         ),
-        Ok(Err(error)) => {
+        Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             (
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                 "database unavailable\n",
             )
         }
-        Err(_) => (
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded\n",
-        ),
     };
     HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")

@@ -5,7 +5,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::AppState;
 use super::{cookies, pages};
-use crate::accounts::sessions;
 
 /// `GET /`.
 pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -17,13 +16,9 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             Some(("/login", "Sign in")),
         );
     };
-    let (store, policy, now) = (
-        state.store.clone(),
-        state.provider.sessions,
-        state.clock.now(),
-    );
-    match web::block(move || sessions::lookup(&store, &cookie, now, policy)).await {
-        Ok(Ok(Some(session))) => {
+    let (provider, now) = (state.provider.clone(), state.clock.now());
+    match super::blocking(move || provider.session_of(&cookie, now)).await {
+        Ok(Some(session)) => {
             let text = format!("You are signed in as {}.", session.user.username);
             pages::message(
                 StatusCode::OK,

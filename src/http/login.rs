@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use super::cookies;
 use super::pages::{self, LoginPage};
 use super::AppState;
-use crate::accounts::login::{self, Attempt, LoginOutcome};
+use crate::accounts::login::{Attempt, LoginOutcome};
 use crate::oidc::params::Params;
 
 /// Where to go after signing in.
@@ -53,8 +53,8 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (client_name, hint) = match next.request.clone() {
         Some(id) => {
             let (provider, now) = (state.provider.clone(), state.clock.now());
-            match web::block(move || provider.login_context(&id, now)).await {
-                Ok(Ok(Some((name, hint)))) => (Some(name), hint),
+            match super::blocking(move || provider.login_context(&id, now)).await {
+                Ok(Some((name, hint))) => (Some(name), hint),
                 _ => (None, None),
             }
         }
@@ -83,7 +83,7 @@ fn form(
     error: Option<String>,
     status: StatusCode,
 ) -> HttpResponse {
-    let csrf = cookies::csrf_token(req, &state.csrf_key, state.config.secure_cookies());
+    let csrf = state.cookies.csrf_token(req);
     let page = LoginPage {
         csrf_token: csrf.token,
         request: next.request,
@@ -103,46 +103,37 @@ fn form(
 #[tracing::instrument(skip_all)]
 pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let params = Params::parse(&body).unwrap_or_default();
-    if !cookies::csrf_valid(&req, &state.csrf_key, params.get("csrf_token")) {
+    if !state.cookies.csrf_valid(&req, params.get("csrf_token")) {
         return super::csrf_failed();
     }
     let next = Next::from(&params);
     let username = params.get("username").unwrap_or_default().to_owned();
     let password = SecretString::from(params.get("password").unwrap_or_default().to_owned());
-    let ip = super::client_ip(&req, &state.config.trusted_proxies);
+    let ip = state.cookies.client_ip(&req);
     let previous = cookies::session(&req);
-    let (store, provider, now) = (
-        state.store.clone(),
-        state.provider.clone(),
-        state.clock.now(),
-    );
+    let (provider, now) = (state.provider.clone(), state.clock.now());
     let (name, pw, request) = (username.clone(), password, next.request.clone());
-    let outcome = web::block(move || {
+    let outcome = super::blocking(move || {
         let attempt = Attempt {
             username: &name,
             password: &pw,
             ip: &ip,
             previous_session: previous.as_ref(),
         };
-        let outcome = login::login(&store, &attempt, now, provider.throttle, provider.sessions)?;
-        if let (LoginOutcome::Success { .. }, Some(request)) = (&outcome, request) {
-            provider.note_login(&request, now)?;
-        }
-        Ok::<_, crate::store::StoreError>(outcome)
+        provider.sign_in(&attempt, request.as_deref(), now)
     })
     .await;
-    let secure = state.config.secure_cookies();
     match outcome {
-        Ok(Ok(LoginOutcome::Success { cookie, .. })) => {
+        Ok(LoginOutcome::Success { cookie, .. }) => {
             let mut response = super::see_other(&next.location());
-            let _ = response.add_cookie(&cookies::build(
-                cookies::SESSION,
-                cookie.expose().to_owned(),
-                secure,
-            ));
+            let _ = response.add_cookie(
+                &state
+                    .cookies
+                    .build(cookies::SESSION, cookie.expose().to_owned()),
+            );
             response
         }
-        Ok(Ok(LoginOutcome::Invalid)) => form(
+        Ok(LoginOutcome::Invalid) => form(
             &state,
             &req,
             next,
@@ -151,7 +142,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             Some("Wrong username or password.".into()),
             StatusCode::OK,
         ),
-        Ok(Ok(LoginOutcome::Throttled { retry_after })) => {
+        Ok(LoginOutcome::Throttled { retry_after }) => {
             let message = format!(
                 "Too many failed sign-in attempts. Try again in {} minutes.",
                 (retry_after + 59) / 60
@@ -170,7 +161,6 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             }
             response
         }
-        Ok(Err(error)) => super::server_error_page(&error),
         Err(error) => super::server_error_page(&error),
     }
 }

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, LogoutPage};
 use super::AppState;
+use crate::oidc::error::ErrorCode;
 use crate::oidc::logout::LogoutOutcome;
 use crate::oidc::params::Params;
 
@@ -23,7 +24,7 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
         return bad_request("A parameter is repeated or not valid UTF-8.");
     };
     let confirmed = params.get("confirm") == Some("yes");
-    if confirmed && !cookies::csrf_valid(&req, &state.csrf_key, params.get("csrf_token")) {
+    if confirmed && !state.cookies.csrf_valid(&req, params.get("csrf_token")) {
         return super::csrf_failed();
     }
     handle(state, req, params, confirmed).await
@@ -50,11 +51,10 @@ async fn handle(
         state.clock.now(),
     );
     let outcome =
-        web::block(move || provider.logout(&params, cookie.as_ref(), confirmed, now)).await;
-    let secure = state.config.secure_cookies();
+        super::blocking(move || provider.logout(&params, cookie.as_ref(), confirmed, now)).await;
     match outcome {
-        Ok(Ok(LogoutOutcome::Confirm { client_name, carry })) => {
-            let csrf = cookies::csrf_token(&req, &state.csrf_key, secure);
+        Ok(LogoutOutcome::Confirm { client_name, carry }) => {
+            let csrf = state.cookies.csrf_token(&req);
             let mut response = pages::render(
                 StatusCode::OK,
                 &LogoutPage {
@@ -68,7 +68,7 @@ async fn handle(
             }
             response
         }
-        Ok(Ok(LogoutOutcome::SignedOut { redirect })) => {
+        Ok(LogoutOutcome::SignedOut { redirect }) => {
             let mut response = match redirect {
                 Some(location) => super::see_other(&location),
                 None => pages::message(
@@ -78,10 +78,12 @@ async fn handle(
                     Some(("/login", "Sign in again")),
                 ),
             };
-            let _ = response.add_cookie(&cookies::removal(cookies::SESSION, secure));
+            let _ = response.add_cookie(&state.cookies.removal(cookies::SESSION));
             response
         }
-        Ok(Err(error)) => bad_request(&error.description),
-        Err(error) => super::server_error_page(&error),
+        Err(error) if error.code == ErrorCode::ServerError => {
+            super::server_error_page(&error.description)
+        }
+        Err(error) => bad_request(&error.description),
     }
 }

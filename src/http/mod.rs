@@ -1,5 +1,5 @@
 //! HTTP: the only module that knows actix-web. One file per endpoint group; handlers
-//! extract, make one domain call (inside `web::block`) and map its outcome.
+//! extract, make one domain call (through [`blocking`]) and map its outcome.
 
 pub mod approvals;
 pub mod authorize;
@@ -21,7 +21,7 @@ use actix_cors::Cors;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
-use crate::oidc::error::OAuthError;
+use crate::store::StoreError;
 
 /// CORS for the endpoints browser-based clients call directly (discovery, JWKS, token,
 /// userinfo, revocation): any origin, no cookies, so no ambient authority is exposed.
@@ -213,9 +213,17 @@ pub fn csrf_failed() -> HttpResponse {
     )
 }
 
-/// The blocking pool is gone or overloaded.
-pub fn overloaded(error: impl std::fmt::Display) -> OAuthError {
-    OAuthError::server_error(&error)
+/// Runs one domain call on the blocking pool (the store is synchronous). A pool that
+/// is shut down or overloaded becomes the call's own storage error, so each handler
+/// answers it exactly as it answers a database failure.
+pub async fn blocking<T, E>(call: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    web::block(call)
+        .await
+        .unwrap_or_else(|error| Err(StoreError::Pool(error.to_string()).into()))
 }
 
 /// A generic server error page; the cause is logged, never shown.

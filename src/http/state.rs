@@ -3,30 +3,24 @@
 
 use std::sync::Arc;
 
+use super::cookies::CookiePolicy;
 use crate::approval::Desk;
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::crypto::KeyRing;
 use crate::oidc::Provider;
-use crate::store::Store;
 
-/// Shared state of every request handler.
+/// Shared state of every request handler: the two domain entry points, the clock and
+/// the cookie policy. Handlers reach the store and the configuration only through
+/// these.
 #[derive(Clone)]
 pub struct AppState {
-    /// Validated configuration.
-    pub config: Arc<Config>,
-    /// The database.
-    pub store: Store,
-    /// Signing keys.
-    pub keys: KeyRing,
     /// The protocol core.
     pub provider: Arc<Provider>,
     /// The approval desk (countersignature pages).
     pub desk: Arc<Desk>,
     /// The demo relying party, when serving with `--demo`.
     pub demo: Option<crate::demo::Demo>,
-    /// Key of the CSRF tokens (derived from the secret key).
-    pub csrf_key: [u8; 32],
+    /// Cookies, CSRF and the client address.
+    pub cookies: CookiePolicy,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }

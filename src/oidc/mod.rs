@@ -16,6 +16,7 @@ pub mod logout;
 pub mod minting;
 pub mod params;
 pub mod revocation;
+pub mod sign_in;
 pub mod token_verification;
 pub mod userinfo;
 

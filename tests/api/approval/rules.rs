@@ -284,3 +284,52 @@ async fn a_policy_edit_does_not_change_the_requirements_of_a_pending_approval() 
         "a new request gets the new quorum of 2"
     );
 }
+
+#[tokio::test]
+async fn a_request_waiting_for_approval_never_changes_owner() {
+    // Arrange: alice's request waits for approval; bob, an approver, knows its id.
+    let app = approval_app().await;
+    let (alice, pending) = app.request_access(&app.alice).await;
+    let bob = app.signed_in(&app.bob).await;
+    let csrf = app.csrf(&bob).await;
+    let request = pending.request_id.as_str();
+    // Act: bob opens and answers the consent of alice's request as his own.
+    let page = app.get(&bob, &format!("/consent?request={request}")).await;
+    let post = app
+        .post(
+            &bob,
+            "/consent",
+            &[
+                ("request", request),
+                ("decision", "allow"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    let resume = app
+        .get(&bob, &format!("/authorize/continue?request={request}"))
+        .await;
+    // Assert: refused each time, and the request is still alice's to finish.
+    for (what, response) in [
+        ("consent page", page),
+        ("consent", post),
+        ("continue", resume),
+    ] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        assert!(response.headers().get("location").is_none(), "{what}");
+    }
+    assert_eq!(
+        app.status_json(&alice, &pending.approval_id).await["state"],
+        "pending"
+    );
+    let (approver, _) = app.approvers().await;
+    app.approve(&approver, &pending.approval_id).await;
+    let response = app.continue_after_decision(&alice, &pending).await;
+    let tokens = app.exchange(&app.code_of(&response)).await;
+    let claims = crate::helpers::jwt_part(&tokens.id_token.expect("an ID token"), 1);
+    assert_eq!(
+        claims["sub"],
+        app.alice.id.as_str(),
+        "the tokens are alice's"
+    );
+}

@@ -4,6 +4,10 @@
 //! (one approval from `approvers`) and a public demo client for the relying party at
 //! `/demo`. Every change goes through the admin domain, so it is audited.
 
+mod relying_party;
+
+pub use relying_party::{DemoFailure, Finished, Started};
+
 use secrecy::SecretString;
 
 use crate::audit::Actor;
