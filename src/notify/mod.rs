@@ -15,6 +15,8 @@
 //! Chat never bypasses step-up: unless the snapshot says the policy lets chat decide
 //! ([`ApprovalSnapshot::chat_decisions`]), every channel shows only a link to the page.
 
+pub mod slack;
 pub mod snapshot;
 
+pub use slack::{deny_modal, parse_interaction, slack_message, slack_verify};
 pub use snapshot::{ApprovalSnapshot, Event, ScopeLine, VoteLine};

@@ -304,4 +304,7 @@ pub fn rfc3339(at: i64) -> String {
 }
 
 #[cfg(test)]
+pub(crate) use tests::sample;
+
+#[cfg(test)]
 mod tests;
