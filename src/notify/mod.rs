@@ -17,6 +17,11 @@
 
 pub mod slack;
 pub mod snapshot;
+pub mod teams;
 
 pub use slack::{deny_modal, parse_interaction, slack_message, slack_verify};
 pub use snapshot::{ApprovalSnapshot, Event, ScopeLine, VoteLine};
+pub use teams::{
+    invoke_error, invoke_response, parse_invoke, teams_bot_card, teams_workflow_message,
+    verify_bot_token, BotJwks,
+};
