@@ -18,6 +18,7 @@
 pub mod slack;
 pub mod snapshot;
 pub mod teams;
+pub mod webhook;
 
 pub use slack::{deny_modal, parse_interaction, slack_message, slack_verify};
 pub use snapshot::{ApprovalSnapshot, Event, ScopeLine, VoteLine};
