@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod manage;
 mod named;
+pub mod notify;
 pub mod oidc;
 pub mod scope_set;
 pub mod startup;
