@@ -32,6 +32,7 @@ struct Background {
     store: Store,
     clock: Arc<dyn Clock>,
     anchor_interval: Option<std::time::Duration>,
+    outbox: crate::delivery::Worker,
 }
 
 /// Opens the store named by the config and runs pending migrations.
@@ -84,10 +85,18 @@ impl Application {
             store: store.clone(),
             sessions: provider.sessions,
         });
+        let outbox = crate::delivery::Worker::new(
+            store.clone(),
+            clock.clone(),
+            config.issuer.clone(),
+            config.notify.clone(),
+        )
+        .map_err(anyhow::Error::msg)?;
         let background = Background {
             store,
             clock: clock.clone(),
             anchor_interval: config.audit_anchor_interval,
+            outbox,
         };
         let state = AppState {
             provider,
@@ -128,7 +137,7 @@ impl Application {
     }
 
     /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
-    /// The background work (expiry sweep, audit anchoring) runs in this same future, so
+    /// The background work (expiry sweep, audit anchoring, outbox delivery) runs in this same future, so
     /// it needs no task spawner of its own and stops with the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         use futures_util::future::{self, Either};
@@ -136,6 +145,7 @@ impl Application {
             store,
             clock,
             anchor_interval,
+            outbox,
         } = self.background;
         let anchor = async {
             match anchor_interval {
@@ -143,7 +153,7 @@ impl Application {
                 None => future::pending().await,
             }
         };
-        let background = future::join(sweep(store.clone(), clock), anchor);
+        let background = future::join3(sweep(store.clone(), clock), anchor, outbox.run());
         futures_util::pin_mut!(background);
         match future::select(self.server, background).await {
             Either::Left((result, _)) => result,

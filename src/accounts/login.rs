@@ -33,7 +33,7 @@ pub enum LoginOutcome {
         /// Cookie value of the new session.
         cookie: SessionToken,
         /// The user.
-        user: UserRow,
+        user: Box<UserRow>,
     },
     /// Wrong username or password (the same answer for both).
     Invalid,
@@ -165,7 +165,10 @@ pub fn login(
                 details,
                 now,
             )?;
-            Ok(LoginOutcome::Success { cookie, user })
+            Ok(LoginOutcome::Success {
+                cookie,
+                user: Box::new(user),
+            })
         }
         _ => {
             let details = json!({"ip": attempt.ip});

@@ -4,6 +4,7 @@
 
 pub mod desk;
 pub mod evidence;
+pub mod notices;
 pub mod policy;
 pub mod records;
 pub mod service;

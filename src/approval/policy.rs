@@ -36,6 +36,10 @@ pub struct Requirements {
     pub require_justification: bool,
     /// Seconds since an approver's last login, at most.
     pub approver_max_age: i64,
+    /// Approvers may decide from Slack or Teams: every sensitive scope allows it
+    /// (otherwise chat messages only link to the page, whose step-up applies).
+    #[serde(default)]
+    pub chat_decisions: bool,
 }
 
 /// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
@@ -96,6 +100,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         access_duration: first.access_duration,
         require_justification: false,
         approver_max_age: first.approver_max_age,
+        chat_decisions: true,
     };
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());
@@ -106,6 +111,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.access_duration = combined.access_duration.min(scope.access_duration);
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
+        combined.chat_decisions &= scope.allow_chat_decisions;
         for entry in &scope.approver_groups {
             let quorum = entry.quorum_or(scope.quorum);
             match combined.groups.iter_mut().find(|g| g.group == entry.group) {
@@ -155,6 +161,14 @@ impl Requirements {
             let mut seen = vec![false; approvers.len()];
             assign(slot, &slots, &approvers, &mut slot_of_approver, &mut seen)
         })
+    }
+
+    /// Approvals needed in all (the sum of the quorums).
+    pub fn approvals_needed(&self) -> u32 {
+        self.groups
+            .iter()
+            .map(|g| u32::try_from(g.quorum).unwrap_or(0))
+            .sum()
     }
 
     /// "1 approval from approvers, 2 from security".

@@ -4,13 +4,14 @@
 
 use serde_json::{json, Value};
 
+use super::notices::{self, Notice};
 use super::policy::Requirements;
 use super::state::{ApprovalEvent, ApprovalState, Decision};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
 use crate::ids::{ApprovalId, ClientId, RequestId, UserId};
 use crate::scope_set::ScopeSet;
-use crate::store::{self, ApprovalRow, DbConn, DecisionRow, OutboxRow, Store, StoreError};
+use crate::store::{self, ApprovalRow, DbConn, DecisionRow, Store, StoreError};
 
 /// Members of this group may revoke any approval.
 pub const OVERSIGHT_GROUP: &str = "admins";
@@ -59,6 +60,8 @@ pub struct NewApproval {
     pub user_agent: Option<String>,
     /// What it needs.
     pub requirements: Requirements,
+    /// When to remind the approvers if it still waits, if ever.
+    pub remind_at: Option<i64>,
 }
 
 /// Someone deciding: their id, when they last signed in, and their groups.
@@ -118,22 +121,9 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         details,
         now,
     )?;
-    for group in &new.requirements.groups {
-        store::insert_outbox(
-            c,
-            &OutboxRow {
-                id: crypto::random_token(16),
-                // The notification kind (DESIGN.md §5.4), read by the outbox worker.
-                kind: "approval.requested".into(),
-                target: format!("group:{}", group.group),
-                payload: json!({"approval_id": row.id, "client_id": row.client_id, "requester_id": row.requester_id, "scope": row.scopes}).to_string(),
-                attempts: 0,
-                next_attempt_at: now,
-                delivered_at: None,
-                last_error: None,
-                created_at: now,
-            },
-        )?;
+    notices::enqueue(c, &row, Notice::Requested, now)?;
+    if let Some(at) = new.remind_at.filter(|at| *at > now && *at < row.expires_at) {
+        notices::enqueue_at(c, &row, Notice::Reminder, at, now)?;
     }
     Ok(row)
 }
@@ -181,12 +171,16 @@ fn apply(
         details,
         now,
     )?;
-    Ok(ApprovalRow {
+    let moved = ApprovalRow {
         state: to,
         decided_at: decided_at.or(row.decided_at),
         access_until: access_until.or(row.access_until),
         ..row.clone()
-    })
+    };
+    if let Some(notice) = Notice::for_transition(event) {
+        notices::enqueue(c, &moved, notice, now)?;
+    }
+    Ok(moved)
 }
 
 /// Reads an approval, expiring it first when its time is up (expiry on read).
@@ -331,6 +325,7 @@ pub fn decide(
             now,
         );
     }
+    notices::enqueue(c, &row, Notice::Voted, now)?;
     Ok(row)
 }
 

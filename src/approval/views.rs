@@ -108,12 +108,12 @@ fn display_name(c: &mut DbConn, user_id: &UserId) -> Result<String, store::Store
         .unwrap_or_else(|| "a removed user".into()))
 }
 
-pub(super) fn build_view(
+/// One approval as everyone may see it (no viewer: nobody is the requester, nobody
+/// may decide or revoke), with its votes; what notifications are rendered from.
+pub fn shared_view(
     c: &mut DbConn,
     row: ApprovalRow,
-    viewer: &Viewer,
-    now: i64,
-) -> Result<ApprovalView, DeskError> {
+) -> Result<(ApprovalView, Vec<store::DecisionRow>), store::StoreError> {
     let requester = store::user_by_id(c, &row.requester_id)?;
     let client_name = store::client_by_id(c, &row.client_id)?
         .map(|c| c.name)
@@ -140,13 +140,8 @@ pub(super) fn build_view(
             at: vote.at,
         });
     }
-    let cannot_decide = match service::may_decide(&row, &viewer.approver(), &decisions, now) {
-        Ok(_) => None,
-        Err(ApprovalError::NeedsFreshLogin) => None,
-        Err(reason) => Some(reason.to_string()),
-    };
     let request = store::request_by_id(c, &row.request_id)?;
-    Ok(ApprovalView {
+    let view = ApprovalView {
         state: row.state,
         requester_username: requester
             .as_ref()
@@ -160,9 +155,9 @@ pub(super) fn build_view(
         client_name,
         scopes,
         required: service::requirements_of(&row)?.describe(),
-        viewer_is_requester: row.requester_id == viewer.session.user.id,
-        can_revoke: service::may_revoke(&row, &viewer.groups, now),
-        cannot_decide,
+        viewer_is_requester: false,
+        can_revoke: false,
+        cannot_decide: None,
         continue_url: format!(
             "/authorize/continue?request={}",
             request.map(|r| r.id.into_string()).unwrap_or_default()
@@ -173,7 +168,25 @@ pub(super) fn build_view(
         created_at: row.created_at,
         expires_at: row.expires_at,
         access_until: row.access_until,
-        ip: row.requester_ip,
-        user_agent: row.requester_user_agent,
-    })
+        ip: row.requester_ip.clone(),
+        user_agent: row.requester_user_agent.clone(),
+    };
+    Ok((view, decisions))
+}
+
+pub(super) fn build_view(
+    c: &mut DbConn,
+    row: ApprovalRow,
+    viewer: &Viewer,
+    now: i64,
+) -> Result<ApprovalView, DeskError> {
+    let (mut view, decisions) = shared_view(c, row.clone())?;
+    view.cannot_decide = match service::may_decide(&row, &viewer.approver(), &decisions, now) {
+        Ok(_) => None,
+        Err(ApprovalError::NeedsFreshLogin) => None,
+        Err(reason) => Some(reason.to_string()),
+    };
+    view.viewer_is_requester = row.requester_id == viewer.session.user.id;
+    view.can_revoke = service::may_revoke(&row, &viewer.groups, now);
+    Ok(view)
 }

@@ -40,6 +40,10 @@ named_enum! {
         GroupMemberAdded = "group.member_added",
         /// A user left a group.
         GroupMemberRemoved = "group.member_removed",
+        /// Where a group is notified changed.
+        GroupNotifyChanged = "group.notify_changed",
+        /// A failed or dead notification was put back to be sent.
+        OutboxRetried = "outbox.retried",
         /// A user signed out (RP-initiated logout).
         Logout = "logout",
         /// A signing key was created.
@@ -70,5 +74,7 @@ named_enum! {
         UserDisabled = "user.disabled",
         /// A user's password was set.
         UserPasswordSet = "user.password_set",
+        /// A user's Slack or Teams account was linked or unlinked.
+        UserChatLinked = "user.chat_linked",
     }
 }

@@ -11,6 +11,7 @@ use crate::config::{parse_duration, Config, RawSettings};
 
 mod approval;
 mod keys;
+mod notify;
 mod run;
 
 pub use run::run;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Inspect and revoke approvals (countersignatures).
     #[command(subcommand)]
     Approval(approval::ApprovalCommand),
+    /// Inspect and retry notifications (Slack, Teams, webhooks, email).
+    #[command(subcommand)]
+    Outbox(notify::OutboxCommand),
 }
 
 /// `serve` flags (override file and environment).
@@ -114,6 +118,25 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Link a user to their Slack account (to decide from Slack and get DMs).
+    LinkSlack {
+        /// Login name.
+        username: String,
+        /// Slack user id, e.g. U0123456789.
+        slack_user_id: String,
+    },
+    /// Link a user to their Microsoft Teams account (to decide inside Teams).
+    LinkTeams {
+        /// Login name.
+        username: String,
+        /// Entra object id (`aadObjectId`).
+        object_id: String,
+    },
+    /// Unlink a user's Slack and Teams accounts.
+    UnlinkChat {
+        /// Login name.
+        username: String,
+    },
 }
 
 /// `group …`
@@ -138,6 +161,8 @@ pub enum GroupCommand {
         /// Login name.
         username: String,
     },
+    /// Set where a group is told of requests (Slack, Teams, webhook, email).
+    SetNotify(notify::SetNotifyArgs),
     /// List groups and their members.
     List {
         /// Print JSON.
@@ -182,6 +207,13 @@ pub struct ScopeFlags {
     /// Approvers must have logged in within this time (e.g. 10m).
     #[arg(long, value_parser = parse_seconds)]
     pub approver_max_age: Option<i64>,
+    /// Approvers may decide from Slack or Teams (no step-up: only for scopes whose
+    /// policy needs none). Without it chat messages only link to the page.
+    #[arg(long, conflicts_with = "no_chat_decisions")]
+    pub chat_decisions: bool,
+    /// (update) Chat messages only link to the page again.
+    #[arg(long)]
+    pub no_chat_decisions: bool,
 }
 
 fn parse_alg(text: &str) -> Result<crate::crypto::KeyAlg, String> {

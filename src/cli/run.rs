@@ -45,6 +45,7 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::Keys(command) => super::keys::keys(command, config, store, &actor, now, &mut out)?,
         Command::Audit(command) => return super::keys::audit_command(command, store, &mut out),
         Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,
+        Command::Outbox(command) => super::notify::outbox(command, store, &actor, now, &mut out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -115,6 +116,24 @@ fn user(
             manage::set_password(store, &username, &password, actor, now)?;
             writeln!(out, "password set for {username}")?;
         }
+        UserCommand::LinkSlack {
+            username,
+            slack_user_id,
+        } => {
+            manage::link_chat(store, &username, Some(&slack_user_id), None, actor, now)?;
+            writeln!(out, "linked {username} to Slack user {slack_user_id}")?;
+        }
+        UserCommand::LinkTeams {
+            username,
+            object_id,
+        } => {
+            manage::link_chat(store, &username, None, Some(&object_id), actor, now)?;
+            writeln!(out, "linked {username} to Teams user {object_id}")?;
+        }
+        UserCommand::UnlinkChat { username } => {
+            manage::link_chat(store, &username, Some(""), Some(""), actor, now)?;
+            writeln!(out, "unlinked {username} from Slack and Teams")?;
+        }
     }
     Ok(())
 }
@@ -127,6 +146,7 @@ fn group(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match command {
+        GroupCommand::SetNotify(args) => super::notify::set_notify(args, store, actor, now, out)?,
         GroupCommand::Add { name } => {
             manage::add_group(store, &name, actor, now)?;
             writeln!(out, "created group {name}")?;
@@ -174,6 +194,7 @@ impl ScopeFlags {
             access_duration: self.access_duration,
             require_justification: flag(self.require_justification, self.no_require_justification),
             approver_max_age: self.approver_max_age,
+            allow_chat_decisions: flag(self.chat_decisions, self.no_chat_decisions),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod clients;
 mod groups;
 mod keys;
+mod notify;
 mod scopes;
 mod users;
 
@@ -14,6 +15,9 @@ pub use clients::{
 };
 pub use groups::{add_group, add_member, list_groups, remove_member};
 pub use keys::{ensure_active_key, list_keys, rotate_keys};
+pub use notify::{
+    group_channels, link_chat, list_outbox, retry_outbox, set_group_notify, NotifyChanges,
+};
 pub use scopes::{add_scope, list_scopes, update_scope, ScopeChanges};
 pub use users::{add_user, disable_user, display_names, list_users, set_password, NewUser};
 

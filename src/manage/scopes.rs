@@ -29,6 +29,8 @@ pub struct ScopeChanges {
     pub require_justification: Option<bool>,
     /// How recent an approver's login must be (seconds).
     pub approver_max_age: Option<i64>,
+    /// Approvers may decide inside Slack or Teams.
+    pub allow_chat_decisions: Option<bool>,
 }
 
 const DEFAULT_PENDING_TTL: i64 = 15 * 60;
@@ -44,6 +46,7 @@ impl ScopeChanges {
             || self.access_duration.is_some()
             || self.require_justification.is_some()
             || self.approver_max_age.is_some()
+            || self.allow_chat_decisions.is_some()
     }
 
     fn apply(self, row: &mut ScopeRow) -> Result<(), ManageError> {
@@ -88,6 +91,9 @@ impl ScopeChanges {
         }
         if let Some(age) = self.approver_max_age {
             row.approver_max_age = age;
+        }
+        if let Some(allowed) = self.allow_chat_decisions {
+            row.allow_chat_decisions = allowed;
         }
         Ok(())
     }

@@ -98,6 +98,7 @@ pub fn add_user(
         disabled: false,
         totp_secret: None,
         slack_user_id: None,
+        teams_user_id: None,
         created_at: now,
     };
     store.write(|c| {

@@ -18,12 +18,14 @@
 pub mod email;
 pub mod slack;
 pub mod snapshot;
+pub mod target;
 pub mod teams;
 pub mod webhook;
 
 pub use email::{email_message, EmailContent};
 pub use slack::{deny_modal, parse_interaction, slack_message, slack_verify};
 pub use snapshot::{ApprovalSnapshot, Event, ScopeLine, VoteLine};
+pub use target::{ChannelKind, Target};
 pub use teams::{
     invoke_error, invoke_response, parse_invoke, teams_bot_card, teams_workflow_message,
     verify_bot_token, BotJwks,

@@ -45,6 +45,8 @@ pub struct Provider {
     pub throttle: ThrottlePolicy,
     /// How long a stored authorization request may wait for login and consent.
     pub request_ttl: i64,
+    /// Seconds before a waiting approval expires when its approvers are reminded.
+    pub remind_before: Option<i64>,
 }
 
 fn seconds(duration: std::time::Duration) -> i64 {
@@ -73,6 +75,7 @@ impl Provider {
                 lockout: seconds(config.login_lockout),
             },
             request_ttl: 30 * 60,
+            remind_before: config.notify.reminder_before.map(seconds),
         }
     }
 

@@ -1,10 +1,10 @@
-//! Approvals (the countersignature), their votes, and the outbox rows that notify
-//! approvers. State changes are compare-and-swap on `state`.
+//! Approvals (the countersignature) and their votes. State changes are
+//! compare-and-swap on `state`.
 
 use diesel::prelude::*;
 
 use super::schema::{
-    approval_decision_groups, approval_decisions, approvals, authorization_requests, grants, outbox,
+    approval_decision_groups, approval_decisions, approvals, authorization_requests, grants,
 };
 use super::{DbConn, StoreError};
 use crate::approval::{ApprovalState, Decision};
@@ -57,22 +57,6 @@ struct DecisionColumns {
     decision: Decision,
     comment: Option<String>,
     at: i64,
-}
-
-/// A row of `outbox`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox)]
-#[allow(missing_docs)]
-pub struct OutboxRow {
-    pub id: String,
-    pub kind: String,
-    pub target: String,
-    pub payload: String,
-    pub attempts: i32,
-    pub next_attempt_at: i64,
-    pub delivered_at: Option<i64>,
-    pub last_error: Option<String>,
-    pub created_at: i64,
 }
 
 /// Inserts an approval.
@@ -236,12 +220,6 @@ pub fn decisions_for(
             at: vote.at,
         })
         .collect())
-}
-
-/// Inserts an outbox row.
-pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> {
-    diesel::insert_into(outbox::table).values(row).execute(c)?;
-    Ok(())
 }
 
 /// Revokes every live grant made from an approval; returns how many.

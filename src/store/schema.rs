@@ -12,6 +12,7 @@ diesel::table! {
         disabled -> Bool,
         totp_secret -> Nullable<Text>,
         slack_user_id -> Nullable<Text>,
+        teams_user_id -> Nullable<Text>,
         created_at -> BigInt,
     }
 }
@@ -198,6 +199,34 @@ diesel::table! {
         delivered_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
         created_at -> BigInt,
+        approval_id -> Nullable<Text>,
+        locked_until -> Nullable<BigInt>,
+        dead_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    group_channels (group_name, kind) {
+        group_name -> Text,
+        kind -> Text,
+        destination -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notification_messages (approval_id, target) {
+        approval_id -> Text,
+        target -> Text,
+        external_ref -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbound_replays (digest) {
+        digest -> Text,
+        expires_at -> BigInt,
     }
 }
 
@@ -271,6 +300,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     refresh_tokens,
     outbox,
+    group_channels,
+    notification_messages,
+    inbound_replays,
     login_failures,
     audit_events,
     audit_head

@@ -19,6 +19,7 @@ pub struct UserRow {
     pub disabled: bool,
     pub totp_secret: Option<String>,
     pub slack_user_id: Option<String>,
+    pub teams_user_id: Option<String>,
     pub created_at: i64,
 }
 
@@ -70,6 +71,41 @@ pub fn set_user_disabled(c: &mut DbConn, id: &UserId, disabled: bool) -> Result<
         .set(users::disabled.eq(disabled))
         .execute(c)?;
     Ok(())
+}
+
+/// Links (or with `None` unlinks) a user's Slack and Teams accounts; `Conflict` when
+/// the chat account is already linked to someone else.
+pub fn set_chat_ids(
+    c: &mut DbConn,
+    id: &UserId,
+    slack: Option<&str>,
+    teams: Option<&str>,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::slack_user_id.eq(slack),
+            users::teams_user_id.eq(teams),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// The user linked to this Slack account.
+pub fn user_by_slack_id(c: &mut DbConn, slack: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table
+        .filter(users::slack_user_id.eq(slack))
+        .select(UserRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// The user linked to this Teams (Entra object id) account.
+pub fn user_by_teams_id(c: &mut DbConn, teams: &str) -> Result<Option<UserRow>, StoreError> {
+    Ok(users::table
+        .filter(users::teams_user_id.eq(teams))
+        .select(UserRow::as_select())
+        .first(c)
+        .optional()?)
 }
 
 /// Replaces the password hash.

@@ -9,5 +9,6 @@ mod cli;
 mod health;
 mod helpers;
 mod migrations;
+mod notify;
 mod oidc;
 mod store;

@@ -20,6 +20,7 @@ fn user(username: &str) -> UserRow {
         disabled: false,
         totp_secret: None,
         slack_user_id: None,
+        teams_user_id: None,
         created_at: TEST_NOW,
     }
 }

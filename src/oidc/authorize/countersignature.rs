@@ -33,7 +33,10 @@ impl Provider {
         now: i64,
     ) -> Result<Countersigned, AuthorizeError> {
         if step.row.state != RequestState::AwaitingApproval {
-            return ask_for_approval(c, step, session, requirements, now);
+            let remind_at = self
+                .remind_before
+                .map(|before| now + requirements.pending_ttl - before);
+            return ask_for_approval(c, step, session, requirements, remind_at, now);
         }
         let Some(found) = store::approval_for_request(c, &step.row.id)? else {
             return Err(OAuthError::server_error(&"awaiting request without approval").into());
@@ -65,6 +68,7 @@ fn ask_for_approval(
     step: &Step<'_>,
     session: &Session,
     requirements: Requirements,
+    remind_at: Option<i64>,
     now: i64,
 ) -> Result<Countersigned, AuthorizeError> {
     let row = step.row;
@@ -90,6 +94,7 @@ fn ask_for_approval(
         ip: step.info.ip.clone(),
         user_agent: step.info.user_agent.clone(),
         requirements,
+        remind_at,
     };
     let created = service::create(c, new, now)?;
     Ok(Countersigned::Waiting(created.id))

@@ -5,12 +5,12 @@
 //! picks (SQLite by default, PostgreSQL with `TEST_DATABASE_URL`).
 
 mod audit_events;
-mod browser;
-mod client;
+pub(crate) mod browser;
+pub(crate) mod client;
 mod flow;
 mod pages;
 mod races;
 mod records;
 mod rules;
-mod support;
+pub(crate) mod support;
 mod tokens;

@@ -81,6 +81,32 @@ macro_rules! refusal_cases {
 }
 
 refusal_cases! {
+    notification_channels_that_cannot_work_are_refused_and_write_nothing: Case {
+        users: &["alice"],
+        groups: &[("approvers", &[])],
+        runs: &[
+            (&["group", "set-notify", "approvers", "--slack-channel", "general"], "",
+                "--slack-channel \"general\" is not a Slack channel id like C0123456789"),
+            (&["group", "set-notify", "approvers", "--webhook", "http://example.com/hook"], "",
+                "--webhook must be an https URL"),
+            (&["group", "set-notify", "approvers", "--teams-webhook", "not a url"], "",
+                "--teams-webhook must be an https URL"),
+            (&["group", "set-notify", "approvers", "--email", "nobody"], "",
+                "--email \"nobody\" is not an email address"),
+            (&["group", "set-notify", "approvers"], "",
+                "give --slack-channel, --teams-webhook, --webhook, --email or --clear"),
+            (&["group", "set-notify", "nosuch", "--email", "a@example.com"], "",
+                "no group named \"nosuch\""),
+            (&["user", "link-slack", "alice", "alice"], "",
+                "\"alice\" is not a Slack user id like U0123456789"),
+            (&["user", "link-teams", "alice", "oid"], "",
+                "\"oid\" is not a Teams (Entra) object id"),
+            (&["outbox", "retry", "nosuch"], "", "no undelivered notification \"nosuch\""),
+            (&["outbox", "list", "--state", "lost"], "",
+                "--state \"lost\" is not pending, delivered, dead or all"),
+        ],
+        ..CASE
+    },
     adding_a_member_to_an_unknown_group_is_refused_and_writes_nothing: Case {
         users: &["alice"],
         runs: &[(&["group", "add-member", "nosuch", "alice"], "", "no group named \"nosuch\"")],

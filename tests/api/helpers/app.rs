@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use countersign::audit::Actor;
 use countersign::clock::{Clock, FixedClock};
-use countersign::config::{Config, RawSettings};
+use countersign::config::{Config, RawNotify, RawSettings};
 use countersign::manage::{self, ClientSpec, NewUser, ScopeChanges};
 use countersign::startup::Application;
 use countersign::store::Store;
@@ -51,10 +51,11 @@ pub struct TestClient {
 }
 
 /// How to start a [`TestApp`]: `TestApp::builder().demo().clock_at(t).spawn()`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TestAppBuilder {
     demo: bool,
     clock_at: Option<i64>,
+    notify: Option<RawNotify>,
 }
 
 impl TestAppBuilder {
@@ -72,10 +73,18 @@ impl TestAppBuilder {
         }
     }
 
+    /// The `[notify]` settings (local receivers stand in for Slack, Teams and mail).
+    pub fn notify(self, notify: RawNotify) -> TestAppBuilder {
+        TestAppBuilder {
+            notify: Some(notify),
+            ..self
+        }
+    }
+
     /// A fresh database and the app serving on it, with nothing seeded.
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::new();
-        let server = Server::start(&db, self).await;
+        let server = Server::start(&db, self.clone()).await;
         TestApp {
             issuer: server.issuer.clone(),
             store: db.store(),
@@ -156,7 +165,7 @@ impl<S> TestApp<S> {
     /// Stops the server and starts a new one on the same database with the same options
     /// (a new port and a new clock). Returns the old issuer.
     pub async fn restart(&mut self) -> String {
-        let replacement = Server::start(&self.db, self.options).await;
+        let replacement = Server::start(&self.db, self.options.clone()).await;
         self.clock = replacement.clock.clone();
         let old_issuer = std::mem::replace(&mut self.issuer, replacement.issuer.clone());
         std::mem::replace(&mut self.server, replacement).stop();
@@ -344,6 +353,7 @@ impl Server {
             data_dir: Some(data_dir.path().display().to_string()),
             secret_key: Some(TEST_SECRET_KEY.into()),
             demo: Some(options.demo),
+            notify: options.notify.clone(),
             ..RawSettings::default()
         })
         .expect("test configuration is valid");

@@ -5,8 +5,10 @@
 
 mod app;
 mod db;
+mod receivers;
 mod web;
 
 pub use app::*;
 pub use db::*;
+pub use receivers::*;
 pub use web::*;

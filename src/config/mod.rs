@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::DatabaseUrl;
 
+mod notify;
+
+pub use notify::{NotifySettings, RawNotify, SlackSettings, SmtpSettings, SmtpTls, TeamsSettings};
+
 /// The configuration file read when no `--config` is given (if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "countersign.toml";
 
@@ -55,6 +59,8 @@ pub struct RawSettings {
     pub demo: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<RawNotify>,
 }
 
 /// How logs are written to stderr.
@@ -104,6 +110,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (for the client IP that login
     /// throttling and approvals record); empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Notifications: Slack, Teams, webhooks, mail and the outbox.
+    pub notify: NotifySettings,
 }
 
 /// A configuration error: the key and what is wrong with its value.
@@ -220,6 +228,7 @@ impl Config {
             log_format,
             demo: raw.demo.unwrap_or(false),
             trusted_proxies: parse_proxies(raw.trusted_proxies.as_deref().unwrap_or(""))?,
+            notify: NotifySettings::from_raw(raw.notify.unwrap_or_default())?,
         })
     }
 

@@ -1,0 +1,10 @@
+DROP INDEX users_teams_user_id;
+DROP INDEX users_slack_user_id;
+ALTER TABLE users DROP COLUMN teams_user_id;
+DROP TABLE inbound_replays;
+DROP TABLE notification_messages;
+DROP TABLE group_channels;
+DROP INDEX outbox_due;
+ALTER TABLE outbox DROP COLUMN dead_at;
+ALTER TABLE outbox DROP COLUMN locked_until;
+ALTER TABLE outbox DROP COLUMN approval_id;

@@ -1,0 +1,154 @@
+//! Who is told about an approval event (DESIGN.md §5.4): the outbox rows written in
+//! the transaction of the event itself, one per destination, so a notification is
+//! never lost and never sent for an event that rolled back. What each row says is
+//! rendered when it is delivered, from the approval as it is then, so a late delivery
+//! shows the latest state and a chat message updated in place never goes backwards.
+//!
+//! - a new request and its reminder: every channel of every required group;
+//! - a vote that leaves the request pending: the Slack messages (updated in place) and
+//!   webhooks;
+//! - the outcome: Slack (updated in place), Teams and webhooks of the groups, and the
+//!   requester (a Slack DM when their account is linked, else email).
+
+use serde_json::json;
+
+use super::service::requirements_of;
+use super::state::ApprovalEvent;
+use crate::crypto;
+use crate::named::named_enum;
+use crate::notify::{ChannelKind, Event, Target};
+use crate::store::{self, ApprovalRow, DbConn, OutboxRow, StoreError};
+
+named_enum! {
+    /// What an outbox row announces (its `kind`).
+    pub enum Notice {
+        /// A new approval waits.
+        Requested = "requested",
+        /// A vote was cast; still pending.
+        Voted = "voted",
+        /// Approved.
+        Approved = "approved",
+        /// Denied.
+        Denied = "denied",
+        /// Expired.
+        Expired = "expired",
+        /// Cancelled by the requester.
+        Cancelled = "cancelled",
+        /// Revoked.
+        Revoked = "revoked",
+        /// Still pending close to expiry.
+        Reminder = "reminder",
+    }
+}
+
+impl Notice {
+    /// The notice of a state machine transition (redeeming a code announces nothing).
+    pub fn for_transition(event: ApprovalEvent) -> Option<Notice> {
+        match event {
+            ApprovalEvent::QuorumReached => Some(Notice::Approved),
+            ApprovalEvent::Deny => Some(Notice::Denied),
+            ApprovalEvent::Cancel => Some(Notice::Cancelled),
+            ApprovalEvent::Expire => Some(Notice::Expired),
+            ApprovalEvent::Revoke => Some(Notice::Revoked),
+            ApprovalEvent::Redeem => None,
+        }
+    }
+
+    /// The renderers' event.
+    pub fn event(self) -> Event {
+        match self {
+            Notice::Requested => Event::Requested,
+            Notice::Voted => Event::Voted,
+            Notice::Approved => Event::Approved,
+            Notice::Denied => Event::Denied,
+            Notice::Expired => Event::Expired,
+            Notice::Cancelled => Event::Cancelled,
+            Notice::Revoked => Event::Revoked,
+            Notice::Reminder => Event::Reminder,
+        }
+    }
+
+    /// Whether a group's channel of this kind hears of it.
+    fn reaches(self, kind: ChannelKind) -> bool {
+        match self {
+            Notice::Requested | Notice::Reminder => true,
+            Notice::Voted => matches!(kind, ChannelKind::Slack | ChannelKind::Webhook),
+            _ => kind != ChannelKind::Email,
+        }
+    }
+
+    /// Whether the requester hears of it.
+    fn tells_requester(self) -> bool {
+        matches!(
+            self,
+            Notice::Approved | Notice::Denied | Notice::Expired | Notice::Revoked
+        )
+    }
+}
+
+/// Writes the outbox rows announcing `notice` about `row`, due at `due`.
+pub fn enqueue_at(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    notice: Notice,
+    due: i64,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let groups: Vec<String> = requirements_of(row)?
+        .groups
+        .into_iter()
+        .map(|g| g.group)
+        .collect();
+    let mut targets: Vec<Target> = Vec::new();
+    for (_, kind, destination) in store::group_channels_of(c, Some(&groups))? {
+        let Some(kind) = ChannelKind::parse(&kind) else {
+            continue;
+        };
+        let target = Target::new(kind, destination);
+        if notice.reaches(kind) && !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    if notice.tells_requester() {
+        if let Some(requester) = store::user_by_id(c, &row.requester_id)? {
+            let own = match requester.slack_user_id {
+                Some(slack) => Some(Target::new(ChannelKind::Slack, slack)),
+                None if !requester.email.is_empty() => {
+                    Some(Target::new(ChannelKind::Email, requester.email))
+                }
+                None => None,
+            };
+            targets.extend(own.filter(|t| !targets.contains(t)));
+        }
+    }
+    for target in &targets {
+        store::insert_outbox(
+            c,
+            &OutboxRow {
+                id: crypto::random_token(16),
+                kind: notice.as_str().into(),
+                target: target.stored(),
+                payload: json!({"approval_id": row.id, "state": row.state, "at": now}).to_string(),
+                attempts: 0,
+                next_attempt_at: due,
+                delivered_at: None,
+                last_error: None,
+                created_at: now,
+                approval_id: Some(row.id.clone()),
+                locked_until: None,
+                dead_at: None,
+            },
+        )?;
+    }
+    Ok(targets.len())
+}
+
+/// Writes the outbox rows announcing `notice` about `row` now.
+pub fn enqueue(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    notice: Notice,
+    now: i64,
+) -> Result<usize, StoreError> {
+    enqueue_at(c, row, notice, now, now)
+}

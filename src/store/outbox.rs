@@ -1,0 +1,314 @@
+//! The outbox (DESIGN.md §5.4): notifications written in the transaction of the event
+//! they announce, then claimed and delivered by the worker at least once. A claim is a
+//! lease (`locked_until`): a worker killed mid-delivery leaves a row that is claimed
+//! again once the lease runs out. On PostgreSQL the claim skips rows another instance
+//! is claiming (`FOR UPDATE SKIP LOCKED`); SQLite's single writer serialises claims.
+//! Also here: where each group is notified, the chat messages to update in place, and
+//! the inbound signatures already seen.
+
+use diesel::prelude::*;
+
+use super::schema::{group_channels, inbound_replays, notification_messages, outbox};
+use super::{DbConn, StoreError};
+use crate::ids::ApprovalId;
+
+/// A row of `outbox`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+#[allow(missing_docs)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub target: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub approval_id: Option<ApprovalId>,
+    pub locked_until: Option<i64>,
+    pub dead_at: Option<i64>,
+}
+
+/// Which outbox rows a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxFilter {
+    /// Not yet delivered and not dead.
+    Pending,
+    /// Delivered.
+    Delivered,
+    /// Dead letters: out of attempts, or refused for good.
+    Dead,
+    /// Every row.
+    All,
+}
+
+/// Inserts an outbox row.
+pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> {
+    diesel::insert_into(outbox::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// Claims up to `limit` rows due at `now` for `lease` seconds, oldest first. A row is
+/// skipped while another row about the same approval and target is leased, so one
+/// chat message is never posted twice at once. Call inside a write transaction.
+pub fn claim_outbox(
+    c: &mut DbConn,
+    now: i64,
+    lease: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    // One query per backend: only PostgreSQL has (and needs) row locks.
+    macro_rules! due {
+        () => {
+            outbox::table
+                .filter(outbox::delivered_at.is_null())
+                .filter(outbox::dead_at.is_null())
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(
+                    outbox::locked_until
+                        .is_null()
+                        .or(outbox::locked_until.le(now)),
+                )
+                .order((outbox::next_attempt_at.asc(), outbox::created_at.asc()))
+                .limit(limit)
+                .select(OutboxRow::as_select())
+        };
+    }
+    let rows: Vec<OutboxRow> = match c {
+        DbConn::Pg(pg) => due!().for_update().skip_locked().load(pg)?,
+        DbConn::Sqlite(lite) => due!().load(lite)?,
+    };
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let busy: i64 = outbox::table
+            .filter(outbox::approval_id.eq(&row.approval_id))
+            .filter(outbox::target.eq(&row.target))
+            .filter(outbox::id.ne(&row.id))
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::locked_until.gt(now))
+            .count()
+            .get_result(c)?;
+        if busy > 0 && row.approval_id.is_some() {
+            continue;
+        }
+        diesel::update(outbox::table.find(&row.id))
+            .set(outbox::locked_until.eq(now + lease))
+            .execute(c)?;
+        claimed.push(row);
+    }
+    Ok(claimed)
+}
+
+/// The outbox row with this id.
+pub fn outbox_row(c: &mut DbConn, id: &str) -> Result<Option<OutboxRow>, StoreError> {
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Marks a claimed row delivered.
+pub fn outbox_delivered(c: &mut DbConn, id: &str, now: i64) -> Result<(), StoreError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::delivered_at.eq(now),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::locked_until.eq(None::<i64>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `retry_at`, or dead-lettered when `None`.
+pub fn outbox_failed(
+    c: &mut DbConn,
+    id: &str,
+    error: &str,
+    retry_at: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let target = outbox::table.find(id);
+    let common = (
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::locked_until.eq(None::<i64>),
+        outbox::last_error.eq(error),
+    );
+    match retry_at {
+        Some(at) => diesel::update(target)
+            .set((common, outbox::next_attempt_at.eq(at)))
+            .execute(c)?,
+        None => diesel::update(target)
+            .set((common, outbox::dead_at.eq(now)))
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// Outbox rows, newest first.
+pub fn list_outbox(
+    c: &mut DbConn,
+    filter: OutboxFilter,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut query = outbox::table
+        .select(OutboxRow::as_select())
+        .order(outbox::created_at.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match filter {
+        OutboxFilter::Pending => query
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::dead_at.is_null()),
+        OutboxFilter::Delivered => query.filter(outbox::delivered_at.is_not_null()),
+        OutboxFilter::Dead => query.filter(outbox::dead_at.is_not_null()),
+        OutboxFilter::All => query,
+    };
+    Ok(query.load(c)?)
+}
+
+/// Puts an undelivered row (dead or waiting) back to be tried now with a fresh
+/// schedule; `NotFound` when no undelivered row has this id.
+pub fn retry_outbox(c: &mut DbConn, id: &str, now: i64) -> Result<(), StoreError> {
+    let changed = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::delivered_at.is_null()),
+    )
+    .set((
+        outbox::dead_at.eq(None::<i64>),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::locked_until.eq(None::<i64>),
+    ))
+    .execute(c)?;
+    match changed {
+        1 => Ok(()),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+/// `(undelivered, dead, created_at of the oldest undelivered)`.
+pub fn outbox_backlog(c: &mut DbConn) -> Result<(i64, i64, Option<i64>), StoreError> {
+    let waiting = outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .filter(outbox::dead_at.is_null());
+    let count: i64 = waiting.count().get_result(c)?;
+    let oldest: Option<i64> = waiting
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(c)?;
+    let dead: i64 = outbox::table
+        .filter(outbox::dead_at.is_not_null())
+        .count()
+        .get_result(c)?;
+    Ok((count, dead, oldest))
+}
+
+/// The id of the chat message already posted for an approval to a target.
+pub fn message_ref(
+    c: &mut DbConn,
+    approval_id: &ApprovalId,
+    target: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(notification_messages::table
+        .find((approval_id, target))
+        .select(notification_messages::external_ref)
+        .first(c)
+        .optional()?)
+}
+
+/// Remembers the chat message posted for an approval to a target.
+pub fn save_message_ref(
+    c: &mut DbConn,
+    approval_id: &ApprovalId,
+    target: &str,
+    external_ref: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    diesel::delete(notification_messages::table.find((approval_id, target))).execute(c)?;
+    diesel::insert_into(notification_messages::table)
+        .values((
+            notification_messages::approval_id.eq(approval_id),
+            notification_messages::target.eq(target),
+            notification_messages::external_ref.eq(external_ref),
+            notification_messages::updated_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Sets (or replaces) where `group` is notified on one kind of channel.
+pub fn set_group_channel(
+    c: &mut DbConn,
+    group: &str,
+    kind: &str,
+    destination: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    diesel::delete(group_channels::table.find((group, kind))).execute(c)?;
+    diesel::insert_into(group_channels::table)
+        .values((
+            group_channels::group_name.eq(group),
+            group_channels::kind.eq(kind),
+            group_channels::destination.eq(destination),
+            group_channels::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Removes every channel of `group`; returns how many there were.
+pub fn clear_group_channels(c: &mut DbConn, group: &str) -> Result<usize, StoreError> {
+    Ok(
+        diesel::delete(group_channels::table.filter(group_channels::group_name.eq(group)))
+            .execute(c)?,
+    )
+}
+
+/// `(group, kind, destination)` of every channel of these groups (all groups when
+/// `groups` is `None`), by group and kind.
+pub fn group_channels_of(
+    c: &mut DbConn,
+    groups: Option<&[String]>,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    let mut query = group_channels::table
+        .select((
+            group_channels::group_name,
+            group_channels::kind,
+            group_channels::destination,
+        ))
+        .order((group_channels::group_name.asc(), group_channels::kind.asc()))
+        .into_boxed();
+    if let Some(groups) = groups {
+        query = query.filter(group_channels::group_name.eq_any(groups));
+    }
+    Ok(query.load(c)?)
+}
+
+/// Records an inbound request's digest until `expires_at`; false when it was already
+/// seen (a replay). Forgets digests whose time has passed.
+pub fn first_sighting(
+    c: &mut DbConn,
+    digest: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
+    diesel::delete(inbound_replays::table.filter(inbound_replays::expires_at.le(now)))
+        .execute(c)?;
+    match diesel::insert_into(inbound_replays::table)
+        .values((
+            inbound_replays::digest.eq(digest),
+            inbound_replays::expires_at.eq(expires_at),
+        ))
+        .execute(c)
+    {
+        Ok(_) => Ok(true),
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict => Ok(false),
+            other => Err(other),
+        },
+    }
+}

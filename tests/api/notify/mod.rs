@@ -1,0 +1,8 @@
+//! Notifications (DESIGN.md §5.4), against local receivers standing in for Slack's Web
+//! API, a Teams Workflows webhook, a webhook consumer and an SMTP relay: what reaches
+//! each channel, the Slack message updated in place, retries, dead letters and
+//! resumption after a restart.
+
+mod claims;
+mod delivery;
+mod support;
