@@ -83,6 +83,7 @@ impl Application {
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
+            signal: crate::approval::Signal::new(),
         });
         let background = Background {
             store,

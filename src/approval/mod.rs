@@ -7,10 +7,12 @@ pub mod evidence;
 pub mod policy;
 pub mod records;
 pub mod service;
+pub mod signal;
 pub mod state;
 pub mod views;
 
 pub use desk::{Desk, DeskError};
+pub use signal::{Signal, Subscription};
 pub use views::ApprovalView;
 
 pub use policy::{requirements, Requirements};
