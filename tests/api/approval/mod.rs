@@ -7,6 +7,7 @@
 mod audit_events;
 mod browser;
 mod client;
+mod events;
 mod flow;
 mod pages;
 mod races;
