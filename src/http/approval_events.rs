@@ -201,6 +201,26 @@ struct StatusWatch {
 }
 
 impl StatusWatch {
+    /// Watches approval `id` for `cookie`'s user, from its first status `body` on.
+    fn from_first(
+        state: &AppState,
+        cookie: Option<SessionToken>,
+        id: ApprovalId,
+        body: &Value,
+        now: i64,
+    ) -> StatusWatch {
+        StatusWatch {
+            desk: state.desk.clone(),
+            clock: state.clock.clone(),
+            cookie,
+            id,
+            shown: body["state"].as_str().unwrap_or_default().to_owned(),
+            expires_at: body["expires_at"].as_i64().unwrap_or(now),
+            ticks_since_status: 0,
+            reauthorize_ticks: ticks_in(REAUTHORIZE, STATUS_RECHECK),
+        }
+    }
+
     /// True when the desk must be asked: the stored state moved, the deadline passed
     /// (the desk expires on read), or the session is due for a check.
     async fn must_ask(&mut self, last: bool) -> Result<bool, DeskError> {
@@ -259,35 +279,23 @@ pub async fn status(
 ) -> HttpResponse {
     // Subscribe before the first read, so a decision in between is not missed.
     let wake = state.desk.signal.subscribe();
-    let (desk, cookie, clock) = (
+    let (ask, cookie, id, now) = (
         state.desk.clone(),
         cookies::session(&req),
-        state.clock.clone(),
+        id.into_inner(),
+        state.clock.now(),
     );
-    let (ask, asked_cookie, id, now) = (desk.clone(), cookie.clone(), id.into_inner(), clock.now());
-    let path_id = id.clone();
+    let (asked_cookie, path_id) = (cookie.clone(), id.clone());
     let first = blocking(move || ask.status(&path_id, asked_cookie.as_ref(), now)).await;
     let (body, approval) = match (first, ApprovalId::parse(&id)) {
         (Ok(status), Ok(approval)) => (status.body, approval),
         (Err(error), _) => return status_refused(error, &req),
         (Ok(_), Err(_)) => return status_refused(ApprovalError::NotFound.into(), &req),
     };
-    let shown = body["state"].as_str().unwrap_or_default().to_owned();
-    let expires_at = body["expires_at"].as_i64().unwrap_or(now);
-    let decided = ApprovalState::parse(&shown).is_none_or(ApprovalState::is_decided);
-    let pace = Pace::new(wake, STATUS_RECHECK, expires_at - now + EXPIRY_MARGIN);
-    let watch = StatusWatch {
-        desk,
-        clock,
-        cookie,
-        id: approval,
-        shown,
-        expires_at,
-        ticks_since_status: 0,
-        reauthorize_ticks: ticks_in(REAUTHORIZE, STATUS_RECHECK),
-    };
-    let first = event("status", &body);
-    stream_response(&req, events(first, decided, pace, watch))
+    let watch = StatusWatch::from_first(&state, cookie, approval, &body, now);
+    let decided = ApprovalState::parse(&watch.shown).is_none_or(ApprovalState::is_decided);
+    let pace = Pace::new(wake, STATUS_RECHECK, watch.expires_at - now + EXPIRY_MARGIN);
+    stream_response(&req, events(event("status", &body), decided, pace, watch))
 }
 
 /// How many `every` ticks make `span`.
