@@ -84,6 +84,7 @@ impl Application {
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
+            signal: crate::approval::Signal::new(),
         });
         let outbox = crate::delivery::Worker::new(
             store.clone(),

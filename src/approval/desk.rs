@@ -1,11 +1,13 @@
 //! The approval desk (DESIGN.md §5.1 steps 4-6): the calls behind the requester's
 //! waiting page and status endpoint, and the approver's review page and inbox, and the
-//! decisions they post. Each call is one transaction; who may see what is decided
-//! here, not in the pages.
+//! decisions they post, and the cheap re-reads behind their event streams (§5.4). Each
+//! call is one transaction; who may see what is decided here, not in the pages. A
+//! decision, cancellation or revocation fires the desk's [`Signal`] once committed.
 
 use serde_json::json;
 
 use super::service::{self, ApprovalError, OVERSIGHT_GROUP};
+use super::signal::Signal;
 use super::state::ApprovalState;
 use super::state::Decision;
 use super::views::{build_view, ApprovalView, StatusView, Viewer};
@@ -38,6 +40,8 @@ pub struct Desk {
     pub store: Store,
     /// Session timeouts.
     pub sessions: SessionPolicy,
+    /// Fired after every change made through the desk (wakes this process's streams).
+    pub signal: Signal,
 }
 
 fn viewer(
@@ -79,6 +83,20 @@ fn visible(c: &mut DbConn, id: &str, viewer: &Viewer, now: i64) -> Result<Approv
     Ok(row)
 }
 
+/// Pending approvals `viewer` may decide now (a fresh login may still be due), oldest
+/// in the store's order; one past its deadline is left out even before it is swept.
+fn decidable(c: &mut DbConn, viewer: &Viewer, now: i64) -> Result<Vec<ApprovalRow>, DeskError> {
+    let mut rows = Vec::new();
+    for row in store::list_approvals(c, Some(ApprovalState::Pending), 500)? {
+        let votes = store::decisions_for(c, &row.id)?;
+        let may = service::may_decide(&row, &viewer.approver(), &votes, now);
+        if row.expires_at > now && matches!(may, Ok(_) | Err(ApprovalError::NeedsFreshLogin)) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
 impl Desk {
     /// Runs `call` in one write transaction, for the signed-in viewer (`SignIn` when
     /// nobody is).
@@ -116,18 +134,34 @@ impl Desk {
         service::expire_due(&self.store, now)?;
         self.as_viewer(cookie, now, |c, viewer| {
             let mut items = Vec::new();
-            for row in store::list_approvals(c, Some(ApprovalState::Pending), 500)? {
-                let votes = store::decisions_for(c, &row.id)?;
-                let decidable = matches!(
-                    service::may_decide(&row, &viewer.approver(), &votes, now),
-                    Ok(_) | Err(ApprovalError::NeedsFreshLogin)
-                );
-                if decidable {
-                    items.push(build_view(c, row, &viewer, now)?);
-                }
+            for row in decidable(c, &viewer, now)? {
+                items.push(build_view(c, row, &viewer, now)?);
             }
             Ok((viewer.session.user.username.clone(), items))
         })
+    }
+
+    /// The ids the inbox would list now, without sweeping or building views: what the
+    /// inbox stream compares every second. No write transaction (the session lookup
+    /// may still touch or end the session, as on every page).
+    pub fn inbox_ids(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+    ) -> Result<Vec<ApprovalId>, DeskError> {
+        self.store.read(|c| {
+            let viewer = viewer(c, cookie, now, self.sessions)?;
+            let rows = decidable(c, &viewer, now)?;
+            Ok(rows.into_iter().map(|row| row.id).collect())
+        })
+    }
+
+    /// The stored state and deadline of approval `id`, read without a transaction, a
+    /// lock or an access check: one primary-key read for a status stream whose access
+    /// [`Desk::status`] has already checked, to learn whether to ask it again.
+    pub fn peek(&self, id: &ApprovalId) -> Result<Option<(ApprovalState, i64)>, DeskError> {
+        let row = self.store.read(|c| store::approval_by_id(c, id))?;
+        Ok(row.map(|row| (row.state, row.expires_at)))
     }
 
     /// The requester's status poll; anyone else gets `NotFound`.
@@ -180,7 +214,7 @@ impl Desk {
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         // A refused vote says why (DESIGN.md §8): 403 for a non-member or the requester.
-        self.as_viewer(cookie, now, |c, viewer| {
+        let row = self.as_viewer(cookie, now, |c, viewer| {
             let id = approval_id(id)?;
             Ok(service::decide(
                 c,
@@ -190,7 +224,9 @@ impl Desk {
                 comment,
                 now,
             )?)
-        })
+        })?;
+        self.signal.fire();
+        Ok(row)
     }
 
     /// The requester cancels.
@@ -200,10 +236,12 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        self.as_viewer(cookie, now, |c, viewer| {
+        let row = self.as_viewer(cookie, now, |c, viewer| {
             let id = approval_id(id)?;
             Ok(service::cancel(c, &id, &viewer.session.user.id, now)?)
-        })
+        })?;
+        self.signal.fire();
+        Ok(row)
     }
 
     /// An approver of the group or an admin revokes.
@@ -213,7 +251,7 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        self.as_viewer(cookie, now, |c, viewer| {
+        let row = self.as_viewer(cookie, now, |c, viewer| {
             let row = visible(c, id, &viewer, now)?;
             if !service::may_revoke(&row, &viewer.groups, now) {
                 return Err(ApprovalError::Forbidden(
@@ -227,6 +265,8 @@ impl Desk {
                 &Actor::User(viewer.session.user.id.clone()),
                 now,
             )?)
-        })
+        })?;
+        self.signal.fire();
+        Ok(row)
     }
 }

@@ -8,10 +8,12 @@ pub mod notices;
 pub mod policy;
 pub mod records;
 pub mod service;
+pub mod signal;
 pub mod state;
 pub mod views;
 
 pub use desk::{Desk, DeskError};
+pub use signal::{Signal, Subscription};
 pub use views::ApprovalView;
 
 pub use policy::{requirements, Requirements};

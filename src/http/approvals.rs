@@ -1,6 +1,7 @@
 //! The countersignature's pages (DESIGN.md §5.1, §8 "Approval pages"): the approver
 //! inbox `GET /approvals`, the review page `GET /approvals/{id}` with its decision
-//! `POST`, revoke and cancel, the requester's waiting page and its status JSON.
+//! `POST`, revoke and cancel, the requester's waiting page and its status JSON (pushed
+//! by `approval_events`).
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,7 +15,7 @@ use crate::oidc::params::Params;
 use crate::store::ApprovalRow;
 
 /// Maps a refusal to its page: 303 to sign in, 404, 403, 409, 422.
-fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> HttpResponse {
+pub(super) fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> HttpResponse {
     let return_to =
         || url::form_urlencoded::byte_serialize(req.path().as_bytes()).collect::<String>();
     match error {
@@ -314,18 +315,23 @@ pub async fn status(
         state.clock.now(),
     );
     let id = id.into_inner();
-    let not_found = || {
-        HttpResponse::NotFound()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(serde_json::json!({"error": "not_found"}))
-    };
     match super::blocking(move || desk.status(&id, cookie.as_ref(), now)).await {
         Ok(status) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(status.body),
-        Err(DeskError::Approval(ApprovalError::Store(error))) => super::server_error_page(&error),
+        Err(error) => status_refused(error, &req),
+    }
+}
+
+/// What `/status` (and its event stream) answers a caller it refuses: sign in first,
+/// a server error, or 404 JSON for anyone but the requester.
+pub(super) fn status_refused(error: DeskError, req: &HttpRequest) -> HttpResponse {
+    match error {
+        DeskError::Approval(ApprovalError::Store(error)) => super::server_error_page(&error),
         // Like every /approvals… route (DESIGN.md §8); the poll then simply retries.
-        Err(DeskError::SignIn) => refused(DeskError::SignIn, &req, None),
-        Err(_) => not_found(),
+        DeskError::SignIn => refused(DeskError::SignIn, req, None),
+        _ => HttpResponse::NotFound()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({"error": "not_found"})),
     }
 }

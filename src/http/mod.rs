@@ -1,6 +1,7 @@
 //! HTTP: the only module that knows actix-web. One file per endpoint group; handlers
 //! extract, make one domain call (through [`blocking`]) and map its outcome.
 
+pub mod approval_events;
 pub mod approvals;
 pub mod authorize;
 pub mod client_endpoints;
@@ -122,6 +123,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
     );
     let [get, head] = get_and_head(approvals::inbox);
     config.service(web::resource("/approvals").route(get).route(head));
+    // Before `/approvals/{id}/…`, which would take `inbox` for an id.
+    let [get, head] = get_and_head(approval_events::inbox);
+    config.service(
+        web::resource("/approvals/inbox/events")
+            .route(get)
+            .route(head),
+    );
     let [get, head] = get_and_head(approvals::review);
     config.service(
         web::resource("/approvals/{id}")
@@ -142,6 +150,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
     let [get, head] = get_and_head(approvals::status);
     config.service(
         web::resource("/approvals/{id}/status")
+            .route(get)
+            .route(head),
+    );
+    let [get, head] = get_and_head(approval_events::status);
+    config.service(
+        web::resource("/approvals/{id}/events")
             .route(get)
             .route(head),
     );

@@ -172,6 +172,17 @@ impl<S> TestApp<S> {
         old_issuer
     }
 
+    /// A second instance of the app on the same database and options (another `serve`
+    /// behind the same load balancer: its own port, clock and in-process state). It
+    /// stops when dropped.
+    pub async fn another_instance(&self) -> Instance {
+        let server = Server::start(&self.db, self.options).await;
+        Instance {
+            issuer: server.issuer.clone(),
+            _server: server,
+        }
+    }
+
     /// Creates a user with `PASSWORD` and `<username>@example.com`, member of `groups`.
     pub fn add_user(&self, username: &str, name: Option<&str>, groups: &[&str]) -> User {
         let row = manage::add_user(
@@ -315,6 +326,20 @@ impl<S> TestApp<S> {
             .send()
             .await
             .expect("GET /userinfo")
+    }
+}
+
+/// Another instance serving the same database ([`TestApp::another_instance`]).
+pub struct Instance {
+    /// `http://127.0.0.1:<its port>`.
+    pub issuer: String,
+    _server: Server,
+}
+
+impl Instance {
+    /// `issuer + path`.
+    pub fn url(&self, path: &str) -> String {
+        url_on(&self.issuer, path)
     }
 }
 
