@@ -176,7 +176,7 @@ impl<S> TestApp<S> {
     /// behind the same load balancer: its own port, clock and in-process state). It
     /// stops when dropped.
     pub async fn another_instance(&self) -> Instance {
-        let server = Server::start(&self.db, self.options).await;
+        let server = Server::start(&self.db, self.options.clone()).await;
         Instance {
             issuer: server.issuer.clone(),
             _server: server,
