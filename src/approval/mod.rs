@@ -2,6 +2,8 @@
 //! authorization flow. No actix, no diesel: the state machine, the policy and the
 //! service run inside the caller's transaction.
 
+pub mod approver;
+pub mod chat_desk;
 pub mod desk;
 pub mod evidence;
 pub mod notices;
@@ -12,10 +14,11 @@ pub mod signal;
 pub mod state;
 pub mod views;
 
+pub use chat_desk::{ChatAccount, ChatRefusal};
 pub use desk::{Desk, DeskError};
 pub use signal::{Signal, Subscription};
 pub use views::ApprovalView;
 
 pub use policy::{requirements, Requirements};
-pub use service::{ApprovalError, Approver, NewApproval, OVERSIGHT_GROUP};
+pub use service::{ApprovalError, Approver, NewApproval, Via, OVERSIGHT_GROUP};
 pub use state::{ApprovalEvent, ApprovalState, Decision};

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+pub use super::approver::{may_decide, Approver, Via};
 use super::notices::{self, Notice};
 use super::policy::Requirements;
 use super::state::{ApprovalEvent, ApprovalState, Decision};
@@ -62,17 +63,6 @@ pub struct NewApproval {
     pub requirements: Requirements,
     /// When to remind the approvers if it still waits, if ever.
     pub remind_at: Option<i64>,
-}
-
-/// Someone deciding: their id, when they last signed in, and their groups.
-#[derive(Debug, Clone)]
-pub struct Approver {
-    /// User id (`sub`).
-    pub user_id: UserId,
-    /// Last login.
-    pub auth_time: i64,
-    /// Their groups.
-    pub groups: Vec<String>,
 }
 
 /// The recorded requirements of an approval.
@@ -219,42 +209,6 @@ pub fn expire_due(store: &Store, now: i64) -> Result<usize, ApprovalError> {
     Ok(ids.len())
 }
 
-/// Checks whether `approver` may vote on `row` now, and for which required groups.
-pub fn may_decide(
-    row: &ApprovalRow,
-    approver: &Approver,
-    votes: &[DecisionRow],
-    now: i64,
-) -> Result<Vec<String>, ApprovalError> {
-    if row.state.is_decided() {
-        return Err(ApprovalError::Conflict(format!(
-            "the request is already {}",
-            row.state
-        )));
-    }
-    if approver.user_id == row.requester_id {
-        return Err(ApprovalError::Forbidden(
-            "nobody may decide their own request",
-        ));
-    }
-    let requirements = requirements_of(row)?;
-    let groups = requirements.groups_of(&approver.groups);
-    if groups.is_empty() {
-        return Err(ApprovalError::Forbidden(
-            "you are not in a group that approves this request",
-        ));
-    }
-    if votes.iter().any(|v| v.approver_id == approver.user_id) {
-        return Err(ApprovalError::Conflict(
-            "you already decided on this request".into(),
-        ));
-    }
-    if now - approver.auth_time > requirements.approver_max_age {
-        return Err(ApprovalError::NeedsFreshLogin);
-    }
-    Ok(groups)
-}
-
 /// Records a vote; the vote that completes every quorum approves, any deny denies.
 pub fn decide(
     c: &mut DbConn,
@@ -289,7 +243,8 @@ pub fn decide(
     })?;
     let actor = Actor::User(approver.user_id.clone());
     let details =
-        json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment});
+        json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment,
+        "via": approver.via.as_str()});
     audit::record(
         c,
         &actor,

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::desk::DeskError;
-use super::service::{self, ApprovalError, Approver};
+use super::service::{self, ApprovalError, Approver, Via};
 use super::state::ApprovalState;
 use super::state::Decision;
 use crate::accounts::sessions::Session;
@@ -96,7 +96,9 @@ impl Viewer {
     pub(super) fn approver(&self) -> Approver {
         Approver {
             user_id: self.session.user.id.clone(),
-            auth_time: self.session.auth_time,
+            via: Via::Page {
+                auth_time: self.session.auth_time,
+            },
             groups: self.groups.clone(),
         }
     }
