@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod approval;
 pub mod audit;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -99,11 +99,16 @@ impl Application {
             anchor_interval: config.audit_anchor_interval,
             outbox,
         };
+        let chat = Arc::new(
+            crate::chat::Chat::new(config.notify.clone(), config.issuer.clone())
+                .map_err(anyhow::Error::msg)?,
+        );
         let state = AppState {
             provider,
             desk,
             demo,
             cookies,
+            chat,
             clock,
         };
         let port = listener.local_addr()?.port();

@@ -21,6 +21,8 @@ pub struct AppState {
     pub demo: Option<crate::demo::Demo>,
     /// Cookies, CSRF and the client address.
     pub cookies: CookiePolicy,
+    /// The inbound Slack and Teams integrations.
+    pub chat: Arc<crate::chat::Chat>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }

@@ -1,0 +1,1 @@
+//! Slack's inbound side. To be completed.
