@@ -94,14 +94,19 @@ impl Application {
         )
         .map_err(anyhow::Error::msg)?;
         let background = Background {
-            store,
+            store: store.clone(),
             clock: clock.clone(),
             anchor_interval: config.audit_anchor_interval,
             outbox,
         };
         let chat = Arc::new(
-            crate::chat::Chat::new(config.notify.clone(), config.issuer.clone())
-                .map_err(anyhow::Error::msg)?,
+            crate::chat::Chat::new(
+                config.notify.clone(),
+                config.issuer.clone(),
+                store.clone(),
+                crate::crypto::derive_key(&secret, "countersign/slack-link"),
+            )
+            .map_err(anyhow::Error::msg)?,
         );
         let state = AppState {
             provider,

@@ -89,4 +89,3 @@ pub fn may_decide(
     }
     Ok(groups)
 }
-

@@ -242,8 +242,7 @@ pub fn decide(
         other => other.into(),
     })?;
     let actor = Actor::User(approver.user_id.clone());
-    let details =
-        json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment,
+    let details = json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment,
         "via": approver.via.as_str()});
     audit::record(
         c,

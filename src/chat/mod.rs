@@ -11,6 +11,7 @@ pub mod teams;
 use std::time::Duration;
 
 use crate::config::NotifySettings;
+use crate::store::Store;
 
 /// Settings and clients of the inbound chat integrations.
 pub struct Chat {
@@ -23,11 +24,20 @@ pub struct Chat {
     pub http: reqwest::Client,
     /// The Bot Framework's signing keys, fetched when needed.
     pub teams_keys: teams::KeyCache,
+    /// Storage (replayed signatures, spent link tokens).
+    pub store: Store,
+    /// Key of the Slack account-link tokens (derived from the secret key).
+    link_key: [u8; 32],
 }
 
 impl Chat {
     /// The integrations for `settings`.
-    pub fn new(settings: NotifySettings, issuer: String) -> Result<Self, String> {
+    pub fn new(
+        settings: NotifySettings,
+        issuer: String,
+        store: Store,
+        link_key: [u8; 32],
+    ) -> Result<Self, String> {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -38,6 +48,8 @@ impl Chat {
             issuer,
             http,
             teams_keys: teams::KeyCache::default(),
+            store,
+            link_key,
         })
     }
 }

@@ -75,6 +75,12 @@ pub fn left_half_hash(token: &str, alg: KeyAlg) -> String {
 /// from the secret key, hex (double-submit cookie, signed: a token cannot be made
 /// without the key). Empty only if the key were refused, which then never matches.
 pub fn csrf_mac(key: &[u8; 32], value: &str) -> String {
+    mac_hex(key, value)
+}
+
+/// HMAC-SHA-256 of `value` under `key`, hex: the MAC of the CSRF tokens and of other
+/// self-contained tokens (each under its own derived key).
+pub fn mac_hex(key: &[u8; 32], value: &str) -> String {
     let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => return String::new(),

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod discovery;
 pub mod health;
 pub mod home;
+pub mod integrations;
 pub mod login;
 pub mod logout;
 pub mod pages;
@@ -146,6 +147,17 @@ pub fn routes(config: &mut web::ServiceConfig) {
         web::resource("/approvals/{id}/waiting")
             .route(get)
             .route(head),
+    );
+    config.service(
+        web::resource("/integrations/slack/interactions")
+            .route(web::post().to(integrations::slack_interactions)),
+    );
+    let [get, head] = get_and_head(integrations::slack_link_page);
+    config.service(
+        web::resource("/integrations/slack/link")
+            .route(get)
+            .route(head)
+            .route(web::post().to(integrations::slack_link)),
     );
     let [get, head] = get_and_head(approvals::status);
     config.service(

@@ -88,6 +88,20 @@ pub struct LogoutPage {
     pub carry: Vec<(String, String)>,
 }
 
+/// Confirming the link of a Slack account to the signed-in user.
+#[derive(Template)]
+#[template(path = "slack_link.html")]
+pub struct SlackLinkPage {
+    /// CSRF token.
+    pub csrf_token: String,
+    /// The link token, carried to the POST.
+    pub token: String,
+    /// The Slack user id the token names.
+    pub slack_user_id: String,
+    /// Who is signed in.
+    pub username: String,
+}
+
 /// A short message with an optional link.
 #[derive(Template)]
 #[template(path = "message.html")]

@@ -5,4 +5,5 @@
 
 mod claims;
 mod delivery;
+mod slack;
 mod support;
