@@ -146,23 +146,48 @@ impl Channels {
         existing: Option<&str>,
         s: &ApprovalSnapshot,
     ) -> Result<Sent, Failed> {
+        let mut body = notify::slack_message(s);
+        match existing.and_then(|r| r.split_once(' ')) {
+            Some((posted_channel, ts)) => {
+                body["channel"] = posted_channel.into();
+                body["ts"] = ts.into();
+                match self.slack_call("chat.update", &body).await {
+                    // The message was deleted: post it again next time.
+                    Err(failed) if failed.error.ends_with("message_not_found") => {
+                        Err(Failed::retry(failed.error))
+                    }
+                    other => other.map(|_| Sent::Done),
+                }
+            }
+            None => {
+                body["channel"] = channel.into();
+                let answer = self.slack_call("chat.postMessage", &body).await?;
+                match (answer["channel"].as_str(), answer["ts"].as_str()) {
+                    (Some(channel), Some(ts)) => Ok(Sent::Posted(format!("{channel} {ts}"))),
+                    _ => Ok(Sent::Done),
+                }
+            }
+        }
+    }
+
+    /// Posts `body` as a new Slack message in `channel` (reminders, digests).
+    pub async fn slack_new(&self, channel: &str, mut body: Value) -> Result<Sent, Failed> {
+        body["channel"] = channel.into();
+        self.slack_call("chat.postMessage", &body)
+            .await
+            .map(|_| Sent::Done)
+    }
+
+    /// Calls a Slack Web API method with the bot token; its answer when `ok`.
+    async fn slack_call(&self, method: &str, body: &Value) -> Result<Value, Failed> {
         let Some(slack) = &self.settings.slack else {
             return Err(Failed::fatal("notify.slack_bot_token is not set"));
         };
-        let mut body = notify::slack_message(s);
-        let (method, posted_channel) = match existing.and_then(|r| r.split_once(' ')) {
-            Some((posted_channel, ts)) => {
-                body["ts"] = ts.into();
-                ("chat.update", posted_channel.to_owned())
-            }
-            None => ("chat.postMessage", channel.to_owned()),
-        };
-        body["channel"] = posted_channel.into();
         let response = self
             .http
             .post(format!("{}/{method}", slack.api_url))
             .bearer_auth(slack.bot_token.expose_secret())
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| Failed::retry(format!("Slack {method}: {}", without_url(&e))))?;
@@ -177,22 +202,13 @@ impl Channels {
             .map_err(|e| Failed::retry(format!("Slack {method}: unreadable answer: {e}")))?;
         if answer["ok"] != true {
             let error = answer["error"].as_str().unwrap_or("unknown_error");
-            if error == "message_not_found" && existing.is_some() {
-                // The message was deleted: post it again next time.
-                return Err(Failed::retry("message_not_found"));
-            }
             return Err(Failed {
                 error: format!("Slack {method}: {error}"),
                 retry: !SLACK_FATAL.contains(&error),
                 retry_after: after,
             });
         }
-        match (answer["channel"].as_str(), answer["ts"].as_str()) {
-            (Some(channel), Some(ts)) if existing.is_none() => {
-                Ok(Sent::Posted(format!("{channel} {ts}")))
-            }
-            _ => Ok(Sent::Done),
-        }
+        Ok(answer)
     }
 
     /// Posts an Adaptive Card to a Teams Workflows webhook.
@@ -249,10 +265,20 @@ impl Channels {
         event: Event,
         s: &ApprovalSnapshot,
     ) -> Result<Sent, Failed> {
+        let content = notify::email_message(s, event).map_err(|e| Failed::fatal(e.to_string()))?;
+        self.mail(to, msg_id, content).await
+    }
+
+    /// Mails `content` to `to`; `msg_id` becomes the `Message-ID`.
+    pub async fn mail(
+        &self,
+        to: &str,
+        msg_id: &str,
+        content: notify::EmailContent,
+    ) -> Result<Sent, Failed> {
         let (Some(mailer), Some(smtp)) = (&self.mailer, &self.settings.smtp) else {
             return Err(Failed::fatal("notify.smtp_host is not set"));
         };
-        let content = notify::email_message(s, event).map_err(|e| Failed::fatal(e.to_string()))?;
         let from: Mailbox = smtp
             .from
             .parse()

@@ -15,9 +15,10 @@ use std::sync::Arc;
 use actix_web::web;
 use rand::Rng;
 
+use crate::approval::notices::Notice;
 use crate::clock::Clock;
 use crate::config::NotifySettings;
-use crate::notify::{webhook, ChannelKind, Target};
+use crate::notify::{self, digest, webhook, ChannelKind, Target};
 use crate::store::{self, OutboxRow, Store, StoreError};
 use channels::{Channels, Failed, Sent};
 use load::{Due, Unsendable};
@@ -71,7 +72,8 @@ impl Worker {
         }
     }
 
-    /// Claims the due rows and delivers each; returns how many were claimed.
+    /// Claims the due rows and delivers each; returns how many were claimed. Reminders
+    /// due together for one Slack channel or mailbox go out as one digest.
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let (store, now) = (self.store.clone(), self.clock.now());
         let claimed =
@@ -79,60 +81,140 @@ impl Worker {
                 .await
                 .map_err(|e| StoreError::Pool(e.to_string()))??;
         let count = claimed.len();
+        let mut digests: Vec<(Target, Vec<OutboxRow>)> = Vec::new();
         for row in claimed {
-            self.deliver(row).await?;
+            match digest_target(&row) {
+                Some(target) => match digests.iter_mut().find(|(t, _)| *t == target) {
+                    Some((_, rows)) => rows.push(row),
+                    None => digests.push((target, vec![row])),
+                },
+                None => self.deliver(row).await?,
+            }
+        }
+        for (target, mut rows) in digests {
+            match (rows.pop(), rows.is_empty()) {
+                (Some(row), true) => self.deliver(row).await?,
+                (Some(row), false) => {
+                    rows.push(row);
+                    self.deliver_digest(&target, rows).await?;
+                }
+                (None, _) => {}
+            }
         }
         Ok(count)
     }
 
-    async fn deliver(&self, row: OutboxRow) -> Result<(), StoreError> {
+    /// Loads what a claimed row needs to be sent.
+    async fn load(&self, row: OutboxRow) -> Result<Result<Option<Due>, Unsendable>, StoreError> {
         let (store, issuer, now) = (self.store.clone(), self.issuer.clone(), self.clock.now());
-        let id = row.id.clone();
-        let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-        let loaded = web::block(move || load::due(&store, row, &issuer, now))
+        web::block(move || load::due(&store, row, &issuer, now))
             .await
-            .map_err(|e| StoreError::Pool(e.to_string()))??;
-        let (kind, outcome) = match loaded {
+            .map_err(|e| StoreError::Pool(e.to_string()))?
+    }
+
+    async fn deliver(&self, row: OutboxRow) -> Result<(), StoreError> {
+        let attempt = (row.id.clone(), row.attempts);
+        let (kind, outcome) = match self.load(row).await? {
             Ok(Some(due)) => (due_kind(&due), self.send(&due).await),
             Ok(None) => ("none", Ok(Sent::Done)),
-            Err(Unsendable(why)) => (
-                "none",
-                Err(Failed {
-                    error: why,
-                    retry: false,
-                    retry_after: None,
-                }),
-            ),
+            Err(Unsendable(why)) => ("none", Err(unsendable(why))),
         };
-        let retry_at = match &outcome {
-            Err(failed) if failed.retry => {
-                let jitter: f64 = rand::thread_rng().gen();
-                webhook::next_attempt_delay(attempts + 1, self.settings.max_attempts, jitter)
-                    .map(|wait| now + failed.retry_after.unwrap_or(0).max(wait))
+        self.record(vec![attempt], kind, outcome).await
+    }
+
+    /// One digest for several reminders to one destination.
+    async fn deliver_digest(
+        &self,
+        target: &Target,
+        rows: Vec<OutboxRow>,
+    ) -> Result<(), StoreError> {
+        let mut waiting = Vec::new();
+        let mut attempts = Vec::new();
+        for row in rows {
+            let attempt = (row.id.clone(), row.attempts);
+            match self.load(row).await? {
+                Ok(Some(due)) => {
+                    waiting.push(due.snapshot);
+                    attempts.push(attempt);
+                }
+                Ok(None) => self.record(vec![attempt], "none", Ok(Sent::Done)).await?,
+                Err(Unsendable(why)) => {
+                    self.record(vec![attempt], "none", Err(unsendable(why)))
+                        .await?
+                }
             }
-            _ => None,
+        }
+        let Some((first_id, _)) = attempts.first().cloned() else {
+            return Ok(());
         };
-        let label = match (&outcome, retry_at) {
-            (Ok(_), _) => "delivered",
-            (Err(_), Some(_)) => "retry",
-            (Err(_), None) => "dead",
+        let outcome = match target.kind {
+            ChannelKind::Slack => {
+                self.channels
+                    .slack_new(&target.destination, digest::slack_digest(&waiting))
+                    .await
+            }
+            _ => {
+                self.channels
+                    .mail(
+                        &target.destination,
+                        &first_id,
+                        digest::email_digest(&waiting),
+                    )
+                    .await
+            }
         };
-        metrics::counter!("countersign_outbox_deliveries_total", "channel" => kind, "outcome" => label)
-            .increment(1);
+        self.record(attempts, target.kind.as_str(), outcome).await
+    }
+
+    /// Records the outcome of one attempt at the rows `(id, attempts so far)`.
+    async fn record(
+        &self,
+        rows: Vec<(String, i32)>,
+        kind: &'static str,
+        outcome: Result<Sent, Failed>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut plans = Vec::with_capacity(rows.len());
+        for (id, attempts) in rows {
+            let retry_at = match &outcome {
+                Err(failed) if failed.retry => {
+                    let jitter: f64 = rand::thread_rng().gen();
+                    let made = u32::try_from(attempts)
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(1);
+                    webhook::next_attempt_delay(made, self.settings.max_attempts, jitter)
+                        .map(|wait| now + failed.retry_after.unwrap_or(0).max(wait))
+                }
+                _ => None,
+            };
+            let label = match (&outcome, retry_at) {
+                (Ok(_), _) => "delivered",
+                (Err(_), Some(_)) => "retry",
+                (Err(_), None) => "dead",
+            };
+            metrics::counter!("countersign_outbox_deliveries_total", "channel" => kind, "outcome" => label)
+                .increment(1);
+            plans.push((id, retry_at));
+        }
         let store = self.store.clone();
         web::block(move || {
-            store.write(|c| match outcome {
-                Ok(Sent::Posted(reference)) => {
-                    if let Some((approval, target)) = reference_key(c, &id)? {
-                        store::save_message_ref(c, &approval, &target, &reference, now)?;
+            store.write(|c| {
+                for (id, retry_at) in &plans {
+                    match &outcome {
+                        Ok(Sent::Posted(reference)) => {
+                            if let Some((approval, target)) = reference_key(c, id)? {
+                                store::save_message_ref(c, &approval, &target, reference, now)?;
+                            }
+                            store::outbox_delivered(c, id, now)?;
+                        }
+                        Ok(Sent::Done) => store::outbox_delivered(c, id, now)?,
+                        Err(failed) => {
+                            tracing::warn!(outbox = %id, error = %failed.error, retry_at, "notification not delivered");
+                            store::outbox_failed(c, id, &failed.error, *retry_at, now)?;
+                        }
                     }
-                    store::outbox_delivered(c, &id, now)
                 }
-                Ok(Sent::Done) => store::outbox_delivered(c, &id, now),
-                Err(failed) => {
-                    tracing::warn!(outbox = %id, error = %failed.error, retry_at, "notification not delivered");
-                    store::outbox_failed(c, &id, &failed.error, retry_at, now)
-                }
+                Ok(())
             })
         })
         .await
@@ -149,6 +231,13 @@ impl Worker {
         };
         let (s, event, id) = (&due.snapshot, due.notice.event(), due.row.id.as_str());
         match target.kind {
+            ChannelKind::Slack if due.notice == Notice::Reminder => {
+                // A reminder is a new message (it should be seen); the request's own
+                // message stays where it is and keeps being updated.
+                self.channels
+                    .slack_new(&target.destination, notify::slack_message(s))
+                    .await
+            }
             ChannelKind::Slack => {
                 let existing = match &due.row.approval_id {
                     Some(approval) => {
@@ -197,6 +286,22 @@ impl Worker {
             metrics::gauge!("countersign_outbox_oldest_undelivered_seconds").set(age as f64);
         }
     }
+}
+
+fn unsendable(why: String) -> Failed {
+    Failed {
+        error: why,
+        retry: false,
+        retry_after: None,
+    }
+}
+
+/// The destination of a reminder that may be batched with others (Slack, email).
+fn digest_target(row: &OutboxRow) -> Option<Target> {
+    let target = Target::parse(&row.target)?;
+    let batchable = row.kind == Notice::Reminder.as_str()
+        && matches!(target.kind, ChannelKind::Slack | ChannelKind::Email);
+    batchable.then_some(target)
 }
 
 fn due_kind(due: &Due) -> &'static str {

@@ -15,6 +15,7 @@
 //! Chat never bypasses step-up: unless the snapshot says the policy lets chat decide
 //! ([`ApprovalSnapshot::chat_decisions`]), every channel shows only a link to the page.
 
+pub mod digest;
 pub mod email;
 pub mod slack;
 pub mod snapshot;

@@ -293,3 +293,51 @@ async fn wait_for_delivery(store: &store::Store, id: &str) {
     })
     .await;
 }
+
+#[tokio::test]
+async fn reminders_due_together_go_out_as_one_digest_and_skip_decided_requests() {
+    // Arrange: reminders 5 min before expiry (requests wait 15 min); three requests.
+    let n = super::support::notified_app_with(10, "5m").await;
+    let (alice, first) = n.app.request_access(&n.app.alice).await;
+    let first = first.approval_id;
+    let second = n.app.request_again(&alice).await;
+    let decided = n.app.request_again(&alice).await;
+    let (bob, _) = n.app.approvers().await;
+    n.app.approve(&bob, &decided).await;
+    let before = n.slack.wait_for(3 + 1).await.len();
+    let mails_before = n.mail.wait_for(4).await.len();
+    // Act: ten minutes pass.
+    n.app.clock.advance(600);
+    // Assert: one new Slack message and one mail listing the two that still wait.
+    let slack = n.slack.wait_for(before + 1).await;
+    let digest = slack[before].json();
+    assert_eq!(slack[before].path, "/chat.postMessage");
+    let shown = text(&digest);
+    assert!(shown.contains("2 requests still wait"), "{shown}");
+    assert!(shown.contains(&first) && shown.contains(&second));
+    assert!(
+        !shown.contains(&decided),
+        "a decided request is not reminded"
+    );
+    let mails = n.mail.wait_for(mails_before + 1).await;
+    assert!(
+        mails[mails_before].contains("2 requests still wait"),
+        "{}",
+        mails[mails_before]
+    );
+    // Every reminder row is settled: none waits.
+    wait_until("reminders settled", || {
+        let rows = n
+            .app
+            .store
+            .read(|c| store::list_outbox(c, OutboxFilter::Pending, 100));
+        rows.unwrap().is_empty().then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        n.slack.received().len(),
+        before + 1,
+        "one digest, not one per request"
+    );
+}

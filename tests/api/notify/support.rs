@@ -25,6 +25,11 @@ pub struct Notified {
 /// Receivers for every channel, and an app pointed at them; `approvers` is notified on
 /// all four, with at most `max_attempts` attempts per notification.
 pub async fn notified_app(max_attempts: u32) -> Notified {
+    notified_app_with(max_attempts, "off").await
+}
+
+/// Like [`notified_app`], reminding approvers `reminder_before` expiry ("off": never).
+pub async fn notified_app_with(max_attempts: u32, reminder_before: &str) -> Notified {
     let (slack, teams, hooks, mail) = (
         HttpReceiver::start(),
         HttpReceiver::start(),
@@ -41,7 +46,7 @@ pub async fn notified_app(max_attempts: u32) -> Notified {
         smtp_tls: Some("none".into()),
         smtp_from: Some("countersign@example.com".into()),
         max_attempts: Some(max_attempts),
-        reminder_before: Some("off".into()),
+        reminder_before: Some(reminder_before.into()),
         poll_interval: Some("20ms".into()),
         ..RawNotify::default()
     };
