@@ -33,8 +33,13 @@
     decisionEl.hidden = false;
     continueEl.href = body.continue_url;
     continueEl.hidden = false;
-    var delay = body.state === "approved" ? 500 : 5000;
-    setTimeout(function () { window.location.assign(body.continue_url); }, delay);
+    // Approved: continue at once (the whole point is not to wait); otherwise leave the
+    // reason on screen for a moment before the application shows its error.
+    if (body.state === "approved") {
+      window.location.assign(body.continue_url);
+    } else {
+      setTimeout(function () { window.location.assign(body.continue_url); }, 5000);
+    }
   }
 
   // The same for a pushed and a polled status: show it, and finish once decided.

@@ -4,11 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approval;
+mod bench;
 mod audit;
 mod cli;
 mod health;
 mod helpers;
 mod migrations;
-mod notify;
+pub(crate) mod notify;
 mod oidc;
 mod store;

@@ -18,7 +18,7 @@ use crate::helpers::{hidden_input, submit_login};
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// An open `text/event-stream` response, read event by event.
-struct EventStream {
+pub(crate) struct EventStream {
     response: Response,
     buffer: String,
     retry_seen: bool,
@@ -26,7 +26,7 @@ struct EventStream {
 
 impl EventStream {
     /// GETs `url` with `browser` and asserts an event stream that is not cached.
-    async fn open(browser: &reqwest::Client, url: &str) -> EventStream {
+    pub(crate) async fn open(browser: &reqwest::Client, url: &str) -> EventStream {
         let response = browser.get(url).send().await.expect("GET the stream");
         assert_eq!(response.status(), StatusCode::OK, "{url}");
         let headers = response.headers();
@@ -76,7 +76,7 @@ impl EventStream {
     }
 
     /// The next event, asserted to be a `status` event; returns its body.
-    async fn status(&mut self) -> Value {
+    pub(crate) async fn status(&mut self) -> Value {
         let (name, body) = self.next().await.expect("a status event");
         assert_eq!(name, "status", "{body}");
         body

@@ -7,7 +7,7 @@
 mod audit_events;
 pub(crate) mod browser;
 pub(crate) mod client;
-mod events;
+pub(crate) mod events;
 mod flow;
 mod pages;
 mod races;

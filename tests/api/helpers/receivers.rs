@@ -20,6 +20,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -68,6 +70,7 @@ async fn record(
             .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect(),
         body: body.to_vec(),
+        at: Instant::now(),
     });
     let answer = shared.script.lock().unwrap().pop_front();
     let (status, json, headers) = answer.unwrap_or_else(|| {

@@ -6,4 +6,4 @@
 mod claims;
 mod delivery;
 mod slack;
-mod support;
+pub(crate) mod support;
