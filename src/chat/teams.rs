@@ -258,10 +258,7 @@ pub fn decide(
     );
     let row = match decided {
         Ok((_, row)) => row,
-        Err(refusal) => {
-            tracing::info!(%refusal, "Teams decision refused");
-            return refused(refusal);
-        }
+        Err(refusal) => return refused(refusal),
     };
     let snapshot = desk.store.read(|c| views::snapshot(c, row, issuer, now))?;
     Ok(invoke_response(teams_bot_card(&snapshot)))
@@ -272,10 +269,15 @@ pub fn decide(
 fn refused(refusal: ChatRefusal) -> Result<Value, StoreError> {
     let error = match refusal {
         ChatRefusal::Unlinked | ChatRefusal::Desk(DeskError::SignIn) => {
-            return Ok(invoke_error(403, "unlinked", UNLINKED))
+            tracing::info!("Teams decision refused: the clicker is not linked");
+            return Ok(invoke_error(403, "unlinked", UNLINKED));
         }
         ChatRefusal::Desk(DeskError::Approval(error)) => error,
     };
+    if let ApprovalError::Store(error) = error {
+        return Err(error);
+    }
+    tracing::info!(%error, "Teams decision refused");
     Ok(match error {
         ApprovalError::Store(error) => return Err(error),
         ApprovalError::NotFound => invoke_error(403, "forbidden", NOT_AN_APPROVER),
