@@ -1,6 +1,7 @@
 //! What the approval pages show (DESIGN.md §5.1 step 5): one approval as its viewer
-//! may see it, built from the stored rows. The calls that load and change approvals
-//! are the [`Desk`](super::desk::Desk)'s.
+//! may see it, built from the stored rows, and the same approval as every notification
+//! and chat answer shows it ([`snapshot`], DESIGN.md §5.4). The calls that load and
+//! change approvals are the [`Desk`](super::desk::Desk)'s.
 
 use serde_json::Value;
 
@@ -10,6 +11,7 @@ use super::state::ApprovalState;
 use super::state::Decision;
 use crate::accounts::sessions::Session;
 use crate::ids::{ApprovalId, UserId};
+use crate::notify::ApprovalSnapshot;
 use crate::store::{self, ApprovalRow, DbConn};
 
 /// A requested scope as the pages show it.
@@ -174,6 +176,33 @@ pub fn shared_view(
         user_agent: row.requester_user_agent.clone(),
     };
     Ok((view, decisions))
+}
+
+/// One approval as notifications and chat answers render it at `now` (the outbox
+/// worker's messages, the Teams bot's updated card): the [`shared_view`] with the
+/// approvals counted so far, its page under `issuer`, and whether chat may decide it.
+pub fn snapshot(
+    c: &mut DbConn,
+    row: ApprovalRow,
+    issuer: &str,
+    now: i64,
+) -> Result<ApprovalSnapshot, store::StoreError> {
+    let requirements = service::requirements_of(&row)?;
+    let (view, votes) = shared_view(c, row)?;
+    let given = votes
+        .iter()
+        .filter(|v| v.decision == Decision::Approve)
+        .count();
+    Ok(ApprovalSnapshot::from_view(
+        &view,
+        (
+            u32::try_from(given).unwrap_or(u32::MAX),
+            requirements.approvals_needed(),
+        ),
+        format!("{issuer}/approvals/{}", view.id),
+        requirements.chat_decisions,
+        now,
+    ))
 }
 
 pub(super) fn build_view(

@@ -2,9 +2,7 @@
 //! is now (rendered by `notify`), and the outcome of each attempt.
 
 use crate::approval::notices::Notice;
-use crate::approval::service::requirements_of;
-use crate::approval::views::shared_view;
-use crate::approval::Decision;
+use crate::approval::views::snapshot;
 use crate::notify::ApprovalSnapshot;
 use crate::store::{self, OutboxRow, Store, StoreError};
 
@@ -43,22 +41,7 @@ pub fn due(
         if notice == Notice::Reminder && approval.state.is_decided() {
             return Ok(Ok(None));
         }
-        let requirements = requirements_of(&approval)?;
-        let (view, votes) = shared_view(c, approval)?;
-        let given = votes
-            .iter()
-            .filter(|v| v.decision == Decision::Approve)
-            .count();
-        let snapshot = ApprovalSnapshot::from_view(
-            &view,
-            (
-                u32::try_from(given).unwrap_or(u32::MAX),
-                requirements.approvals_needed(),
-            ),
-            format!("{issuer}/approvals/{}", view.id),
-            requirements.chat_decisions,
-            now,
-        );
+        let snapshot = snapshot(c, approval, issuer, now)?;
         Ok(Ok(Some(Due {
             row,
             notice,

@@ -15,6 +15,7 @@ pub mod login;
 pub mod logout;
 pub mod pages;
 mod state;
+pub mod teams_bot;
 pub mod userinfo;
 
 pub use state::AppState;
@@ -170,6 +171,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         web::resource("/approvals/{id}/events")
             .route(get)
             .route(head),
+    );
+    config.service(
+        web::resource("/integrations/teams/messages").route(web::post().to(teams_bot::post)),
     );
     let [get, head] = get_and_head(demo::index);
     config.service(web::resource("/demo").route(get).route(head));

@@ -63,17 +63,34 @@ async fn decision_push_and_notification_latency() {
     // bob signs in on both instances.
     let bob_a = n.app.signed_in(&n.app.bob).await;
     let bob_b = browser();
-    let login = submit_login(&bob_b, &other.issuer, "/login", &n.app.bob.username, PASSWORD).await;
+    let login = submit_login(
+        &bob_b,
+        &other.issuer,
+        "/login",
+        &n.app.bob.username,
+        PASSWORD,
+    )
+    .await;
     assert_eq!(login.status(), StatusCode::SEE_OTHER);
     let (mut to_slack, mut same, mut across, mut polled) = (vec![], vec![], vec![], vec![]);
     for round in 0..ROUNDS {
         let on_b = round % 2 == 1;
         // A new request; when does Slack hear of it?
-        let posts_before = n.slack.received().iter().filter(|r| r.path == "/chat.postMessage").count();
+        let posts_before = n
+            .slack
+            .received()
+            .iter()
+            .filter(|r| r.path == "/chat.postMessage")
+            .count();
         let created = Instant::now();
         let id = n.app.request_again(&alice).await;
         let posted = loop {
-            let posts: Vec<_> = n.slack.received().into_iter().filter(|r| r.path == "/chat.postMessage").collect();
+            let posts: Vec<_> = n
+                .slack
+                .received()
+                .into_iter()
+                .filter(|r| r.path == "/chat.postMessage")
+                .collect();
             if posts.len() > posts_before {
                 break posts[posts_before].at;
             }
@@ -81,12 +98,24 @@ async fn decision_push_and_notification_latency() {
         };
         to_slack.push(millis(posted - created));
         // The requester's page is open: its stream, and the old 2 s poll beside it.
-        let mut stream = EventStream::open(&alice, &n.app.url(&format!("/approvals/{id}/events"))).await;
+        let mut stream =
+            EventStream::open(&alice, &n.app.url(&format!("/approvals/{id}/events"))).await;
         assert_eq!(stream.status().await["state"], "pending");
-        let poller = tokio::spawn(poll_until_decided(alice.clone(), n.app.url(&format!("/approvals/{id}/status"))));
+        let poller = tokio::spawn(poll_until_decided(
+            alice.clone(),
+            n.app.url(&format!("/approvals/{id}/status")),
+        ));
         // bob opens the review page, then decides at a random moment.
-        let (bob, base) = if on_b { (&bob_b, other.issuer.clone()) } else { (&bob_a, n.app.issuer.clone()) };
-        let review = bob.get(format!("{base}/approvals/{id}")).send().await.unwrap();
+        let (bob, base) = if on_b {
+            (&bob_b, other.issuer.clone())
+        } else {
+            (&bob_a, n.app.issuer.clone())
+        };
+        let review = bob
+            .get(format!("{base}/approvals/{id}"))
+            .send()
+            .await
+            .unwrap();
         let csrf = hidden_input(&review.text().await.unwrap(), "csrf_token").unwrap();
         let pause = rand::thread_rng().gen_range(0..2000);
         tokio::time::sleep(Duration::from_millis(pause)).await;
@@ -100,7 +129,11 @@ async fn decision_push_and_notification_latency() {
         assert_eq!(vote.unwrap().status(), StatusCode::SEE_OTHER);
         assert_eq!(pushed["state"], "approved");
         let polled_at = poller.await.unwrap();
-        if on_b { across.push(millis(pushed_at - decided)) } else { same.push(millis(pushed_at - decided)) }
+        if on_b {
+            across.push(millis(pushed_at - decided))
+        } else {
+            same.push(millis(pushed_at - decided))
+        }
         polled.push(millis(polled_at - decided));
     }
     println!();
@@ -108,5 +141,8 @@ async fn decision_push_and_notification_latency() {
     summary("vote -> pushed to requester (other instance)", across);
     let poll = summary("vote -> noticed by a 2 s poll (the old page)", polled);
     summary("request -> Slack chat.postMessage received", to_slack);
-    println!("median ratio, poll / push (same instance): {:.0}x", poll / pushed.max(0.001));
+    println!(
+        "median ratio, poll / push (same instance): {:.0}x",
+        poll / pushed.max(0.001)
+    );
 }

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approval;
-mod bench;
 mod audit;
+mod bench;
 mod cli;
 mod health;
 mod helpers;

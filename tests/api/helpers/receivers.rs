@@ -1,9 +1,10 @@
 //! Local receivers standing in for the services countersign notifies: an HTTP receiver
 //! (Slack's Web API, a Teams Workflows webhook, a webhook consumer) that records every
-//! request and answers from a script, and an SMTP sink that records every message.
+//! request and answers from a script (or, for a path given a fixed answer, always the
+//! same: the Bot Framework's metadata and keys), and an SMTP sink that records every message.
 //! Loopback only; each stops when dropped.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,7 @@ type Answer = (u16, serde_json::Value, Vec<(String, String)>);
 struct Shared {
     received: Mutex<Vec<Received>>,
     script: Mutex<VecDeque<Answer>>,
+    by_path: Mutex<HashMap<String, Answer>>,
 }
 
 /// An HTTP server on a random loopback port recording what it receives.
@@ -72,7 +74,8 @@ async fn record(
         body: body.to_vec(),
         at: Instant::now(),
     });
-    let answer = shared.script.lock().unwrap().pop_front();
+    let fixed = shared.by_path.lock().unwrap().get(req.path()).cloned();
+    let answer = fixed.or_else(|| shared.script.lock().unwrap().pop_front());
     let (status, json, headers) = answer.unwrap_or_else(|| {
         // By default answer as Slack does to a post (and 200 to anyone else).
         let ts = format!("1700000000.{:06}", shared.received.lock().unwrap().len());
@@ -133,6 +136,21 @@ impl HttpReceiver {
             .lock()
             .unwrap()
             .push_back((status, body, headers));
+    }
+
+    /// Answers every request for `path` with `status` and `body` from now on (before
+    /// the script); called again, replaces that answer.
+    pub fn answer_path(&self, path: &str, status: u16, body: serde_json::Value) {
+        self.shared
+            .by_path
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body, Vec::new()));
+    }
+
+    /// How many requests for `path` arrived so far.
+    pub fn count(&self, path: &str) -> usize {
+        self.received().iter().filter(|r| r.path == path).count()
     }
 
     /// Everything received so far.
