@@ -7,6 +7,9 @@ use super::service::{requirements_of, ApprovalError};
 use crate::ids::UserId;
 use crate::store::{ApprovalRow, DecisionRow};
 
+/// The refusal of a vote by someone outside the approver groups.
+pub const NOT_AN_APPROVER: &str = "you are not in a group that approves this request";
+
 /// Where an approver decides, and so what proves it is them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -53,12 +56,6 @@ pub fn may_decide(
     votes: &[DecisionRow],
     now: i64,
 ) -> Result<Vec<String>, ApprovalError> {
-    if row.state.is_decided() {
-        return Err(ApprovalError::Conflict(format!(
-            "the request is already {}",
-            row.state
-        )));
-    }
     if approver.user_id == row.requester_id {
         return Err(ApprovalError::Forbidden(
             "nobody may decide their own request",
@@ -67,9 +64,15 @@ pub fn may_decide(
     let requirements = requirements_of(row)?;
     let groups = requirements.groups_of(&approver.groups);
     if groups.is_empty() {
-        return Err(ApprovalError::Forbidden(
-            "you are not in a group that approves this request",
-        ));
+        return Err(ApprovalError::Forbidden(NOT_AN_APPROVER));
+    }
+    // Only after the membership check: whether a request is decided is no business of
+    // someone who may not decide it (from chat, where nothing else hides the id).
+    if row.state.is_decided() {
+        return Err(ApprovalError::Conflict(format!(
+            "the request is already {}",
+            row.state
+        )));
     }
     if votes.iter().any(|v| v.approver_id == approver.user_id) {
         return Err(ApprovalError::Conflict(

@@ -4,6 +4,7 @@
 //! quorum, any deny denies with a reason) plus the chat rule of
 //! [`may_decide`](super::approver::may_decide): only where the policy lets chat decide.
 
+use super::approver::NOT_AN_APPROVER;
 use super::desk::{Desk, DeskError};
 use super::service::{self, ApprovalError, Approver, Via};
 use super::state::Decision;
@@ -56,7 +57,10 @@ impl Desk {
         now: i64,
     ) -> Result<(UserRow, ApprovalRow), ChatRefusal> {
         let user = self.chat_user(account)?.ok_or(ChatRefusal::Unlinked)?;
-        let id = ApprovalId::parse(id).map_err(|_| DeskError::from(ApprovalError::NotFound))?;
+        // From chat nothing else hides an id, so an unknown one is refused like a
+        // request the user may not decide: the answer never says whether it exists.
+        let hidden = || DeskError::from(ApprovalError::Forbidden(NOT_AN_APPROVER));
+        let id = ApprovalId::parse(id).map_err(|_| hidden())?;
         let via = match account {
             ChatAccount::Slack(_) => Via::Slack,
             ChatAccount::Teams(_) => Via::Teams,
@@ -72,7 +76,10 @@ impl Desk {
                 };
                 service::decide(c, &id, &approver, decision, comment, now)
             })
-            .map_err(DeskError::from)?;
+            .map_err(|e| match e {
+                ApprovalError::NotFound => hidden(),
+                other => DeskError::from(other),
+            })?;
         self.signal.fire();
         Ok((user, row))
     }

@@ -3,7 +3,8 @@
 //! refused), Teams' bot calls by their Bot Framework token; both map the clicking chat
 //! user to a linked account and vote through
 //! [`Desk::decide_from_chat`](crate::approval::Desk::decide_from_chat), the same rules
-//! as the page. The HTTP handlers are `http::integrations`.
+//! as the page. The HTTP handlers are `http::integrations` (Slack) and
+//! `http::teams_bot` (Teams).
 
 pub mod slack;
 pub mod teams;

@@ -169,7 +169,8 @@ pub fn link_chat(
             None => old.clone(),
         };
         let slack_id = keep(slack, &user.slack_user_id);
-        let teams_id = keep(teams, &user.teams_user_id);
+        // Entra object ids are GUIDs; Teams may send them in either case.
+        let teams_id = keep(teams, &user.teams_user_id).map(|id| id.to_ascii_lowercase());
         store::set_chat_ids(c, &user.id, slack_id.as_deref(), teams_id.as_deref()).map_err(
             conflict("that chat account is already linked to another user".into()),
         )?;

@@ -102,7 +102,7 @@ pub fn user_by_slack_id(c: &mut DbConn, slack: &str) -> Result<Option<UserRow>, 
 /// The user linked to this Teams (Entra object id) account.
 pub fn user_by_teams_id(c: &mut DbConn, teams: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
-        .filter(users::teams_user_id.eq(teams))
+        .filter(users::teams_user_id.eq(teams.to_ascii_lowercase()))
         .select(UserRow::as_select())
         .first(c)
         .optional()?)

@@ -373,3 +373,44 @@ async fn an_unlinked_approver_links_their_slack_account_by_confirming_while_sign
     let anonymous = n.app.get(&crate::helpers::browser(), path).await;
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_non_member_learns_nothing_about_a_decided_request() {
+    // Arrange: a decided request; dave (no approver group) is linked.
+    let n = chat_app().await;
+    let now = n.app.now();
+    manage::link_chat(
+        &n.app.store,
+        "dave",
+        Some("U0DAVE"),
+        None,
+        &Actor::System,
+        now,
+    )
+    .unwrap();
+    let (_alice, pending) = n.app.request_access(&n.app.alice).await;
+    send(
+        &n,
+        &click(&n, "U0BOB", "countersign_approve", &pending.approval_id),
+    )
+    .await;
+    told(&n, 1).await;
+    // Act: dave clicks the decided request, then an id that does not exist.
+    send(
+        &n,
+        &click(&n, "U0DAVE", "countersign_approve", &pending.approval_id),
+    )
+    .await;
+    send(
+        &n,
+        &click(&n, "U0DAVE", "countersign_approve", "no-such-approval"),
+    )
+    .await;
+    // Assert: the same answer both times, not "already approved".
+    let said = told(&n, 3).await;
+    assert!(said[1].contains("not in a group"), "{said:?}");
+    assert_eq!(
+        said[1], said[2],
+        "a decided request and a missing one look alike"
+    );
+}
