@@ -16,6 +16,7 @@ use super::service::requirements_of;
 use super::state::ApprovalEvent;
 use crate::crypto;
 use crate::named::named_enum;
+use crate::notify::target::SLACK_MEMBERS;
 use crate::notify::{ChannelKind, Event, Target};
 use crate::store::{self, ApprovalRow, DbConn, OutboxRow, StoreError};
 
@@ -100,13 +101,27 @@ pub fn enqueue_at(
         .map(|g| g.group)
         .collect();
     let mut targets: Vec<Target> = Vec::new();
-    for (_, kind, destination) in store::group_channels_of(c, Some(&groups))? {
+    for (group, kind, destination) in store::group_channels_of(c, Some(&groups))? {
         let Some(kind) = ChannelKind::parse(&kind) else {
             continue;
         };
-        let target = Target::new(kind, destination);
-        if notice.reaches(kind) && !targets.contains(&target) {
-            targets.push(target);
+        if !notice.reaches(kind) {
+            continue;
+        }
+        let expanded = match (kind, destination.as_str()) {
+            // A DM to each linked member (never the requester, who cannot decide).
+            (ChannelKind::Slack, SLACK_MEMBERS) => {
+                store::linked_slack_members(c, &group, &row.requester_id)?
+                    .into_iter()
+                    .map(|id| Target::new(ChannelKind::Slack, id))
+                    .collect()
+            }
+            _ => vec![Target::new(kind, destination)],
+        };
+        for target in expanded {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
         }
     }
     if notice.tells_requester() {

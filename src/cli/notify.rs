@@ -20,6 +20,9 @@ pub struct SetNotifyArgs {
     /// Post to this Slack channel (its id, e.g. C0123456789; invite the bot first).
     #[arg(long, value_name = "ID")]
     pub slack_channel: Option<String>,
+    /// Instead of a channel: a Slack DM to each member linked with `user link-slack`.
+    #[arg(long)]
+    pub slack_dm: bool,
     /// Post an Adaptive Card to this Teams Workflows webhook.
     #[arg(long, value_name = "URL")]
     pub teams_webhook: Option<String>,
@@ -67,6 +70,7 @@ pub fn set_notify(
     let changes = NotifyChanges {
         clear: args.clear,
         slack_channel: args.slack_channel,
+        slack_dm: args.slack_dm,
         teams_webhook: args.teams_webhook,
         webhook: args.webhook,
         email: args.email,

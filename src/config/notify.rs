@@ -33,6 +33,7 @@ pub struct RawNotify {
     pub max_attempts: Option<u32>,
     pub reminder_before: Option<String>,
     pub poll_interval: Option<String>,
+    pub rate_per_minute: Option<u32>,
 }
 
 /// Slack: the bot token posts and updates messages; the signing secret checks the
@@ -103,6 +104,9 @@ pub struct NotifySettings {
     pub reminder_before: Option<Duration>,
     /// How often the worker looks for due notifications.
     pub poll_interval: Duration,
+    /// Messages per minute to one destination, new requests aside (they are never
+    /// held back); the rest wait for the next minute.
+    pub rate_per_minute: u32,
 }
 
 fn secret(value: Option<String>) -> Option<SecretString> {
@@ -208,6 +212,10 @@ impl NotifySettings {
             max_attempts,
             reminder_before,
             poll_interval,
+            rate_per_minute: match raw.rate_per_minute.unwrap_or(20) {
+                0 => return Err(bad("notify.rate_per_minute", "must be at least 1")),
+                n => n,
+            },
         })
     }
 }

@@ -27,6 +27,8 @@ use load::{Due, Unsendable};
 const LEASE: i64 = 60;
 /// Rows claimed per pass.
 const BATCH: i64 = 20;
+/// Seconds a row held back by the rate limit waits.
+const RATE_WAIT: i64 = 15;
 /// Passes between two updates of the backlog gauges.
 const GAUGE_EVERY: u32 = 20;
 
@@ -112,7 +114,35 @@ impl Worker {
             .map_err(|e| StoreError::Pool(e.to_string()))?
     }
 
+    /// True when `row` must wait: its destination had its share of messages this
+    /// minute, and it does not announce a new request (those are never held back).
+    async fn over_rate(&self, row: &OutboxRow) -> Result<bool, StoreError> {
+        if row.kind == Notice::Requested.as_str() {
+            return Ok(false);
+        }
+        let (store, target, now) = (self.store.clone(), row.target.clone(), self.clock.now());
+        let sent =
+            web::block(move || store.read(|c| store::delivered_to_since(c, &target, now - 60)))
+                .await
+                .map_err(|e| StoreError::Pool(e.to_string()))??;
+        Ok(sent >= i64::from(self.settings.rate_per_minute))
+    }
+
+    /// Gives rows back for later without counting an attempt.
+    async fn defer(&self, ids: Vec<String>) -> Result<(), StoreError> {
+        metrics::counter!("countersign_outbox_deferred_total").increment(ids.len() as u64);
+        let (store, at) = (self.store.clone(), self.clock.now() + RATE_WAIT);
+        web::block(move || {
+            store.write(|c| ids.iter().try_for_each(|id| store::outbox_defer(c, id, at)))
+        })
+        .await
+        .map_err(|e| StoreError::Pool(e.to_string()))?
+    }
+
     async fn deliver(&self, row: OutboxRow) -> Result<(), StoreError> {
+        if self.over_rate(&row).await? {
+            return self.defer(vec![row.id]).await;
+        }
         let attempt = (row.id.clone(), row.attempts);
         let (kind, outcome) = match self.load(row).await? {
             Ok(Some(due)) => (due_kind(&due), self.send(&due).await),
@@ -128,6 +158,11 @@ impl Worker {
         target: &Target,
         rows: Vec<OutboxRow>,
     ) -> Result<(), StoreError> {
+        if let Some(first) = rows.first() {
+            if self.over_rate(first).await? {
+                return self.defer(rows.into_iter().map(|r| r.id).collect()).await;
+            }
+        }
         let mut waiting = Vec::new();
         let mut attempts = Vec::new();
         for row in rows {

@@ -9,6 +9,7 @@ use super::groups::require_group;
 use super::users::require_user;
 use super::{conflict, ManageError};
 use crate::audit::{self, Actor, AuditAction};
+use crate::notify::target::SLACK_MEMBERS;
 use crate::notify::{ChannelKind, Target};
 use crate::store::{self, OutboxFilter, OutboxRow, Store, StoreError};
 
@@ -19,6 +20,8 @@ pub struct NotifyChanges {
     pub clear: bool,
     /// Slack channel id (`C…`/`G…`).
     pub slack_channel: Option<String>,
+    /// Instead of a channel: a Slack DM to each linked member.
+    pub slack_dm: bool,
     /// Teams Workflows webhook URL.
     pub teams_webhook: Option<String>,
     /// Standard Webhooks endpoint URL.
@@ -59,6 +62,14 @@ impl NotifyChanges {
             }
             targets.push(Target::new(ChannelKind::Slack, channel));
         }
+        if self.slack_dm {
+            if self.slack_channel.is_some() {
+                return Err(ManageError::Invalid(
+                    "give --slack-channel or --slack-dm, not both".into(),
+                ));
+            }
+            targets.push(Target::new(ChannelKind::Slack, SLACK_MEMBERS));
+        }
         if let Some(url) = &self.teams_webhook {
             check_url("--teams-webhook", url)?;
             targets.push(Target::new(ChannelKind::Teams, url));
@@ -77,7 +88,8 @@ impl NotifyChanges {
         }
         if targets.is_empty() && !self.clear {
             return Err(ManageError::Invalid(
-                "give --slack-channel, --teams-webhook, --webhook, --email or --clear".into(),
+                "give --slack-channel, --slack-dm, --teams-webhook, --webhook, --email or --clear"
+                    .into(),
             ));
         }
         Ok(targets)

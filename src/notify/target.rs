@@ -19,6 +19,9 @@ named_enum! {
     }
 }
 
+/// The Slack destination meaning "each linked member of the group, by DM".
+pub const SLACK_MEMBERS: &str = "@members";
+
 /// One destination of one channel kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Target {

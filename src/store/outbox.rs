@@ -110,6 +110,26 @@ pub fn outbox_row(c: &mut DbConn, id: &str) -> Result<Option<OutboxRow>, StoreEr
         .optional()?)
 }
 
+/// How many notifications were delivered to `target` since `since`.
+pub fn delivered_to_since(c: &mut DbConn, target: &str, since: i64) -> Result<i64, StoreError> {
+    Ok(outbox::table
+        .filter(outbox::target.eq(target))
+        .filter(outbox::delivered_at.ge(since))
+        .count()
+        .get_result(c)?)
+}
+
+/// Gives a claimed row back, due again at `at`, without counting an attempt.
+pub fn outbox_defer(c: &mut DbConn, id: &str, at: i64) -> Result<(), StoreError> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::next_attempt_at.eq(at),
+            outbox::locked_until.eq(None::<i64>),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
 /// Marks a claimed row delivered.
 pub fn outbox_delivered(c: &mut DbConn, id: &str, now: i64) -> Result<(), StoreError> {
     diesel::update(outbox::table.find(id))

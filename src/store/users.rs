@@ -108,6 +108,24 @@ pub fn user_by_teams_id(c: &mut DbConn, teams: &str) -> Result<Option<UserRow>, 
         .optional()?)
 }
 
+/// The Slack user ids of the enabled, linked members of a group, except `but`.
+pub fn linked_slack_members(
+    c: &mut DbConn,
+    group: &str,
+    but: &UserId,
+) -> Result<Vec<String>, StoreError> {
+    let ids: Vec<Option<String>> = users::table
+        .inner_join(group_members::table.inner_join(groups::table))
+        .filter(groups::name.eq(group))
+        .filter(users::disabled.eq(false))
+        .filter(users::id.ne(but))
+        .filter(users::slack_user_id.is_not_null())
+        .order(users::username.asc())
+        .select(users::slack_user_id)
+        .load(c)?;
+    Ok(ids.into_iter().flatten().collect())
+}
+
 /// Replaces the password hash.
 pub fn set_password_hash(c: &mut DbConn, id: &UserId, hash: &str) -> Result<(), StoreError> {
     diesel::update(users::table.find(id))

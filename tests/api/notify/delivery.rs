@@ -341,3 +341,57 @@ async fn reminders_due_together_go_out_as_one_digest_and_skip_decided_requests()
         "one digest, not one per request"
     );
 }
+
+#[tokio::test]
+async fn slack_dms_reach_each_linked_member_and_never_the_requester() {
+    // Arrange: approvers are told by DM; bob, carol and alice are linked.
+    let n = notified_app(10).await;
+    let now = n.app.now();
+    for (user, slack) in [("bob", "U0BOB"), ("carol", "U0CAROL"), ("alice", "U0ALICE")] {
+        manage::link_chat(&n.app.store, user, Some(slack), None, &Actor::System, now).unwrap();
+    }
+    n.app.add_member("approvers", &n.app.alice);
+    let changes = manage::NotifyChanges {
+        clear: true,
+        slack_dm: true,
+        ..manage::NotifyChanges::default()
+    };
+    manage::set_group_notify(&n.app.store, "approvers", changes, &Actor::System, now).unwrap();
+    // Act
+    n.app.request_access(&n.app.alice).await;
+    // Assert
+    let posts = n.slack.wait_for(2).await;
+    let mut channels: Vec<String> = posts
+        .iter()
+        .map(|p| p.json()["channel"].to_string())
+        .collect();
+    channels.sort();
+    assert_eq!(channels, ["\"U0BOB\"", "\"U0CAROL\""]);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(n.slack.received().len(), 2, "no DM to the requester");
+}
+
+#[tokio::test]
+async fn a_busy_destination_holds_updates_back_but_never_a_new_request() {
+    // Arrange: one message per minute per destination; two approvals needed.
+    let n = super::support::notified_app_tuned(|raw| raw.rate_per_minute = Some(1)).await;
+    n.app.set_quorum(2);
+    let (alice, pending) = n.app.request_access(&n.app.alice).await;
+    n.slack.wait_for(1).await;
+    let (bob, _) = n.app.approvers().await;
+    // Act: bob's vote would update the message within the same minute.
+    n.app.approve(&bob, &pending.approval_id).await;
+    // Assert: held back, not lost; a second request is posted at once all the same.
+    let second = n.app.request_again(&alice).await;
+    let posts = n.slack.wait_for(2).await;
+    assert_eq!(posts[1].path, "/chat.postMessage");
+    assert!(text(&posts[1].json()).contains(&second));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(n.slack.received().len(), 2, "the update waits");
+    // Act: a minute later.
+    n.app.clock.advance(61);
+    // Assert
+    let all = n.slack.wait_for(3).await;
+    assert_eq!(all[2].path, "/chat.update");
+    assert!(text(&all[2].json()).contains("1 of 2"));
+}

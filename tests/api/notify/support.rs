@@ -30,13 +30,22 @@ pub async fn notified_app(max_attempts: u32) -> Notified {
 
 /// Like [`notified_app`], reminding approvers `reminder_before` expiry ("off": never).
 pub async fn notified_app_with(max_attempts: u32, reminder_before: &str) -> Notified {
+    notified_app_tuned(|raw| {
+        raw.max_attempts = Some(max_attempts);
+        raw.reminder_before = Some(reminder_before.into());
+    })
+    .await
+}
+
+/// Like [`notified_app`], with `[notify]` settings changed by `tune`.
+pub async fn notified_app_tuned(tune: impl FnOnce(&mut RawNotify)) -> Notified {
     let (slack, teams, hooks, mail) = (
         HttpReceiver::start(),
         HttpReceiver::start(),
         HttpReceiver::start(),
         SmtpSink::start(),
     );
-    let notify = RawNotify {
+    let mut notify = RawNotify {
         slack_bot_token: Some("xoxb-test-token".into()),
         slack_signing_secret: Some("slack-signing-secret".into()),
         slack_api_url: Some(slack.url.clone()),
@@ -45,11 +54,12 @@ pub async fn notified_app_with(max_attempts: u32, reminder_before: &str) -> Noti
         smtp_port: Some(mail.port),
         smtp_tls: Some("none".into()),
         smtp_from: Some("countersign@example.com".into()),
-        max_attempts: Some(max_attempts),
-        reminder_before: Some(reminder_before.into()),
+        max_attempts: Some(10),
+        reminder_before: Some("off".into()),
         poll_interval: Some("20ms".into()),
         ..RawNotify::default()
     };
+    tune(&mut notify);
     let app = TestApp::builder()
         .notify(notify)
         .spawn()
