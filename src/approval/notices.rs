@@ -73,7 +73,10 @@ impl Notice {
     fn reaches(self, kind: ChannelKind) -> bool {
         match self {
             Notice::Requested | Notice::Reminder => true,
-            Notice::Voted => matches!(kind, ChannelKind::Slack | ChannelKind::Webhook),
+            Notice::Voted => matches!(
+                kind,
+                ChannelKind::Slack | ChannelKind::TeamsBot | ChannelKind::Webhook
+            ),
             _ => kind != ChannelKind::Email,
         }
     }

@@ -26,6 +26,12 @@ pub struct SetNotifyArgs {
     /// Post an Adaptive Card to this Teams Workflows webhook.
     #[arg(long, value_name = "URL")]
     pub teams_webhook: Option<String>,
+    /// Post the bot's card (Approve/Deny inside Teams) into this Teams conversation.
+    #[arg(long, value_name = "ID", requires = "teams_service_url")]
+    pub teams_conversation: Option<String>,
+    /// The conversation's Bot Connector service URL (e.g. https://smba.trafficmanager.net/emea/).
+    #[arg(long, value_name = "URL", requires = "teams_conversation")]
+    pub teams_service_url: Option<String>,
     /// Send signed Standard Webhooks events to this URL.
     #[arg(long, value_name = "URL")]
     pub webhook: Option<String>,
@@ -72,6 +78,7 @@ pub fn set_notify(
         slack_channel: args.slack_channel,
         slack_dm: args.slack_dm,
         teams_webhook: args.teams_webhook,
+        teams_conversation: args.teams_service_url.zip(args.teams_conversation),
         webhook: args.webhook,
         email: args.email,
     };

@@ -21,6 +21,8 @@ pub struct RawNotify {
     pub slack_signing_secret: Option<String>,
     pub slack_api_url: Option<String>,
     pub teams_app_id: Option<String>,
+    pub teams_app_password: Option<String>,
+    pub teams_token_url: Option<String>,
     pub teams_metadata_url: Option<String>,
     pub teams_issuers: Option<String>,
     pub webhook_secret: Option<String>,
@@ -53,6 +55,10 @@ pub struct SlackSettings {
 pub struct TeamsSettings {
     /// The bot's Microsoft app id (the tokens' audience).
     pub app_id: Option<String>,
+    /// The bot's client secret, to post cards into conversations.
+    pub app_password: Option<SecretString>,
+    /// Where the bot gets its token for the Bot Connector (client credentials).
+    pub token_url: String,
     /// The Bot Framework OpenID metadata URL (its `jwks_uri` gives the keys).
     pub metadata_url: String,
     /// Accepted token issuers.
@@ -139,6 +145,12 @@ impl NotifySettings {
         };
         let teams = TeamsSettings {
             app_id: raw.teams_app_id.filter(|v| !v.is_empty()),
+            app_password: secret(raw.teams_app_password),
+            token_url: url(
+                "notify.teams_token_url",
+                raw.teams_token_url,
+                "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token",
+            )?,
             metadata_url: url(
                 "notify.teams_metadata_url",
                 raw.teams_metadata_url,

@@ -55,6 +55,7 @@ impl Failed {
 /// The HTTP and SMTP clients of the worker.
 pub struct Channels {
     http: reqwest::Client,
+    teams_bot: super::teams_bot::BotToken,
     mailer: Option<AsyncSmtpTransport<Tokio1Executor>>,
     settings: NotifySettings,
 }
@@ -134,6 +135,7 @@ impl Channels {
         };
         Ok(Channels {
             http,
+            teams_bot: super::teams_bot::BotToken::default(),
             mailer,
             settings,
         })
@@ -209,6 +211,18 @@ impl Channels {
             });
         }
         Ok(answer)
+    }
+
+    /// Posts (or updates) the Teams bot's card in a conversation.
+    pub async fn teams_bot(
+        &self,
+        destination: &str,
+        existing: Option<&str>,
+        s: &ApprovalSnapshot,
+    ) -> Result<Sent, Failed> {
+        self.teams_bot
+            .send(&self.http, &self.settings.teams, destination, existing, s)
+            .await
     }
 
     /// Posts an Adaptive Card to a Teams Workflows webhook.

@@ -9,6 +9,7 @@
 
 mod channels;
 mod load;
+mod teams_bot;
 
 use std::sync::Arc;
 
@@ -274,29 +275,15 @@ impl Worker {
                     .await
             }
             ChannelKind::Slack => {
-                let existing = match &due.row.approval_id {
-                    Some(approval) => {
-                        let (store, approval, stored) =
-                            (self.store.clone(), approval.clone(), due.row.target.clone());
-                        web::block(move || {
-                            store.read(|c| store::message_ref(c, &approval, &stored))
-                        })
-                        .await
-                        .map_err(|e| Failed {
-                            error: e.to_string(),
-                            retry: true,
-                            retry_after: None,
-                        })?
-                        .map_err(|e| Failed {
-                            error: e.to_string(),
-                            retry: true,
-                            retry_after: None,
-                        })?
-                    }
-                    None => None,
-                };
+                let existing = self.message_ref(due).await?;
                 self.channels
                     .slack(&target.destination, existing.as_deref(), s)
+                    .await
+            }
+            ChannelKind::TeamsBot => {
+                let existing = self.message_ref(due).await?;
+                self.channels
+                    .teams_bot(&target.destination, existing.as_deref(), s)
                     .await
             }
             ChannelKind::Teams => self.channels.teams(&target.destination, s).await,
@@ -307,6 +294,23 @@ impl Worker {
             }
             ChannelKind::Email => self.channels.email(&target.destination, id, event, s).await,
         }
+    }
+
+    /// The chat message already posted for this row's approval and target, if any.
+    async fn message_ref(&self, due: &Due) -> Result<Option<String>, Failed> {
+        let Some(approval) = due.row.approval_id.clone() else {
+            return Ok(None);
+        };
+        let (store, stored) = (self.store.clone(), due.row.target.clone());
+        let read = web::block(move || store.read(|c| store::message_ref(c, &approval, &stored)))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        read.map_err(|error| Failed {
+            error,
+            retry: true,
+            retry_after: None,
+        })
     }
 
     async fn record_backlog(&self) {

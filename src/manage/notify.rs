@@ -24,6 +24,8 @@ pub struct NotifyChanges {
     pub slack_dm: bool,
     /// Teams Workflows webhook URL.
     pub teams_webhook: Option<String>,
+    /// A Teams conversation for the bot: `(serviceUrl, conversation id)`.
+    pub teams_conversation: Option<(String, String)>,
     /// Standard Webhooks endpoint URL.
     pub webhook: Option<String>,
     /// Email address.
@@ -74,6 +76,18 @@ impl NotifyChanges {
             check_url("--teams-webhook", url)?;
             targets.push(Target::new(ChannelKind::Teams, url));
         }
+        if let Some((service_url, conversation)) = &self.teams_conversation {
+            check_url("--teams-service-url", service_url)?;
+            if conversation.is_empty() || conversation.contains(char::is_whitespace) {
+                return Err(ManageError::Invalid(format!(
+                    "--teams-conversation {conversation:?} is not a Teams conversation id"
+                )));
+            }
+            targets.push(Target::new(
+                ChannelKind::TeamsBot,
+                format!("{} {conversation}", service_url.trim_end_matches('/')),
+            ));
+        }
         if let Some(url) = &self.webhook {
             check_url("--webhook", url)?;
             targets.push(Target::new(ChannelKind::Webhook, url));
@@ -88,7 +102,7 @@ impl NotifyChanges {
         }
         if targets.is_empty() && !self.clear {
             return Err(ManageError::Invalid(
-                "give --slack-channel, --slack-dm, --teams-webhook, --webhook, --email or --clear"
+                "give --slack-channel, --slack-dm, --teams-webhook, --teams-conversation, --webhook, --email or --clear"
                     .into(),
             ));
         }

@@ -12,6 +12,9 @@ named_enum! {
         Slack = "slack",
         /// A Microsoft Teams Workflows webhook (posts an Adaptive Card).
         Teams = "teams",
+        /// A Teams conversation the bot posts to (`serviceUrl conversationId`): its
+        /// card can decide (`Action.Execute`) and is updated in place.
+        TeamsBot = "teams-bot",
         /// A Standard Webhooks endpoint.
         Webhook = "webhook",
         /// An email address.
@@ -56,7 +59,7 @@ impl Target {
     /// secrets live); channel ids and addresses are shown as they are.
     pub fn redacted(&self) -> String {
         match self.kind {
-            ChannelKind::Slack | ChannelKind::Email => self.stored(),
+            ChannelKind::Slack | ChannelKind::Email | ChannelKind::TeamsBot => self.stored(),
             ChannelKind::Teams | ChannelKind::Webhook => {
                 let shown = match url::Url::parse(&self.destination) {
                     Ok(mut url) => {

@@ -13,7 +13,7 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL A
 
 CREATE TABLE group_channels (
     group_name TEXT NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN ('slack', 'teams', 'webhook', 'email')),
+    kind TEXT NOT NULL CHECK (kind IN ('slack', 'teams', 'teams-bot', 'webhook', 'email')),
     destination TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (group_name, kind)

@@ -94,7 +94,7 @@ refusal_cases! {
             (&["group", "set-notify", "approvers", "--email", "nobody"], "",
                 "--email \"nobody\" is not an email address"),
             (&["group", "set-notify", "approvers"], "",
-                "give --slack-channel, --slack-dm, --teams-webhook, --webhook, --email or --clear"),
+                "give --slack-channel, --slack-dm, --teams-webhook, --teams-conversation, --webhook, --email or --clear"),
             (&["group", "set-notify", "nosuch", "--email", "a@example.com"], "",
                 "no group named \"nosuch\""),
             (&["user", "link-slack", "alice", "alice"], "",

@@ -8,4 +8,5 @@ mod delivery;
 mod slack;
 pub(crate) mod support;
 mod teams_bot;
+mod teams_post;
 mod teams_support;
