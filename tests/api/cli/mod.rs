@@ -14,6 +14,7 @@ use crate::helpers::{TestDb, TEST_NOW};
 
 mod commands;
 mod global;
+mod notify;
 mod refusals;
 
 /// A database plus the directories one CLI invocation needs.

@@ -168,8 +168,9 @@ impl HttpReceiver {
             }
             assert!(
                 Instant::now() < deadline,
-                "expected {count} requests, received {}: {got:?}",
-                got.len()
+                "expected {count} requests, received {}: {:?}",
+                got.len(),
+                got.iter().map(|r| r.path.as_str()).collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

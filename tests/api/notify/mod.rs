@@ -5,6 +5,7 @@
 
 mod claims;
 mod delivery;
+mod outcomes;
 mod slack;
 pub(crate) mod support;
 mod teams_bot;
