@@ -132,6 +132,17 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
         .optional()?)
 }
 
+/// The client a refresh token (given in clear) was issued to, if the token exists.
+pub fn refresh_token_client(c: &mut DbConn, token: &str) -> Result<Option<ClientId>, StoreError> {
+    let hash = crate::crypto::sha256_hex(token.as_bytes());
+    Ok(refresh_tokens::table
+        .inner_join(grants::table)
+        .filter(refresh_tokens::token_hash.eq(hash))
+        .select(grants::client_id)
+        .first(c)
+        .optional()?)
+}
+
 /// Marks a refresh token used (rotated); false when it already was.
 pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<bool, StoreError> {
     let changed = diesel::update(

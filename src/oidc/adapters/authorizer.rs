@@ -107,6 +107,14 @@ impl Authorizer for Codes<'_> {
             ));
             return Ok(None);
         };
+        // RFC 6749 §4.1.3: the code must be the authenticated client's before anything
+        // else; another client's attempt neither uses it up nor counts as a replay.
+        if row.client_id != client.client_id {
+            self.ctx.fail(OAuthError::invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+            return Ok(None);
+        }
         let first_use =
             row.used_at.is_none() && self.ctx.with_db(|c| store::mark_code_used(c, &hash, now))?;
         if !first_use {
@@ -127,9 +135,7 @@ impl Authorizer for Codes<'_> {
             ));
             return Ok(None);
         }
-        let problem = if row.client_id != client.client_id {
-            Some("the authorization code was issued to another client")
-        } else if row.expires_at <= now {
+        let problem = if row.expires_at <= now {
             Some("the authorization code has expired")
         } else if row.redirect_uri != redirect_uri {
             Some("redirect_uri does not match the authorization request")

@@ -11,7 +11,7 @@ use crate::oidc::error::OAuthError;
 use crate::oidc::minting::TokenSet;
 use crate::oidc::params::Params;
 use crate::oidc::Provider;
-use crate::store::DbConn;
+use crate::store::{self, DbConn};
 
 /// Rotates a refresh token into a new token set.
 pub(super) fn refresh(
@@ -24,6 +24,15 @@ pub(super) fn refresh(
     let Some(refresh_token) = params.get("refresh_token") else {
         return Err(OAuthError::invalid_request("refresh_token is missing"));
     };
+    // RFC 6749 §6: the token must be this client's before anything else, so another
+    // client showing a used token is refused without revoking the owner's grant.
+    if let Some(owner) = store::refresh_token_client(c, refresh_token)? {
+        if owner != client.client_id {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+    }
     let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
     let issued = {
         let ctx = Ctx::new(c, now);

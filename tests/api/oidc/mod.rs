@@ -16,3 +16,4 @@ mod rp;
 mod support;
 mod token_errors;
 mod userinfo;
+mod wrong_client;
