@@ -9,6 +9,7 @@ use super::cookies;
 use super::pages::{self, LoginPage};
 use super::AppState;
 use crate::accounts::login::{Attempt, LoginOutcome};
+use crate::ids::RequestId;
 use crate::oidc::params::Params;
 
 /// Where to go after signing in.
@@ -21,7 +22,11 @@ struct Next {
 impl Next {
     fn from(params: &Params) -> Self {
         Next {
-            request: params.get("request").map(str::to_owned),
+            // Parsed at the edge: only a well-formed request id ever reaches `Location`.
+            request: params
+                .get("request")
+                .and_then(|id| RequestId::parse(id).ok())
+                .map(RequestId::into_string),
             return_to: params
                 .get("return_to")
                 .filter(|p| is_local_path(p))

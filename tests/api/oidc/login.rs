@@ -349,3 +349,37 @@ async fn max_age_zero_asks_for_a_login_even_right_after_one() {
     // Assert
     see_other_to(&response, "/login?request=");
 }
+
+#[tokio::test]
+async fn a_login_with_a_malformed_request_value_never_reshapes_the_redirect() {
+    // Arrange: `request` values no authorization request can have.
+    let app = oidc_app().await;
+    for request in [
+        "abc&client_id=evil#frag",
+        "abc\r\nSet-Cookie: x=1",
+        "../../x",
+    ] {
+        let browser = browser();
+        let page = app.get(&browser, "/login").await.text().await.unwrap();
+        let csrf = hidden_input(&page, "csrf_token").unwrap();
+        // Act
+        let response = browser
+            .post(app.url("/login"))
+            .form(&[
+                ("username", app.alice.username.as_str()),
+                ("password", PASSWORD),
+                ("csrf_token", csrf.as_str()),
+                ("request", request),
+            ])
+            .send()
+            .await
+            .unwrap();
+        // Assert: signed in, and sent to the inbox rather than to a reshaped URL.
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{request:?}");
+        assert_eq!(
+            response.headers()[header::LOCATION],
+            "/approvals",
+            "{request:?}"
+        );
+    }
+}
