@@ -213,8 +213,10 @@ impl Desk {
         comment: Option<&str>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        // A refused vote says why (DESIGN.md §8): 403 for a non-member or the requester.
+        // A refused vote says why (DESIGN.md §8), but only to those who may see the
+        // approval: anyone else gets the same 404 as its page gives them.
         let row = self.as_viewer(cookie, now, |c, viewer| {
+            visible(c, id, &viewer, now)?;
             let id = approval_id(id)?;
             Ok(service::decide(
                 c,

@@ -187,13 +187,18 @@ fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
     }
 }
 
-/// Reads a form whose CSRF token is valid; `None` when it is not.
-fn checked_form(state: &AppState, req: &HttpRequest, body: &[u8]) -> Option<Params> {
-    let form = Params::parse(body).unwrap_or_default();
-    state
-        .cookies
-        .csrf_valid(req, form.get("csrf_token"))
-        .then_some(form)
+/// Reads a form whose CSRF token is valid; else the page that says what is wrong.
+fn checked_form(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<Params, Box<HttpResponse>> {
+    let form = super::read_form(body).map_err(|bad| Box::new(bad.page()))?;
+    if state.cookies.csrf_valid(req, form.get("csrf_token")) {
+        Ok(form)
+    } else {
+        Err(Box::new(super::csrf_failed()))
+    }
 }
 
 /// `POST /approvals/{id}`: `decision=approve|deny`, `comment`, `csrf_token`.
@@ -203,8 +208,9 @@ pub async fn decide(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Some(form) = checked_form(&state, &req, &body) else {
-        return super::csrf_failed();
+    let form = match checked_form(&state, &req, &body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
     let decision = match form.get("decision").and_then(Decision::parse) {
         Some(decision) => decision,
@@ -236,8 +242,8 @@ async fn move_approval(
     action: fn(&Desk, &str, Option<&SessionToken>, i64) -> Result<ApprovalRow, DeskError>,
     then: &str,
 ) -> HttpResponse {
-    if checked_form(state, req, body).is_none() {
-        return super::csrf_failed();
+    if let Err(refused) = checked_form(state, req, body) {
+        return *refused;
     }
     let result = desk_call(state, req, id, action).await;
     outcome(result, req, id, |_| {

@@ -73,7 +73,10 @@ pub async fn consent_post(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = Params::parse(&body).unwrap_or_default();
+    let form = match super::read_form(&body) {
+        Ok(form) => form,
+        Err(bad) => return bad.page(),
+    };
     if !state.cookies.csrf_valid(&req, form.get("csrf_token")) {
         return super::csrf_failed();
     }

@@ -44,6 +44,10 @@ pub async fn start(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
 }
 
 fn failed(message: String) -> HttpResponse {
+    result_error(StatusCode::BAD_REQUEST, message)
+}
+
+fn result_error(status: StatusCode, message: String) -> HttpResponse {
     let page = DemoResultPage {
         error: Some(message),
         subject_name: String::new(),
@@ -53,7 +57,7 @@ fn failed(message: String) -> HttpResponse {
         access_token_claims: String::new(),
         logout_url: None,
     };
-    pages::render(StatusCode::BAD_REQUEST, &page)
+    pages::render(status, &page)
 }
 
 /// `GET /demo/callback`: finishes the flow this browser began and shows the verified
@@ -63,6 +67,12 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
         return HttpResponse::NotFound().finish();
     };
     let query = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    if let Some(error) = query.get("error") {
+        // A denial (or any error the provider sends back) is an outcome the demo shows,
+        // not a failed request of its own.
+        let description = query.get("error_description").unwrap_or("");
+        return result_error(StatusCode::OK, format!("{error}: {description}"));
+    }
     let saved = req
         .cookie(COOKIE)
         .map(|c| c.value().to_owned())

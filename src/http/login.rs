@@ -107,7 +107,10 @@ fn form(
 /// `POST /login`: `username`, `password`, `csrf_token`, and `request` or `return_to`.
 #[tracing::instrument(skip_all)]
 pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let params = Params::parse(&body).unwrap_or_default();
+    let params = match super::read_form(&body) {
+        Ok(params) => params,
+        Err(bad) => return bad.page(),
+    };
     if !state.cookies.csrf_valid(&req, params.get("csrf_token")) {
         return super::csrf_failed();
     }

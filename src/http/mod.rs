@@ -233,6 +233,37 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// Reads a submitted form; a repeated or undecodable field is a 400 page saying which
+/// (not a CSRF failure: the browser did nothing wrong by its session).
+pub fn read_form(body: &[u8]) -> Result<crate::oidc::params::Params, BadForm> {
+    use crate::oidc::params::{ParamError, Params};
+    Params::parse(body).map_err(|(error, _)| {
+        BadForm(match error {
+            ParamError::Repeated(name) => format!("the field {name:?} appears more than once"),
+            ParamError::Undecodable(name) => format!("the field {name:?} is not valid text"),
+        })
+    })
+}
+
+/// What is wrong with a submitted form.
+#[derive(Debug)]
+pub struct BadForm(String);
+
+impl BadForm {
+    /// The 400 page saying it.
+    pub fn page(&self) -> HttpResponse {
+        pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This form could not be read",
+            &format!(
+                "The form was refused because {}. Go back, reload the page and try again.",
+                self.0
+            ),
+            None,
+        )
+    }
+}
+
 /// The page for a failed CSRF check.
 pub fn csrf_failed() -> HttpResponse {
     pages::error_page(

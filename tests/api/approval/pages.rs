@@ -198,3 +198,28 @@ async fn the_demo_relying_party_shows_who_countersigned() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_demo_shows_a_denial_as_an_outcome_not_a_failed_request() {
+    // Arrange: alice starts the demo's flow; bob denies.
+    let app = demo_app().await;
+    let alice = browser();
+    let start = app
+        .get(&alice, "/demo/start?scope=openid+profile+payments:write")
+        .await;
+    let request_id = app
+        .sign_in_to_consent_at(&alice, &app.alice, &see_other(&start))
+        .await;
+    let id = waiting_of(&app.consent(&alice, &request_id, "allow", None).await);
+    let bob = app.signed_in(&app.bob).await;
+    app.vote(&bob, &id, "deny", Some("not today")).await;
+    // Act
+    let waiting = app.get(&alice, &format!("/approvals/{id}/waiting")).await;
+    let response = app.get(&alice, &see_other(&waiting)).await;
+    let callback = see_other_to(&response, &format!("{}/demo/callback?", app.issuer));
+    let result = app.get(&alice, &callback).await;
+    // Assert
+    assert_eq!(result.status(), StatusCode::OK);
+    let html = result.text().await.unwrap();
+    assert!(html.contains("access_denied"), "{html}");
+}

@@ -46,6 +46,9 @@ async fn a_user_outside_the_approver_groups_sees_nothing_and_cannot_vote() {
     let (review, review_page) = app.review(&dave, &id).await;
     let (_, unknown_page) = app.review(&dave, "no-such-approval").await;
     let vote = app.post_vote(&dave, &id, &csrf, "approve", None).await;
+    let unknown_vote = app
+        .post_vote(&dave, "no-such-approval", &csrf, "approve", None)
+        .await;
     // Assert
     assert!(!inbox.contains(&id), "nothing in dave's inbox");
     assert!(inbox.contains("Nothing is waiting"), "{inbox}");
@@ -54,8 +57,12 @@ async fn a_user_outside_the_approver_groups_sees_nothing_and_cannot_vote() {
         review_page, unknown_page,
         "he learns nothing, not even that it exists"
     );
-    // A refused decision says why (DESIGN.md §8), while the page reveals nothing.
-    refused(vote, StatusCode::FORBIDDEN).await;
+    // Voting answers exactly as the page does (issue 17): the id's existence stays hidden.
+    let vote_page = refused(vote, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        vote_page,
+        refused(unknown_vote, StatusCode::NOT_FOUND).await
+    );
     assert_eq!(app.status_json(&alice, &id).await["state"], "pending");
     assert!(app.events("approval.vote").is_empty());
 }
@@ -331,5 +338,42 @@ async fn a_request_waiting_for_approval_never_changes_owner() {
         claims["sub"],
         app.alice.id.as_str(),
         "the tokens are alice's"
+    );
+}
+
+#[tokio::test]
+async fn a_form_with_a_repeated_field_is_a_400_saying_which_and_changes_nothing() {
+    // Arrange
+    let app = approval_app().await;
+    let (alice, pending) = app.request_access(&app.alice).await;
+    let (bob, _) = app.approvers().await;
+    let csrf = app.csrf(&bob).await;
+    // Act: "decision" twice; then a login form with undecodable bytes.
+    let vote = app
+        .post(
+            &bob,
+            &format!("/approvals/{}", pending.approval_id),
+            &[
+                ("decision", "approve"),
+                ("decision", "deny"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    let login = browser()
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=%FF%FE&password=x&csrf_token=y")
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    let page = refused(vote, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("appears more than once"), "{page}");
+    let page = refused(login, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("is not valid text"), "{page}");
+    assert_eq!(
+        app.status_json(&alice, &pending.approval_id).await["state"],
+        "pending"
     );
 }
