@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod health;
 pub mod home;
 pub mod integrations;
+pub mod limits;
 pub mod login;
 pub mod logout;
 pub mod pages;

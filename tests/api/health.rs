@@ -103,3 +103,25 @@ async fn metrics_are_prometheus_text_counting_requests_by_route() {
         "the first scrape is counted: {after}"
     );
 }
+
+#[tokio::test]
+async fn oversized_header_fields_are_refused_with_431() {
+    // Arrange
+    let app = crate::helpers::TestApp::builder().spawn().await;
+    let big = "x".repeat(100 * 1024);
+    // Act
+    let refused = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-padding", big)
+        .send()
+        .await
+        .unwrap();
+    let normal = app.http.get(app.url("/healthz")).send().await.unwrap();
+    // Assert
+    assert_eq!(
+        refused.status(),
+        reqwest::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    assert_eq!(normal.status(), reqwest::StatusCode::OK);
+}
