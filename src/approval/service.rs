@@ -63,6 +63,8 @@ pub struct NewApproval {
     pub requirements: Requirements,
     /// When to remind the approvers if it still waits, if ever.
     pub remind_at: Option<i64>,
+    /// Seconds after its waiting time the request may still be continued.
+    pub continue_after_approval: i64,
 }
 
 /// The recorded requirements of an approval.
@@ -100,7 +102,11 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         access_until: None,
     };
     store::insert_approval(c, &row)?;
-    store::extend_request(c, &new.request_id, row.expires_at + 3600)?;
+    store::extend_request(
+        c,
+        &new.request_id,
+        row.expires_at + new.continue_after_approval,
+    )?;
     let details = json!({"client_id": row.client_id, "scope": row.scopes, "requires": new.requirements.groups,
         "policy_versions": new.requirements.policy_versions, "justification": row.justification, "expires_at": row.expires_at});
     audit::record(

@@ -60,6 +60,10 @@ pub struct RawSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted_proxies: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_request_ttl: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continue_after_approval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<RawNotify>,
 }
 
@@ -110,6 +114,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (for the client IP that login
     /// throttling and approvals record); empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a stored authorization request waits for login and consent.
+    pub authorization_request_ttl: Duration,
+    /// How long after its approval's waiting time a countersigned request may still be
+    /// continued (the requester comes back to an approved request).
+    pub continue_after_approval: Duration,
     /// Notifications: Slack, Teams, webhooks, mail and the outbox.
     pub notify: NotifySettings,
 }
@@ -228,6 +237,16 @@ impl Config {
             log_format,
             demo: raw.demo.unwrap_or(false),
             trusted_proxies: parse_proxies(raw.trusted_proxies.as_deref().unwrap_or(""))?,
+            authorization_request_ttl: duration(
+                "authorization_request_ttl",
+                raw.authorization_request_ttl,
+                "30m",
+            )?,
+            continue_after_approval: duration(
+                "continue_after_approval",
+                raw.continue_after_approval,
+                "1h",
+            )?,
             notify: NotifySettings::from_raw(raw.notify.unwrap_or_default())?,
         })
     }
@@ -330,55 +349,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_accept_any_positive_value() {
-        assert_eq!(parse_duration("4s"), Ok(Duration::from_secs(4)));
-        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("soon").is_err());
-    }
-
-    #[test]
-    fn a_bad_value_names_its_key() {
-        let raw = RawSettings {
-            access_token_ttl: Some("forever".into()),
-            ..RawSettings::default()
-        };
-        let error = Config::from_raw(raw).unwrap_err();
-        assert_eq!(error.key, "access_token_ttl");
-        let raw = RawSettings {
-            issuer: Some("http://x.example/".into()),
-            ..RawSettings::default()
-        };
-        assert_eq!(Config::from_raw(raw).unwrap_err().key, "issuer");
-    }
-
-    #[test]
-    fn trusted_proxies_are_a_comma_separated_list_of_addresses() {
-        let raw = RawSettings {
-            trusted_proxies: Some("10.0.0.1, ::1".into()),
-            ..RawSettings::default()
-        };
-        assert_eq!(Config::from_raw(raw).unwrap().trusted_proxies.len(), 2);
-        let raw = RawSettings {
-            trusted_proxies: Some("10.0.0.1, proxy".into()),
-            ..RawSettings::default()
-        };
-        assert_eq!(Config::from_raw(raw).unwrap_err().key, "trusted_proxies");
-    }
-
-    #[test]
-    fn defaults_are_the_documented_ones() {
-        let config = Config::from_raw(RawSettings::default()).unwrap();
-        assert_eq!(config.issuer, "http://127.0.0.1:8080");
-        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.code_ttl, Duration::from_secs(60));
-        assert!(
-            matches!(config.database_url, DatabaseUrl::Sqlite(ref p) if p.ends_with("countersign-data/countersign.sqlite3"))
-        );
-    }
-}
+mod tests;

@@ -45,6 +45,8 @@ pub struct Provider {
     pub throttle: ThrottlePolicy,
     /// How long a stored authorization request may wait for login and consent.
     pub request_ttl: i64,
+    /// Seconds after an approval's waiting time its request may still be continued.
+    pub continue_after_approval: i64,
     /// Seconds before a waiting approval expires when its approvers are reminded.
     pub remind_before: Option<i64>,
 }
@@ -74,7 +76,8 @@ impl Provider {
                 max_failures: config.login_max_failures,
                 lockout: seconds(config.login_lockout),
             },
-            request_ttl: 30 * 60,
+            request_ttl: seconds(config.authorization_request_ttl),
+            continue_after_approval: seconds(config.continue_after_approval),
             remind_before: config.notify.reminder_before.map(seconds),
         }
     }

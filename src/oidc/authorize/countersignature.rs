@@ -36,7 +36,14 @@ impl Provider {
             let remind_at = self
                 .remind_before
                 .map(|before| now + requirements.pending_ttl - before);
-            return ask_for_approval(c, step, session, requirements, remind_at, now);
+            return ask_for_approval(
+                c,
+                step,
+                session,
+                requirements,
+                (remind_at, self.continue_after_approval),
+                now,
+            );
         }
         let Some(found) = store::approval_for_request(c, &step.row.id)? else {
             return Err(OAuthError::server_error(&"awaiting request without approval").into());
@@ -68,7 +75,7 @@ fn ask_for_approval(
     step: &Step<'_>,
     session: &Session,
     requirements: Requirements,
-    remind_at: Option<i64>,
+    (remind_at, continue_after_approval): (Option<i64>, i64),
     now: i64,
 ) -> Result<Countersigned, AuthorizeError> {
     let row = step.row;
@@ -95,6 +102,7 @@ fn ask_for_approval(
         user_agent: step.info.user_agent.clone(),
         requirements,
         remind_at,
+        continue_after_approval,
     };
     let created = service::create(c, new, now)?;
     Ok(Countersigned::Waiting(created.id))
