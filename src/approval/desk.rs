@@ -85,16 +85,33 @@ fn visible(c: &mut DbConn, id: &str, viewer: &Viewer, now: i64) -> Result<Approv
 
 /// Pending approvals `viewer` may decide now (a fresh login may still be due), oldest
 /// in the store's order; one past its deadline is left out even before it is swept.
-fn decidable(c: &mut DbConn, viewer: &Viewer, now: i64) -> Result<Vec<ApprovalRow>, DeskError> {
+/// Requests per inbox page.
+pub const INBOX_PAGE: usize = 50;
+
+/// One page of what `viewer` may decide (the query filters by group, requester and
+/// earlier votes; the rules of [`service::may_decide`] confirm each row), and whether
+/// another page follows.
+fn decidable(
+    c: &mut DbConn,
+    viewer: &Viewer,
+    now: i64,
+    page: usize,
+) -> Result<(Vec<ApprovalRow>, bool), DeskError> {
+    let offset = i64::try_from(page.saturating_mul(INBOX_PAGE)).unwrap_or(i64::MAX);
+    let window = (offset, i64::try_from(INBOX_PAGE + 1).unwrap_or(i64::MAX));
+    let mut found =
+        store::decidable_approvals(c, &viewer.session.user.id, &viewer.groups, now, window)?;
+    let more = found.len() > INBOX_PAGE;
+    found.truncate(INBOX_PAGE);
     let mut rows = Vec::new();
-    for row in store::list_approvals(c, Some(ApprovalState::Pending), 500)? {
+    for row in found {
         let votes = store::decisions_for(c, &row.id)?;
         let may = service::may_decide(&row, &viewer.approver(), &votes, now);
         if row.expires_at > now && matches!(may, Ok(_) | Err(ApprovalError::NeedsFreshLogin)) {
             rows.push(row);
         }
     }
-    Ok(rows)
+    Ok((rows, more))
 }
 
 impl Desk {
@@ -125,19 +142,22 @@ impl Desk {
         })
     }
 
-    /// Pending approvals the signed-in user may decide (expired ones are swept first).
+    /// Page `page` (from 0) of the pending approvals the signed-in user may decide,
+    /// oldest first, and whether more follow (expired ones are swept first).
     pub fn inbox(
         &self,
         cookie: Option<&SessionToken>,
         now: i64,
-    ) -> Result<(String, Vec<ApprovalView>), DeskError> {
+        page: usize,
+    ) -> Result<(String, Vec<ApprovalView>, bool), DeskError> {
         service::expire_due(&self.store, now)?;
         self.as_viewer(cookie, now, |c, viewer| {
+            let (rows, more) = decidable(c, &viewer, now, page)?;
             let mut items = Vec::new();
-            for row in decidable(c, &viewer, now)? {
+            for row in rows {
                 items.push(build_view(c, row, &viewer, now)?);
             }
-            Ok((viewer.session.user.username.clone(), items))
+            Ok((viewer.session.user.username.clone(), items, more))
         })
     }
 
@@ -151,7 +171,7 @@ impl Desk {
     ) -> Result<Vec<ApprovalId>, DeskError> {
         self.store.read(|c| {
             let viewer = viewer(c, cookie, now, self.sessions)?;
-            let rows = decidable(c, &viewer, now)?;
+            let (rows, _) = decidable(c, &viewer, now, 0)?;
             Ok(rows.into_iter().map(|row| row.id).collect())
         })
     }

@@ -102,6 +102,13 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         access_until: None,
     };
     store::insert_approval(c, &row)?;
+    let groups: Vec<String> = new
+        .requirements
+        .groups
+        .iter()
+        .map(|g| g.group.clone())
+        .collect();
+    store::insert_approval_groups(c, &row.id, &groups)?;
     store::extend_request(
         c,
         &new.request_id,

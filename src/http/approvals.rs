@@ -60,15 +60,22 @@ fn with_csrf(
     response
 }
 
-/// `GET /approvals`: what the signed-in user may decide (maybe nothing).
+/// `GET /approvals[?page=N]`: what the signed-in user may decide (maybe nothing),
+/// oldest first, a page at a time.
 pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (desk, cookie, now) = (
         state.desk.clone(),
         cookies::session(&req),
         state.clock.now(),
     );
-    match super::blocking(move || desk.inbox(cookie.as_ref(), now)).await {
-        Ok((username, views)) => {
+    let query = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let page: usize = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p <= 10_000)
+        .unwrap_or(0);
+    match super::blocking(move || desk.inbox(cookie.as_ref(), now, page)).await {
+        Ok((username, views, more)) => {
             let items = views
                 .into_iter()
                 .map(|v| InboxItem {
@@ -88,7 +95,16 @@ pub async fn inbox(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
                     id: v.id.into_string(),
                 })
                 .collect();
-            pages::render(StatusCode::OK, &InboxPage { username, items })
+            let page_link = |n: usize| format!("/approvals?page={n}");
+            pages::render(
+                StatusCode::OK,
+                &InboxPage {
+                    username,
+                    items,
+                    newer: (page > 0).then(|| page_link(page - 1)),
+                    older: more.then(|| page_link(page + 1)),
+                },
+            )
         }
         Err(error) => refused(error, &req, None),
     }

@@ -200,8 +200,12 @@ pub struct InboxItem {
 pub struct InboxPage {
     /// Signed-in username.
     pub username: String,
-    /// Requests the user may decide.
+    /// Requests the user may decide (one page).
     pub items: Vec<InboxItem>,
+    /// The previous page, if this is not the first.
+    pub newer: Option<String>,
+    /// The next page, if there is one.
+    pub older: Option<String>,
 }
 
 /// A scope on the review page.

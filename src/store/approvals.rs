@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    approval_decision_groups, approval_decisions, approvals, authorization_requests, grants,
+    approval_decision_groups, approval_decisions, approval_groups, approvals,
+    authorization_requests, grants,
 };
 use super::{DbConn, StoreError};
 use crate::approval::{ApprovalState, Decision};
@@ -160,6 +161,52 @@ pub fn approvals_due(c: &mut DbConn, now: i64) -> Result<Vec<ApprovalId>, StoreE
     Ok(approvals::table
         .filter(pending_expired.or(unused_ended))
         .select(approvals::id)
+        .load(c)?)
+}
+
+/// Records the groups an approval needs (what the inbox query filters on).
+pub fn insert_approval_groups(
+    c: &mut DbConn,
+    id: &ApprovalId,
+    groups: &[String],
+) -> Result<(), StoreError> {
+    // One statement per group: the multi-backend connection has no batch insert.
+    for group in groups {
+        diesel::insert_into(approval_groups::table)
+            .values((
+                approval_groups::approval_id.eq(id),
+                approval_groups::group_name.eq(group),
+            ))
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Pending, unexpired approvals needing one of `groups`, not asked by `user` and not
+/// yet voted on by them, oldest first: one page of an approver's inbox.
+pub fn decidable_approvals(
+    c: &mut DbConn,
+    user: &UserId,
+    groups: &[String],
+    now: i64,
+    (offset, limit): (i64, i64),
+) -> Result<Vec<ApprovalRow>, StoreError> {
+    let needing = approval_groups::table
+        .filter(approval_groups::group_name.eq_any(groups))
+        .select(approval_groups::approval_id);
+    let voted = approval_decisions::table
+        .filter(approval_decisions::approver_id.eq(user))
+        .select(approval_decisions::approval_id);
+    Ok(approvals::table
+        .filter(approvals::state.eq(ApprovalState::Pending))
+        .filter(approvals::expires_at.gt(now))
+        .filter(approvals::requester_id.ne(user))
+        .filter(approvals::id.eq_any(needing))
+        .filter(approvals::id.ne_all(voted))
+        .order((approvals::created_at.asc(), approvals::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(ApprovalRow::as_select())
         .load(c)?)
 }
 

@@ -270,6 +270,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    approval_groups (approval_id, group_name) {
+        approval_id -> Text,
+        group_name -> Text,
+    }
+}
+
+diesel::table! {
     approval_decision_groups (approval_id, approver_id, group_name) {
         approval_id -> Text,
         approver_id -> Text,
@@ -296,6 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     approvals,
     approval_decisions,
     approval_decision_groups,
+    approval_groups,
     grants,
     authorization_codes,
     refresh_tokens,

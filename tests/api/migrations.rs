@@ -30,7 +30,8 @@ INSERT INTO authorization_requests (id, client_id, user_id, params, state, creat
     VALUES ('r1', 'app', 'u-req', '{}', 'awaiting_approval', 0, 9000);
 INSERT INTO approvals (id, request_id, requester_id, client_id, scopes, redirect_uri, state,
     requirements, created_at, expires_at)
-    VALUES ('a1', 'r1', 'u-req', 'app', 'openid deploy', 'https://app/cb', 'pending', '{}', 0, 900);
+    VALUES ('a1', 'r1', 'u-req', 'app', 'openid deploy', 'https://app/cb', 'pending',
+        '{\"groups\":[{\"group\":\"sec\",\"quorum\":2},{\"group\":\"ops\",\"quorum\":1}]}', 0, 900);
 INSERT INTO approval_decisions (approval_id, approver_id, group_name, decision, at)
     VALUES ('a1', 'u-eve', 'ops,sec', 'approve', 5);
 ";
@@ -39,6 +40,12 @@ INSERT INTO approval_decisions (approval_id, approver_id, group_name, decision, 
 struct Old {
     #[diesel(sql_type = Text)]
     approver_groups: String,
+    #[diesel(sql_type = Text)]
+    group_name: String,
+}
+
+#[derive(QueryableByName)]
+struct Needs {
     #[diesel(sql_type = Text)]
     group_name: String,
 }
@@ -78,6 +85,17 @@ fn policy_and_vote_groups_move_into_child_tables_and_back() {
     let votes = store::decisions_for(&mut conn, &ApprovalId::new("a1")).unwrap();
     assert_eq!(votes.len(), 1);
     assert_eq!(votes[0].groups, ["ops", "sec"]);
+    let needs: Vec<Needs> = diesel::sql_query(
+        "SELECT group_name FROM approval_groups WHERE approval_id = 'a1' ORDER BY group_name",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let needs: Vec<&str> = needs.iter().map(|n| n.group_name.as_str()).collect();
+    assert_eq!(
+        needs,
+        ["ops", "sec"],
+        "the inbox's rows, from the stored requirements"
+    );
 
     // Act: revert every migration after the first.
     loop {

@@ -377,3 +377,36 @@ async fn a_form_with_a_repeated_field_is_a_400_saying_which_and_changes_nothing(
         "pending"
     );
 }
+
+#[tokio::test]
+async fn the_inbox_lists_fifty_requests_a_page_oldest_first() {
+    // Arrange: 51 requests from alice.
+    let app = approval_app().await;
+    let (alice, first) = app.request_access(&app.alice).await;
+    let mut ids = vec![first.approval_id];
+    for _ in 0..50 {
+        app.clock.advance(1);
+        ids.push(app.request_again(&alice).await);
+    }
+    let (bob, _) = app.approvers().await;
+    // Act
+    let page_one = app.inbox(&bob).await;
+    let page_two = app
+        .get(&bob, "/approvals?page=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    // Assert: the oldest 50, a link on, then the last one.
+    assert!(page_one.contains(&ids[0]) && page_one.contains(&ids[49]));
+    assert!(!page_one.contains(&ids[50]));
+    assert!(
+        page_one.contains("href=\"/approvals?page=1\""),
+        "{page_one}"
+    );
+    assert!(page_two.contains(&ids[50]) && !page_two.contains(&ids[0]));
+    assert!(page_two.contains("href=\"/approvals?page=0\""));
+    // Voted requests leave the approver's inbox.
+    app.approve(&bob, &ids[0]).await;
+    assert!(!app.inbox(&bob).await.contains(&ids[0]));
+}

@@ -1,0 +1,2 @@
+DROP INDEX approvals_pending;
+DROP TABLE approval_groups;
