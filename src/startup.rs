@@ -121,6 +121,7 @@ impl Application {
         telemetry::metrics_handle();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(http::pages::with_request_id))
                 .wrap(middleware::from_fn(http::limits::limit_headers))
                 .wrap(middleware::from_fn(telemetry::record_metrics))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())

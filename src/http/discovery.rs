@@ -13,7 +13,10 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         Ok(document) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
             .json(document),
-        _ => HttpResponse::ServiceUnavailable().finish(),
+        Err(error) => {
+            tracing::error!(%error, "discovery failed");
+            HttpResponse::ServiceUnavailable().finish()
+        }
     }
 }
 
@@ -27,6 +30,9 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
             // application/json rather than jwk-set+json: some RP libraries accept only it.
             .content_type("application/json")
             .body(set.to_string()),
-        _ => HttpResponse::ServiceUnavailable().finish(),
+        Err(error) => {
+            tracing::error!(%error, "JWKS failed");
+            HttpResponse::ServiceUnavailable().finish()
+        }
     }
 }

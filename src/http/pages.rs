@@ -145,7 +145,32 @@ pub fn with_page_headers(
     builder
 }
 
-/// An error page with a status.
+tokio::task_local! {
+    /// The id of the request being answered (the one in its log lines).
+    static REQUEST_ID: String;
+}
+
+/// The current request's id, when answered inside [`with_request_id`].
+fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Middleware: makes the request id (set by the tracing middleware, and logged with
+/// every line of the request) available to error pages, so a user can quote it.
+pub async fn with_request_id(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    REQUEST_ID.scope(id, next.call(request)).await
+}
+
+/// An error page (the request id is shown when known).
 pub fn error_page(
     status: StatusCode,
     title: &str,
@@ -158,7 +183,7 @@ pub fn error_page(
             title: title.into(),
             message: message.into(),
             code: code.map(str::to_owned),
-            request_id: None,
+            request_id: current_request_id(),
         },
     )
 }

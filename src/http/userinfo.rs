@@ -64,7 +64,10 @@ async fn answer(
                 Some(json!({"error": error.code.as_str(), "error_description": error.description})),
             )
         }
-        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+        Err(error) => {
+            tracing::error!(%error, "userinfo: the blocking pool refused the call");
+            HttpResponse::ServiceUnavailable().finish()
+        }
     }
 }
 

@@ -125,3 +125,25 @@ async fn oversized_header_fields_are_refused_with_431() {
     );
     assert_eq!(normal.status(), reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn error_pages_show_the_request_id_of_their_log_lines() {
+    // Arrange
+    let app = crate::helpers::TestApp::builder().spawn().await;
+    // Act: an authorization request from an unknown client (an error page, not a redirect).
+    let page = app
+        .http
+        .get(app.url("/authorize?client_id=nobody&response_type=code&scope=openid"))
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_eq!(page.status(), reqwest::StatusCode::BAD_REQUEST);
+    let html = page.text().await.unwrap();
+    let id = html
+        .split("Request id: <code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap_or_default();
+    assert_eq!(id.len(), 36, "a request id (a UUID) is shown: {html}");
+}

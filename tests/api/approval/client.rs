@@ -118,3 +118,14 @@ pub async fn refused(response: Response, status: StatusCode) -> String {
     assert!(content_type.starts_with("text/html"), "{content_type}");
     response.text().await.unwrap()
 }
+
+/// `html` without its request id (which differs on every response), to compare pages.
+pub fn without_request_id(html: &str) -> String {
+    match html.split_once("Request id: <code>") {
+        Some((before, after)) => {
+            let rest = after.split_once("</code>").map_or("", |(_, rest)| rest);
+            format!("{before}{rest}")
+        }
+        None => html.to_owned(),
+    }
+}
