@@ -28,9 +28,9 @@ pub fn parse_body(body: &[u8], form_content_type: bool) -> Result<Params, OAuthE
     }
     Params::parse(body).map_err(|(error, _)| match error {
         ParamError::Repeated(_) => OAuthError::invalid_request("a parameter is repeated"),
-        ParamError::Undecodable(_) => {
-            OAuthError::invalid_request("a parameter is not valid percent-encoded UTF-8")
-        }
+        ParamError::Undecodable(_) => OAuthError::invalid_request(
+            "a parameter is not valid percent-encoded UTF-8 or holds a control character",
+        ),
     })
 }
 impl Provider {

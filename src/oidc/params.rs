@@ -18,13 +18,19 @@ pub enum ParamError {
 pub struct Params(HashMap<String, String>);
 
 /// Percent-decodes one `application/x-www-form-urlencoded` component (`+` is a space).
+/// Control characters other than tab and line breaks are refused like invalid UTF-8:
+/// no parameter needs them, and NUL cannot even be stored in PostgreSQL text.
 pub fn form_decode(raw: &[u8]) -> Option<String> {
     let plus_as_space: Vec<u8> = raw
         .iter()
         .map(|&b| if b == b'+' { b' ' } else { b })
         .collect();
     let decoded: Vec<u8> = percent_encoding::percent_decode(&plus_as_space).collect();
-    String::from_utf8(decoded).ok()
+    String::from_utf8(decoded).ok().filter(|text| {
+        !text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    })
 }
 
 impl Params {
@@ -113,5 +119,17 @@ mod tests {
     fn undecodable_values_are_reported() {
         let (error, _) = Params::parse(b"state=%FF%FE").unwrap_err();
         assert_eq!(error, ParamError::Undecodable("state".into()));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_kept() {
+        let (error, _) = Params::parse(b"code=a%00b").unwrap_err();
+        assert_eq!(error, ParamError::Undecodable("code".into()));
+        assert!(
+            Params::parse(b"state=%1B%5B2J").is_err(),
+            "an escape sequence"
+        );
+        let text = Params::parse(b"justification=line+one%0D%0Aline%09two").unwrap();
+        assert_eq!(text.get("justification"), Some("line one\r\nline\ttwo"));
     }
 }

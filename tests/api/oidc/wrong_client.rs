@@ -6,8 +6,8 @@ use countersign::manage::ClientSpec;
 use reqwest::StatusCode;
 
 use super::support::{
-    assert_oauth_error, browser, code_of, exchange, login_and_consent, oidc_app, refresh,
-    tokens_for, tokens_of, AuthRequest, Pkce,
+    assert_oauth_error, assert_redirect_error, browser, code_of, exchange, login_and_consent,
+    oidc_app, refresh, tokens_for, tokens_of, AuthRequest, Pkce,
 };
 
 #[tokio::test]
@@ -58,4 +58,54 @@ async fn a_used_refresh_token_shown_by_another_client_revokes_nothing() {
     .await;
     let next = refresh(&app, &app.rp, &rotated.refresh_token.unwrap(), None).await;
     assert_eq!(next.status(), StatusCode::OK, "the grant was not revoked");
+}
+
+#[tokio::test]
+async fn a_nul_byte_in_a_parameter_is_invalid_request_on_every_backend() {
+    // Arrange
+    let app = oidc_app().await;
+    // Act: PostgreSQL text cannot hold NUL; it must never reach the database.
+    let token = app
+        .request_as(
+            &app.rp,
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "a\0b"),
+                ("redirect_uri", "x"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+    let authorize = app
+        .get(
+            &browser(),
+            &AuthRequest::new(&app.rp).set("nonce", "a\0b").path(),
+        )
+        .await;
+    let login = browser()
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "alice\0"),
+            ("password", "x"),
+            ("csrf_token", "y"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Assert
+    assert_oauth_error(
+        token,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "a parameter is not valid percent-encoded UTF-8 or holds a control character",
+    )
+    .await;
+    assert_redirect_error(&app, &authorize, "invalid_request");
+    assert_eq!(
+        login.status(),
+        StatusCode::BAD_REQUEST,
+        "a login form with NUL"
+    );
 }
