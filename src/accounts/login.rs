@@ -67,20 +67,28 @@ fn counters(attempt: &Attempt<'_>, policy: ThrottlePolicy) -> [(String, i32); 2]
 }
 
 /// A counter as of `now`: a lock that has run out, or a window that has passed, starts
-/// it over.
+/// it over (in-flight counts too: an attempt lasts far less than a window, so a count
+/// left by a crashed instance does not outlive it).
 fn current(mut row: LoginFailureRow, lockout: i64, now: i64) -> LoginFailureRow {
     let lock_over = row.locked_until.is_some_and(|until| until <= now);
     let window_over = row.locked_until.is_none() && row.window_start + lockout <= now;
     if lock_over || window_over {
         row.failures = 0;
+        row.in_flight = 0;
         row.window_start = now;
         row.locked_until = None;
     }
     row
 }
 
-/// Counts this attempt against both counters, or says how long to wait when either is
-/// locked (recording the refusal).
+/// Seconds to wait when a counter is full only of attempts still being checked: the
+/// account is not locked, so a moment is enough.
+const BUSY_RETRY: i64 = 1;
+
+/// Counts this attempt as in flight against both counters, or says how long to wait:
+/// until the lock ends when one is locked, a moment when confirmed failures and
+/// attempts in flight together reach the limit (so parallel guesses get no more than
+/// the limit). Only a confirmed failure can lock ([`settle`]).
 fn reserve(
     c: &mut DbConn,
     attempt: &Attempt<'_>,
@@ -97,6 +105,7 @@ fn reserve(
         let wait = match row.locked_until {
             Some(until) => Some(until - now),
             None if row.failures >= max => Some(policy.lockout),
+            None if row.failures + row.in_flight >= max => Some(BUSY_RETRY),
             None => None,
         };
         if let Some(retry_after) = wait {
@@ -111,16 +120,39 @@ fn reserve(
             )?;
             return Ok(Some(retry_after));
         }
-        rows.push((row, max));
+        rows.push(row);
     }
-    for (mut row, max) in rows {
-        row.failures += 1;
-        if row.failures >= max {
-            row.locked_until = Some(now + policy.lockout);
-        }
+    for mut row in rows {
+        row.in_flight += 1;
         store::save_login_failures(c, &row)?;
     }
     Ok(None)
+}
+
+/// Ends this attempt's flight on both counters: a failure is counted (locking a
+/// counter that reaches its limit); a success clears the account's failures.
+fn settle(
+    c: &mut DbConn,
+    attempt: &Attempt<'_>,
+    policy: ThrottlePolicy,
+    succeeded: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    for (index, (subject, max)) in counters(attempt, policy).into_iter().enumerate() {
+        let mut row = store::lock_login_failures(c, &subject, now)?;
+        row.in_flight = (row.in_flight - 1).max(0);
+        if !succeeded {
+            row.failures += 1;
+            if row.failures >= max {
+                row.locked_until = Some(now + policy.lockout);
+            }
+        }
+        store::save_login_failures(c, &row)?;
+        if succeeded && index == 0 {
+            store::clear_login_failures(c, &subject, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a username and password; on success ends the browser's previous session and
@@ -142,16 +174,7 @@ pub fn login(
     let valid = crypto::verify_password(attempt.password.expose_secret(), hash);
     store.write(|c| match (valid, user) {
         (true, Some(user)) => {
-            let [(account, _), (address, ip_max)] = counters(attempt, throttle);
-            store::clear_login_failures(c, &account)?;
-            // Only failures count: take this attempt back from the address as well, with
-            // the lock its reservation may have set.
-            let mut ip = store::lock_login_failures(c, &address, now)?;
-            ip.failures = (ip.failures - 1).max(0);
-            if ip.failures < ip_max {
-                ip.locked_until = None;
-            }
-            store::save_login_failures(c, &ip)?;
+            settle(c, attempt, throttle, true, now)?;
             if let Some(previous) = attempt.previous_session {
                 sessions::end(c, previous)?;
             }
@@ -171,6 +194,7 @@ pub fn login(
             })
         }
         _ => {
+            settle(c, attempt, throttle, false, now)?;
             let details = json!({"ip": attempt.ip});
             audit::record(
                 c,

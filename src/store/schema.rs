@@ -236,6 +236,7 @@ diesel::table! {
         failures -> Integer,
         window_start -> BigInt,
         locked_until -> Nullable<BigInt>,
+        in_flight -> Integer,
     }
 }
 

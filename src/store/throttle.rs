@@ -19,6 +19,7 @@ pub struct LoginFailureRow {
     pub failures: i32,
     pub window_start: i64,
     pub locked_until: Option<i64>,
+    pub in_flight: i32,
 }
 
 /// The counter for a subject (`user:<name>` or `ip:<addr>`), created at zero when
@@ -61,8 +62,15 @@ pub fn save_login_failures(c: &mut DbConn, row: &LoginFailureRow) -> Result<(), 
     Ok(())
 }
 
-/// Forgets a subject's failures (after a successful login).
-pub fn clear_login_failures(c: &mut DbConn, subject: &str) -> Result<(), StoreError> {
-    diesel::delete(login_failures::table.find(subject)).execute(c)?;
+/// Forgets a subject's failures (after a successful login). The row stays (reset), so
+/// a concurrent attempt that just created or locked it never finds it gone.
+pub fn clear_login_failures(c: &mut DbConn, subject: &str, now: i64) -> Result<(), StoreError> {
+    diesel::update(login_failures::table.find(subject))
+        .set((
+            login_failures::failures.eq(0),
+            login_failures::window_start.eq(now),
+            login_failures::locked_until.eq(None::<i64>),
+        ))
+        .execute(c)?;
     Ok(())
 }

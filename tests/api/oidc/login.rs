@@ -383,3 +383,62 @@ async fn a_login_with_a_malformed_request_value_never_reshapes_the_redirect() {
         );
     }
 }
+
+#[tokio::test]
+async fn parallel_correct_logins_all_succeed_and_never_lock_the_account() {
+    // Arrange: eight browsers, each with its own CSRF cookie; the limit is five.
+    let app = oidc_app().await;
+    let mut forms = Vec::new();
+    for _ in 0..8 {
+        let browser = browser();
+        let html = app.get(&browser, "/login").await.text().await.unwrap();
+        forms.push((browser, hidden_input(&html, "csrf_token").unwrap()));
+    }
+    // Act: all at once, with the right password.
+    let url = format!("{}/login", app.issuer);
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|(browser, csrf)| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let form = [
+                    ("username", "alice"),
+                    ("password", PASSWORD),
+                    ("csrf_token", csrf.as_str()),
+                ];
+                let response = browser.post(&url).form(&form).send().await.unwrap();
+                let retry_after = response
+                    .headers()
+                    .get(header::RETRY_AFTER)
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (response.status(), retry_after)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    // Assert: never a 500; at least the limit's worth signed in; anyone asked to wait
+    // is told a moment, not the lockout (the account is not locked).
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s != StatusCode::INTERNAL_SERVER_ERROR),
+        "{answers:?}"
+    );
+    let signed_in = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SEE_OTHER)
+        .count();
+    assert!(signed_in >= 5, "{answers:?}");
+    for (_, retry_after) in answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+    {
+        assert_eq!(retry_after.as_deref(), Some("1"), "{answers:?}");
+    }
+    // And the account is not locked afterwards.
+    let after = login(&app, &browser(), "/login", "alice", PASSWORD).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+}
