@@ -132,15 +132,25 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
         .optional()?)
 }
 
-/// The client a refresh token (given in clear) was issued to, if the token exists.
-pub fn refresh_token_client(c: &mut DbConn, token: &str) -> Result<Option<ClientId>, StoreError> {
+/// The client a refresh token (given in clear) was issued to, if the token exists;
+/// its grant's row is locked for the rest of the transaction first. Every path that
+/// changes a grant's refresh tokens (rotation, reuse revocation) takes the grant's lock
+/// before any refresh token's, so concurrent refreshes queue instead of deadlocking.
+pub fn lock_refresh_grant(c: &mut DbConn, token: &str) -> Result<Option<ClientId>, StoreError> {
     let hash = crate::crypto::sha256_hex(token.as_bytes());
-    Ok(refresh_tokens::table
+    let found: Option<(GrantId, ClientId)> = refresh_tokens::table
         .inner_join(grants::table)
         .filter(refresh_tokens::token_hash.eq(hash))
-        .select(grants::client_id)
+        .select((grants::id, grants::client_id))
         .first(c)
-        .optional()?)
+        .optional()?;
+    let Some((grant, client)) = found else {
+        return Ok(None);
+    };
+    diesel::update(grants::table.find(&grant))
+        .set(grants::id.eq(grants::id))
+        .execute(c)?;
+    Ok(Some(client))
 }
 
 /// Marks a refresh token used (rotated); false when it already was.

@@ -25,8 +25,9 @@ pub(super) fn refresh(
         return Err(OAuthError::invalid_request("refresh_token is missing"));
     };
     // RFC 6749 §6: the token must be this client's before anything else, so another
-    // client showing a used token is refused without revoking the owner's grant.
-    if let Some(owner) = store::refresh_token_client(c, refresh_token)? {
+    // client showing a used token is refused without revoking the owner's grant. The
+    // grant is locked here, before any refresh token row (see `lock_refresh_grant`).
+    if let Some(owner) = store::lock_refresh_grant(c, refresh_token)? {
         if owner != client.client_id {
             return Err(OAuthError::invalid_grant(
                 "the refresh token was issued to another client",

@@ -12,6 +12,7 @@ mod login;
 mod logout;
 mod prompts;
 mod properties;
+mod refresh_race;
 mod rp;
 mod support;
 mod token_errors;
