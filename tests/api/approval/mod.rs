@@ -10,6 +10,7 @@ pub(crate) mod client;
 pub(crate) mod events;
 mod flow;
 mod pages;
+mod protections;
 mod races;
 mod records;
 mod rules;
