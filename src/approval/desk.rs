@@ -83,14 +83,14 @@ fn visible(c: &mut DbConn, id: &str, viewer: &Viewer, now: i64) -> Result<Approv
     Ok(row)
 }
 
-/// Pending approvals `viewer` may decide now (a fresh login may still be due), oldest
-/// in the store's order; one past its deadline is left out even before it is swept.
 /// Requests per inbox page.
 pub const INBOX_PAGE: usize = 50;
 
-/// One page of what `viewer` may decide (the query filters by group, requester and
-/// earlier votes; the rules of [`service::may_decide`] confirm each row), and whether
-/// another page follows.
+/// One page of what `viewer` may decide now (a fresh login may still be due), and
+/// whether another page follows. The query applies every rule of
+/// [`service::may_decide`] that does not depend on the sign-in: pending and not past
+/// its deadline (even before the sweep), a required group of the viewer's, not the
+/// viewer's own request, not voted on by the viewer.
 fn decidable(
     c: &mut DbConn,
     viewer: &Viewer,
@@ -99,22 +99,27 @@ fn decidable(
 ) -> Result<(Vec<ApprovalRow>, bool), DeskError> {
     let offset = i64::try_from(page.saturating_mul(INBOX_PAGE)).unwrap_or(i64::MAX);
     let window = (offset, i64::try_from(INBOX_PAGE + 1).unwrap_or(i64::MAX));
-    let mut found =
+    let mut rows =
         store::decidable_approvals(c, &viewer.session.user.id, &viewer.groups, now, window)?;
-    let more = found.len() > INBOX_PAGE;
-    found.truncate(INBOX_PAGE);
-    let mut rows = Vec::new();
-    for row in found {
-        let votes = store::decisions_for(c, &row.id)?;
-        let may = service::may_decide(&row, &viewer.approver(), &votes, now);
-        if row.expires_at > now && matches!(may, Ok(_) | Err(ApprovalError::NeedsFreshLogin)) {
-            rows.push(row);
-        }
-    }
+    let more = rows.len() > INBOX_PAGE;
+    rows.truncate(INBOX_PAGE);
     Ok((rows, more))
 }
 
 impl Desk {
+    /// [`Desk::as_viewer`] for a change: once it commits, this process's streams are
+    /// woken.
+    fn change_as_viewer<T>(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+        call: impl FnOnce(&mut DbConn, Viewer) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        let changed = self.as_viewer(cookie, now, call)?;
+        self.signal.fire();
+        Ok(changed)
+    }
+
     /// Runs `call` in one write transaction, for the signed-in viewer (`SignIn` when
     /// nobody is).
     fn as_viewer<T>(
@@ -235,7 +240,7 @@ impl Desk {
     ) -> Result<ApprovalRow, DeskError> {
         // A refused vote says why (DESIGN.md §8), but only to those who may see the
         // approval: anyone else gets the same 404 as its page gives them.
-        let row = self.as_viewer(cookie, now, |c, viewer| {
+        self.change_as_viewer(cookie, now, |c, viewer| {
             visible(c, id, &viewer, now)?;
             let id = approval_id(id)?;
             Ok(service::decide(
@@ -246,9 +251,7 @@ impl Desk {
                 comment,
                 now,
             )?)
-        })?;
-        self.signal.fire();
-        Ok(row)
+        })
     }
 
     /// The requester cancels.
@@ -258,12 +261,10 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        let row = self.as_viewer(cookie, now, |c, viewer| {
+        self.change_as_viewer(cookie, now, |c, viewer| {
             let id = approval_id(id)?;
             Ok(service::cancel(c, &id, &viewer.session.user.id, now)?)
-        })?;
-        self.signal.fire();
-        Ok(row)
+        })
     }
 
     /// An approver of the group or an admin revokes.
@@ -273,7 +274,7 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
-        let row = self.as_viewer(cookie, now, |c, viewer| {
+        self.change_as_viewer(cookie, now, |c, viewer| {
             let row = visible(c, id, &viewer, now)?;
             if !service::may_revoke(&row, &viewer.groups, now) {
                 return Err(ApprovalError::Forbidden(
@@ -287,8 +288,6 @@ impl Desk {
                 &Actor::User(viewer.session.user.id.clone()),
                 now,
             )?)
-        })?;
-        self.signal.fire();
-        Ok(row)
+        })
     }
 }

@@ -35,20 +35,23 @@ pub struct Failed {
 }
 
 impl Failed {
-    fn retry(error: impl Into<String>) -> Self {
+    /// A failure, worth another attempt or not.
+    pub(super) fn new(error: impl Into<String>, retry: bool) -> Self {
         Failed {
             error: error.into(),
-            retry: true,
+            retry,
             retry_after: None,
         }
     }
 
-    fn fatal(error: impl Into<String>) -> Self {
-        Failed {
-            error: error.into(),
-            retry: false,
-            retry_after: None,
-        }
+    /// A failure worth another attempt.
+    pub(super) fn retry(error: impl Into<String>) -> Self {
+        Failed::new(error, true)
+    }
+
+    /// A failure no retry can fix (the row is dead-lettered).
+    pub(super) fn fatal(error: impl Into<String>) -> Self {
+        Failed::new(error, false)
     }
 }
 

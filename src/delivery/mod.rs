@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::approval::notices::Notice;
 use crate::clock::Clock;
 use crate::config::NotifySettings;
+use crate::ids::ApprovalId;
 use crate::notify::{self, digest, webhook, ChannelKind, Target};
 use crate::store::{self, OutboxRow, Store, StoreError};
 use channels::{Channels, Failed, Sent};
@@ -79,10 +80,15 @@ impl Worker {
     /// due together for one Slack channel or mailbox go out as one digest.
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let (store, now) = (self.store.clone(), self.clock.now());
-        let claimed =
-            web::block(move || store.write(|c| store::claim_outbox(c, now, LEASE, BATCH)))
-                .await
-                .map_err(|e| StoreError::Pool(e.to_string()))??;
+        let claimed = web::block(move || {
+            // Most passes find nothing: look first with a read, claim with a write.
+            if !store.read(|c| store::outbox_has_due(c, now))? {
+                return Ok(Vec::new());
+            }
+            store.write(|c| store::claim_outbox(c, now, LEASE, BATCH))
+        })
+        .await
+        .map_err(|e| StoreError::Pool(e.to_string()))??;
         let count = claimed.len();
         let mut digests: Vec<(Target, Vec<OutboxRow>)> = Vec::new();
         for row in claimed {
@@ -144,11 +150,11 @@ impl Worker {
         if self.over_rate(&row).await? {
             return self.defer(vec![row.id]).await;
         }
-        let attempt = (row.id.clone(), row.attempts);
+        let attempt = Attempt::of(&row);
         let (kind, outcome) = match self.load(row).await? {
             Ok(Some(due)) => (due_kind(&due), self.send(&due).await),
             Ok(None) => ("none", Ok(Sent::Done)),
-            Err(Unsendable(why)) => ("none", Err(unsendable(why))),
+            Err(Unsendable(why)) => ("none", Err(Failed::fatal(why))),
         };
         self.record(vec![attempt], kind, outcome).await
     }
@@ -167,7 +173,7 @@ impl Worker {
         let mut waiting = Vec::new();
         let mut attempts = Vec::new();
         for row in rows {
-            let attempt = (row.id.clone(), row.attempts);
+            let attempt = Attempt::of(&row);
             match self.load(row).await? {
                 Ok(Some(due)) => {
                     waiting.push(due.snapshot);
@@ -175,12 +181,12 @@ impl Worker {
                 }
                 Ok(None) => self.record(vec![attempt], "none", Ok(Sent::Done)).await?,
                 Err(Unsendable(why)) => {
-                    self.record(vec![attempt], "none", Err(unsendable(why)))
+                    self.record(vec![attempt], "none", Err(Failed::fatal(why)))
                         .await?
                 }
             }
         }
-        let Some((first_id, _)) = attempts.first().cloned() else {
+        let Some(first_id) = attempts.first().map(|a| a.id.clone()) else {
             return Ok(());
         };
         let outcome = match target.kind {
@@ -202,16 +208,21 @@ impl Worker {
         self.record(attempts, target.kind.as_str(), outcome).await
     }
 
-    /// Records the outcome of one attempt at the rows `(id, attempts so far)`.
+    /// Records the outcome of one attempt at `rows`.
     async fn record(
         &self,
-        rows: Vec<(String, i32)>,
+        rows: Vec<Attempt>,
         kind: &'static str,
         outcome: Result<Sent, Failed>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
         let mut plans = Vec::with_capacity(rows.len());
-        for (id, attempts) in rows {
+        for Attempt {
+            id,
+            attempts,
+            message_key,
+        } in rows
+        {
             let retry_at = match &outcome {
                 Err(failed) if failed.retry => {
                     let jitter: f64 = rand::thread_rng().gen();
@@ -230,16 +241,16 @@ impl Worker {
             };
             metrics::counter!("countersign_outbox_deliveries_total", "channel" => kind, "outcome" => label)
                 .increment(1);
-            plans.push((id, retry_at));
+            plans.push((id, message_key, retry_at));
         }
         let store = self.store.clone();
         web::block(move || {
             store.write(|c| {
-                for (id, retry_at) in &plans {
+                for (id, message_key, retry_at) in &plans {
                     match &outcome {
                         Ok(Sent::Posted(reference)) => {
-                            if let Some((approval, target)) = reference_key(c, id)? {
-                                store::save_message_ref(c, &approval, &target, reference, now)?;
+                            if let Some((approval, target)) = message_key {
+                                store::save_message_ref(c, approval, target, reference, now)?;
                             }
                             store::outbox_delivered(c, id, now)?;
                         }
@@ -259,11 +270,7 @@ impl Worker {
 
     async fn send(&self, due: &Due) -> Result<Sent, Failed> {
         let Some(target) = Target::parse(&due.row.target) else {
-            return Err(Failed {
-                error: "the row's target is unreadable".into(),
-                retry: false,
-                retry_after: None,
-            });
+            return Err(Failed::fatal("the row's target is unreadable"));
         };
         let (s, event, id) = (&due.snapshot, due.notice.event(), due.row.id.as_str());
         match target.kind {
@@ -306,11 +313,7 @@ impl Worker {
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
-        read.map_err(|error| Failed {
-            error,
-            retry: true,
-            retry_after: None,
-        })
+        read.map_err(Failed::retry)
     }
 
     async fn record_backlog(&self) {
@@ -327,11 +330,21 @@ impl Worker {
     }
 }
 
-fn unsendable(why: String) -> Failed {
-    Failed {
-        error: why,
-        retry: false,
-        retry_after: None,
+/// One claimed row about to be attempted: its id, attempts so far, and where a chat
+/// message posted for it is remembered (its approval and target).
+struct Attempt {
+    id: String,
+    attempts: i32,
+    message_key: Option<(ApprovalId, String)>,
+}
+
+impl Attempt {
+    fn of(row: &OutboxRow) -> Self {
+        Attempt {
+            id: row.id.clone(),
+            attempts: row.attempts,
+            message_key: row.approval_id.clone().map(|a| (a, row.target.clone())),
+        }
     }
 }
 
@@ -345,12 +358,4 @@ fn digest_target(row: &OutboxRow) -> Option<Target> {
 
 fn due_kind(due: &Due) -> &'static str {
     Target::parse(&due.row.target).map_or("none", |t| t.kind.as_str())
-}
-
-/// The approval and target of an outbox row (where a posted message is remembered).
-fn reference_key(
-    c: &mut store::DbConn,
-    id: &str,
-) -> Result<Option<(crate::ids::ApprovalId, String)>, StoreError> {
-    Ok(store::outbox_row(c, id)?.and_then(|row| row.approval_id.map(|a| (a, row.target))))
 }

@@ -17,14 +17,6 @@ pub struct BotToken {
     cached: Mutex<Option<(String, i64)>>,
 }
 
-fn failed(error: String, retry: bool) -> Failed {
-    Failed {
-        error,
-        retry,
-        retry_after: None,
-    }
-}
-
 impl BotToken {
     async fn get(
         &self,
@@ -39,10 +31,8 @@ impl BotToken {
             }
         }
         let (Some(app_id), Some(password)) = (&teams.app_id, &teams.app_password) else {
-            return Err(failed(
-                "notify.teams_app_id and notify.teams_app_password are needed to post to Teams"
-                    .into(),
-                false,
+            return Err(Failed::fatal(
+                "notify.teams_app_id and notify.teams_app_password are needed to post to Teams",
             ));
         };
         let response = http
@@ -55,17 +45,17 @@ impl BotToken {
             ])
             .send()
             .await
-            .map_err(|_| failed("Teams token: request failed".into(), true))?;
+            .map_err(|_| Failed::retry("Teams token: request failed"))?;
         let status = response.status();
         let body: Value = response
             .json()
             .await
-            .map_err(|_| failed(format!("Teams token: unreadable answer ({status})"), true))?;
+            .map_err(|_| Failed::retry(format!("Teams token: unreadable answer ({status})")))?;
         let (Some(token), Some(lifetime)) =
             (body["access_token"].as_str(), body["expires_in"].as_i64())
         else {
             // A refused secret will not fix itself; anything else may.
-            return Err(failed(
+            return Err(Failed::new(
                 format!(
                     "Teams token: {status} {}",
                     body["error"].as_str().unwrap_or("")
@@ -88,7 +78,7 @@ impl BotToken {
         s: &ApprovalSnapshot,
     ) -> Result<Sent, Failed> {
         let Some((service_url, conversation)) = destination.split_once(' ') else {
-            return Err(failed("the Teams destination is unreadable".into(), false));
+            return Err(Failed::fatal("the Teams destination is unreadable"));
         };
         let token = self.get(http, teams, s.now).await?;
         let base = format!(
@@ -111,14 +101,14 @@ impl BotToken {
             .json(&activity)
             .send()
             .await
-            .map_err(|_| failed("Teams: request failed".into(), true))?;
+            .map_err(|_| Failed::retry("Teams: request failed"))?;
         let status = response.status();
         if !status.is_success() {
             let retry = status.is_server_error() || matches!(status.as_u16(), 401 | 408 | 429);
             if status.as_u16() == 401 {
                 *self.cached.lock().await = None;
             }
-            return Err(failed(format!("Teams answered {status}"), retry));
+            return Err(Failed::new(format!("Teams answered {status}"), retry));
         }
         if existing.is_some() {
             return Ok(Sent::Done);

@@ -50,6 +50,29 @@ pub fn insert_outbox(c: &mut DbConn, row: &OutboxRow) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Rows due at `$now`: not delivered, not dead, their time come, and not leased (a
+/// macro, since each backend needs the query typed for itself).
+macro_rules! due_at {
+    ($now:expr) => {
+        outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::dead_at.is_null())
+            .filter(outbox::next_attempt_at.le($now))
+            .filter(
+                outbox::locked_until
+                    .is_null()
+                    .or(outbox::locked_until.le($now)),
+            )
+    };
+}
+
+/// True when some row is due at `now` and not leased: a read, so an idle worker never
+/// takes the write lock.
+pub fn outbox_has_due(c: &mut DbConn, now: i64) -> Result<bool, StoreError> {
+    let due: Option<String> = due_at!(now).select(outbox::id).first(c).optional()?;
+    Ok(due.is_some())
+}
+
 /// Claims up to `limit` rows due at `now` for `lease` seconds, oldest first. A row is
 /// skipped while another row about the same approval and target is leased, so one
 /// chat message is never posted twice at once. Call inside a write transaction.
@@ -62,15 +85,7 @@ pub fn claim_outbox(
     // One query per backend: only PostgreSQL has (and needs) row locks.
     macro_rules! due {
         () => {
-            outbox::table
-                .filter(outbox::delivered_at.is_null())
-                .filter(outbox::dead_at.is_null())
-                .filter(outbox::next_attempt_at.le(now))
-                .filter(
-                    outbox::locked_until
-                        .is_null()
-                        .or(outbox::locked_until.le(now)),
-                )
+            due_at!(now)
                 .order((outbox::next_attempt_at.asc(), outbox::created_at.asc()))
                 .limit(limit)
                 .select(OutboxRow::as_select())
