@@ -122,6 +122,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(http::pages::with_request_id))
+                .wrap(middleware::from_fn(http::limits::retry_after_unavailable))
                 .wrap(middleware::from_fn(http::limits::limit_headers))
                 .wrap(middleware::from_fn(telemetry::record_metrics))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())

@@ -27,7 +27,7 @@ pub enum ChatRefusal {
     #[error("your chat account is not linked to a countersign account")]
     Unlinked,
     /// The domain refused (not a member, own request, already decided, …).
-    #[error(transparent)]
+    #[error("{0}")]
     Desk(#[from] DeskError),
 }
 

@@ -23,7 +23,7 @@ pub enum DeskError {
     #[error("sign in first")]
     SignIn,
     /// The domain refused.
-    #[error(transparent)]
+    #[error("{0}")]
     Approval(#[from] ApprovalError),
 }
 

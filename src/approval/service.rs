@@ -36,7 +36,9 @@ pub enum ApprovalError {
     #[error("sign in again to decide")]
     NeedsFreshLogin,
     /// Storage failed.
-    #[error(transparent)]
+    // Not `transparent`: the store error must stay in the chain of causes, where the
+    // pages look for an unavailable database.
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

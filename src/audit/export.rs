@@ -66,7 +66,9 @@ pub fn export(c: &mut DbConn, since: Since, out: &mut dyn Write) -> Result<i64, 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Reading the chain failed.
-    #[error(transparent)]
+    // Not `transparent`: the store error must stay in the chain of causes, where the
+    // pages look for an unavailable database.
+    #[error("{0}")]
     Store(#[from] StoreError),
     /// Writing the output failed.
     #[error("cannot write the export: {0}")]

@@ -33,7 +33,9 @@ pub enum SlackRefused {
     #[error("{0}")]
     BadRequest(String),
     /// Storage failed (503).
-    #[error(transparent)]
+    // Not `transparent`: the store error must stay in the chain of causes, where the
+    // pages look for an unavailable database.
+    #[error("{0}")]
     Store(#[from] StoreError),
 }
 

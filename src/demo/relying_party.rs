@@ -52,6 +52,8 @@ impl From<StoreError> for DemoFailure {
     }
 }
 
+impl std::error::Error for DemoFailure {}
+
 impl std::fmt::Display for DemoFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

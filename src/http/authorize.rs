@@ -161,11 +161,7 @@ fn respond(
         }
         Ok(Outcome::Respond(response)) => to_client(response),
         Err(AuthorizeError::Render(error)) => {
-            let status = if error.code == crate::oidc::error::ErrorCode::ServerError {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
-            };
+            let status = super::server_fault_status(error.code).unwrap_or(StatusCode::BAD_REQUEST);
             pages::error_page(
                 status,
                 "This sign-in request cannot be processed",

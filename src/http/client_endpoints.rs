@@ -30,8 +30,7 @@ pub fn json_no_store(status: StatusCode, body: &impl serde::Serialize) -> HttpRe
 pub fn token_error(error: &TokenError) -> HttpResponse {
     let status = match error.error.code {
         ErrorCode::InvalidClient if error.used_auth_header => StatusCode::UNAUTHORIZED,
-        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
+        code => super::server_fault_status(code).unwrap_or(StatusCode::BAD_REQUEST),
     };
     let body =
         json!({"error": error.error.code.as_str(), "error_description": error.error.description});
@@ -99,7 +98,10 @@ async fn client_call<T: Send + 'static>(
     match web::block(move || call(&provider, &request)).await {
         Ok(result) => result.map_err(|error| token_error(&error)),
         Err(_) => Err(token_error(&TokenError {
-            error: OAuthError::server_error(&"the server is overloaded"),
+            error: OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the server is overloaded; retry later",
+            ),
             used_auth_header,
         })),
     }

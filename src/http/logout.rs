@@ -6,7 +6,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, LogoutPage};
 use super::AppState;
-use crate::oidc::error::ErrorCode;
 use crate::oidc::logout::LogoutOutcome;
 use crate::oidc::params::Params;
 
@@ -81,8 +80,8 @@ async fn handle(
             let _ = response.add_cookie(&state.cookies.removal(cookies::SESSION));
             response
         }
-        Err(error) if error.code == ErrorCode::ServerError => {
-            super::server_error_page(&error.description)
+        Err(error) if super::server_fault_status(error.code).is_some() => {
+            super::server_error_page(&error)
         }
         Err(error) => bad_request(&error.description),
     }

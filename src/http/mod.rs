@@ -25,6 +25,7 @@ use actix_cors::Cors;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, Route};
 
+use crate::oidc::error::ErrorCode;
 use crate::store::StoreError;
 
 /// CORS for the endpoints browser-based clients call directly (discovery, JWKS, token,
@@ -288,8 +289,29 @@ where
         .unwrap_or_else(|error| Err(StoreError::Pool(error.to_string()).into()))
 }
 
-/// A generic server error page; the cause is logged, never shown.
-pub fn server_error_page(error: &dyn std::fmt::Display) -> HttpResponse {
+/// The 5xx status of the error codes that are the server's fault, whatever the
+/// endpoint; `None` for a client's mistake, whose status each endpoint chooses.
+pub fn server_fault_status(code: ErrorCode) -> Option<StatusCode> {
+    match code {
+        ErrorCode::ServerError => Some(StatusCode::INTERNAL_SERVER_ERROR),
+        ErrorCode::TemporarilyUnavailable => Some(StatusCode::SERVICE_UNAVAILABLE),
+        _ => None,
+    }
+}
+
+/// The page for a failed request: 503 "temporarily unavailable" when the database is
+/// (somewhere in the error's chain of causes), else the generic 500 page. The cause is
+/// logged, never shown.
+pub fn server_error_page(error: &(dyn std::error::Error + 'static)) -> HttpResponse {
+    if is_unavailable(error) {
+        tracing::warn!(%error, "request failed: database unavailable");
+        return pages::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+            "The server cannot reach its database right now. Try again in a few seconds.",
+            None,
+        );
+    }
     tracing::error!(%error, "request failed");
     pages::error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -297,4 +319,22 @@ pub fn server_error_page(error: &dyn std::fmt::Display) -> HttpResponse {
         "The server could not finish your request. Try again.",
         None,
     )
+}
+
+/// True when `error`, or any error it was caused by, is an unavailable database.
+fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if matches!(
+            error.downcast_ref::<StoreError>(),
+            Some(StoreError::Pool(_))
+        ) {
+            return true;
+        }
+        if let Some(refusal) = error.downcast_ref::<crate::oidc::error::OAuthError>() {
+            return refusal.code == ErrorCode::TemporarilyUnavailable;
+        }
+        next = error.source();
+    }
+    false
 }

@@ -37,6 +37,10 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
     let (desk, issuer) = (state.desk.clone(), state.chat.issuer.clone());
     match blocking(move || teams::decide(&desk, &issuer, &click, now)).await {
         Ok(answer) => invoke(answer),
+        Err(error @ crate::store::StoreError::Pool(_)) => {
+            tracing::warn!(%error, "Teams decision failed: database unavailable");
+            error_json(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+        }
         Err(error) => {
             tracing::error!(%error, "Teams decision failed");
             error_json(StatusCode::INTERNAL_SERVER_ERROR, "server_error")

@@ -47,10 +47,16 @@ async fn answer(
             None,
         ),
         Ok(Err(UserinfoError::Refused(error))) => {
+            if let Some(status) = super::server_fault_status(error.code) {
+                // Our fault, not the token's: no Bearer challenge (RFC 6750 §3's codes
+                // are about the request), a JSON error the RP can log.
+                let body =
+                    json!({"error": error.code.as_str(), "error_description": error.description});
+                return super::client_endpoints::json_no_store(status, &body);
+            }
             let status = match error.code {
                 ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
                 ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNAUTHORIZED,
             };
             let value = format!(

@@ -35,15 +35,12 @@ pub enum ManageError {
     /// Something with that name already exists.
     #[error("{0}")]
     Conflict(String),
-    /// A storage or crypto failure.
+    /// A crypto or encoding failure.
     #[error("{0}")]
     Internal(String),
-}
-
-impl From<StoreError> for ManageError {
-    fn from(error: StoreError) -> Self {
-        ManageError::Internal(error.to_string())
-    }
+    /// A storage failure (kept whole: an unavailable database answers 503).
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
 /// Maps a unique-key conflict to a readable message.

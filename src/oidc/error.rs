@@ -16,6 +16,7 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     ServerError,
+    TemporarilyUnavailable,
     InvalidClient,
     InvalidGrant,
     UnsupportedGrantType,
@@ -39,6 +40,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
@@ -112,10 +114,23 @@ impl OAuthError {
 }
 
 impl From<StoreError> for OAuthError {
+    /// An unreachable database is `temporarily_unavailable` (RFC 6749 §4.1.2.1), which
+    /// every endpoint answers with 503 and `Retry-After`; anything else is a server error.
     fn from(error: StoreError) -> Self {
-        OAuthError::server_error(&error)
+        match error {
+            StoreError::Pool(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                OAuthError::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the service is temporarily unavailable; retry later",
+                )
+            }
+            other => OAuthError::server_error(&other),
+        }
     }
 }
+
+impl std::error::Error for OAuthError {}
 
 impl std::fmt::Display for OAuthError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

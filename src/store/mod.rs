@@ -8,6 +8,7 @@ mod sql_types;
 mod approvals;
 mod audit;
 mod authorization_requests;
+mod availability;
 mod clients;
 mod consents;
 mod keys;
@@ -21,6 +22,7 @@ mod users;
 pub use approvals::*;
 pub use audit::*;
 pub use authorization_requests::*;
+pub use availability::RETRY_AFTER_SECONDS;
 pub use clients::*;
 pub use consents::*;
 pub use keys::*;
@@ -30,8 +32,6 @@ pub use sessions::*;
 pub use throttle::*;
 pub use tokens::*;
 pub use users::*;
-
-use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -68,7 +68,8 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Db(diesel::result::Error),
-    /// No connection could be had from the pool.
+    /// The database is unavailable: unreachable, the connection was lost, or no pooled
+    /// connection came free in time. Callers answer 503 with `Retry-After`.
     #[error("database unavailable: {0}")]
     Pool(String),
     /// Migrations failed.
@@ -86,6 +87,10 @@ impl From<diesel::result::Error> for StoreError {
             Error::NotFound => StoreError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
             Error::DeserializationError(cause) => StoreError::Corrupt(cause.to_string()),
+            // The server went away mid-query: an outage, not a bug (503, not 500).
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Pool(info.message().to_owned())
+            }
             other => StoreError::Db(other),
         }
     }
@@ -142,14 +147,36 @@ impl DatabaseUrl {
 /// Opens connections of the backend the URL names (diesel's own manager would try
 /// every backend in turn and could create a SQLite file named after a bad PG URL).
 #[derive(Debug)]
-pub struct Manager(DatabaseUrl);
+pub struct Manager {
+    url: DatabaseUrl,
+    availability: availability::Availability,
+}
 
 impl ManageConnection for Manager {
     type Connection = DbConn;
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        match &self.0 {
+        let connected = self.establish();
+        match &connected {
+            Ok(_) => self.availability.reached(),
+            Err(error) => self.availability.failed(error),
+        }
+        connected
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+impl Manager {
+    fn establish(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConn::Pg)
                 .map_err(r2d2::Error::ConnectionError),
@@ -165,14 +192,6 @@ impl ManageConnection for Manager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
-    }
 }
 
 /// A pooled connection.
@@ -183,6 +202,7 @@ pub type PooledConn = PooledConnection<Manager>;
 pub struct Store {
     pool: Pool<Manager>,
     url: DatabaseUrl,
+    availability: availability::Availability,
 }
 
 impl std::fmt::Debug for Store {
@@ -208,18 +228,24 @@ impl Store {
             DatabaseUrl::Sqlite(_) => 8,
             DatabaseUrl::Postgres(_) => 16,
         };
+        let availability = availability::Availability::default();
         let pool = Pool::builder()
             .max_size(size)
             // No idle minimum: r2d2 would refill it from a background thread, and a
             // process exiting (every CLI command) while that thread is in libpq's TLS
             // handshake crashes in OpenSSL's exit handlers (SIGSEGV).
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(5))
-            .build(Manager(url.clone()))
+            .connection_timeout(availability::POOL_WAIT)
+            .error_handler(Box::new(availability::QuietErrors))
+            .build(Manager {
+                url: url.clone(),
+                availability: availability.clone(),
+            })
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         Ok(Store {
             pool,
             url: url.clone(),
+            availability,
         })
     }
 
@@ -228,9 +254,16 @@ impl Store {
         &self.url
     }
 
-    /// A connection from the pool.
+    /// A connection from the pool; fails at once while the database is unreachable.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
-        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+        self.availability
+            .checkout(&self.pool)
+            .map_err(|e| StoreError::Pool(e.to_string()))
+    }
+
+    /// True while the database cannot be reached (the last connection attempt failed).
+    pub fn is_unreachable(&self) -> bool {
+        self.availability.is_down()
     }
 
     /// Runs pending migrations; returns the versions applied. On PostgreSQL an advisory

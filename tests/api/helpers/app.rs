@@ -56,6 +56,7 @@ pub struct TestAppBuilder {
     demo: bool,
     clock_at: Option<i64>,
     notify: Option<RawNotify>,
+    database_port: Option<u16>,
 }
 
 impl TestAppBuilder {
@@ -81,9 +82,23 @@ impl TestAppBuilder {
         }
     }
 
+    /// Reach the (PostgreSQL) database through this loopback port instead of the
+    /// server's own: a [`super::TcpGate`] there can cut it.
+    pub fn database_port(self, port: u16) -> TestAppBuilder {
+        TestAppBuilder {
+            database_port: Some(port),
+            ..self
+        }
+    }
+
     /// A fresh database and the app serving on it, with nothing seeded.
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::new();
+        self.spawn_on(db).await
+    }
+
+    /// The app serving on `db` (fresh and migrated), with nothing seeded.
+    pub async fn spawn_on(self, db: TestDb) -> TestApp {
         let server = Server::start(&db, self.clone()).await;
         TestApp {
             issuer: server.issuer.clone(),
@@ -374,7 +389,7 @@ impl Server {
         let issuer = format!("http://127.0.0.1:{port}");
         let config = Config::from_raw(RawSettings {
             issuer: Some(issuer.clone()),
-            database_url: Some(db.url()),
+            database_url: Some(options.database_url(db)),
             data_dir: Some(data_dir.path().display().to_string()),
             secret_key: Some(TEST_SECRET_KEY.into()),
             demo: Some(options.demo),
@@ -401,6 +416,18 @@ impl Server {
         if let Some(thread) = self.thread.take() {
             thread.join().expect("the server thread ends cleanly");
         }
+    }
+}
+
+impl TestAppBuilder {
+    /// The database URL the app is configured with (through the gate's port if set).
+    fn database_url(&self, db: &TestDb) -> String {
+        let Some(port) = self.database_port else {
+            return db.url();
+        };
+        let mut url = url::Url::parse(&db.url()).expect("a PostgreSQL URL");
+        url.set_port(Some(port)).expect("the URL takes a port");
+        url.to_string()
     }
 }
 

@@ -55,6 +55,15 @@ impl TestDb {
         self.url.clone()
     }
 
+    /// The PostgreSQL server's address (`None` on SQLite).
+    pub fn server_addr(&self) -> Option<std::net::SocketAddr> {
+        let url = url::Url::parse(&self.url).ok()?;
+        if !matches!(self.backend, Backend::Postgres { .. }) {
+            return None;
+        }
+        url.socket_addrs(|| Some(5432)).ok()?.into_iter().next()
+    }
+
     /// A handle on the database (shared pool).
     pub fn store(&self) -> Store {
         self.store

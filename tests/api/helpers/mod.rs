@@ -5,10 +5,12 @@
 
 mod app;
 mod db;
+mod gate;
 mod receivers;
 mod web;
 
 pub use app::*;
 pub use db::*;
+pub use gate::*;
 pub use receivers::*;
 pub use web::*;

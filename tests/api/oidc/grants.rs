@@ -144,7 +144,7 @@ async fn no_refresh_token_without_offline_access() {
 }
 
 /// A confidential client registered for client_credentials with `scopes`.
-fn service_client(app: &TestApp<OidcSeed>, scopes: &[&str]) -> TestClient {
+pub(crate) fn service_client(app: &TestApp<OidcSeed>, scopes: &[&str]) -> TestClient {
     app.add_service_scope();
     app.add_client(ClientSpec {
         name: "Report service".into(),

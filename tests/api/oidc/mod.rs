@@ -3,18 +3,18 @@
 //! channel the spec gives it. Every test runs on the backend `TestDb` picks.
 
 mod authorize_errors;
-mod back_channel;
-mod browser;
+pub(crate) mod back_channel;
+pub(crate) mod browser;
 mod discovery;
 mod flow;
-mod grants;
+pub(crate) mod grants;
 mod login;
 mod logout;
 mod prompts;
 mod properties;
 mod refresh_race;
 mod rp;
-mod support;
+pub(crate) mod support;
 mod token_errors;
 mod userinfo;
 mod wrong_client;
