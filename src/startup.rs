@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::approval::Desk;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::crypto::{KeyRing, Sealer};
+use crate::crypto::{AnchorKey, KeyRing, Sealer};
 use crate::http::{self, AppState};
 use crate::manage;
 use crate::oidc::Provider;
@@ -32,6 +32,7 @@ struct Background {
     store: Store,
     clock: Arc<dyn Clock>,
     anchor_interval: Option<std::time::Duration>,
+    anchor_key: Arc<AnchorKey>,
     outbox: crate::delivery::Worker,
 }
 
@@ -97,6 +98,7 @@ impl Application {
             store: store.clone(),
             clock: clock.clone(),
             anchor_interval: config.audit_anchor_interval,
+            anchor_key: Arc::new(AnchorKey::derive(&secret)?),
             outbox,
         };
         let chat = Arc::new(
@@ -159,11 +161,15 @@ impl Application {
             store,
             clock,
             anchor_interval,
+            anchor_key,
             outbox,
         } = self.background;
-        let anchor = async {
+        let (anchor_store, anchor_clock) = (store.clone(), clock.clone());
+        let anchor = async move {
             match anchor_interval {
-                Some(every) => anchor_audit_chain(store.clone(), every).await,
+                Some(every) => {
+                    anchor_audit_chain(anchor_store, anchor_key, anchor_clock, every).await
+                }
                 None => future::pending().await,
             }
         };
@@ -176,17 +182,29 @@ impl Application {
     }
 }
 
-/// Logs the audit chain head every `every`, so an external log keeps evidence that
-/// the chain was not later rewritten.
-pub async fn anchor_audit_chain(store: Store, every: std::time::Duration) {
+/// Every `every`, signs the audit chain head if it moved, stores the checkpoint (for
+/// `audit verify`) and logs it as one JSON line, so logs shipped off the host keep
+/// evidence that the chain was not later rewritten, even with the table.
+pub async fn anchor_audit_chain(
+    store: Store,
+    key: Arc<AnchorKey>,
+    clock: Arc<dyn Clock>,
+    every: std::time::Duration,
+) {
+    use crate::audit::Anchored;
     let mut ticker = actix_web::rt::time::interval(every);
     loop {
         ticker.tick().await;
-        let reader = store.clone();
-        match web::block(move || reader.read(crate::store::read_audit_head)).await {
-            Ok(Ok((seq, hash))) => tracing::info!(seq, %hash, "audit anchor"),
+        let (store, key, now) = (store.clone(), key.clone(), clock.now());
+        match web::block(move || crate::audit::anchor(&store, &key, now)).await {
+            Ok(Ok(Anchored::New(checkpoint))) => tracing::info!(
+                seq = checkpoint.seq,
+                checkpoint = %checkpoint.to_line(),
+                "audit checkpoint"
+            ),
+            Ok(Ok(Anchored::Unchanged(_) | Anchored::EmptyChain)) => {}
             Ok(Err(error)) => tracing::warn!(%error, "audit anchor failed"),
-            Err(_) => tracing::warn!("audit anchor failed"),
+            Err(_) => tracing::warn!("audit anchor could not run"),
         }
     }
 }

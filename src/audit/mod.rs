@@ -2,13 +2,19 @@
 //! and change. Each event is appended in the transaction of the change it records;
 //! `hash = SHA-256(prev_hash | canonical JSON of [seq, at, actor, action, target,
 //! details])`, so editing, deleting or inserting a row breaks the chain at that row.
+//! Someone who can write the database could still recompute every later hash, so the
+//! head is also anchored: signed into checkpoints with a key the database does not hold.
 
 mod action;
+mod anchor;
 mod canonical;
+mod checkpoint;
 mod export;
 mod verify;
 
 pub use action::AuditAction;
+pub use anchor::{anchor, stored_checkpoints, verify_checkpoints, Anchored, CheckpointReport};
+pub use checkpoint::{Checkpoint, SignatureProblem};
 pub use export::{export, to_json, ExportError, Since};
 pub use verify::{verify, Broken, Verification};
 

@@ -1,10 +1,9 @@
-//! `countersign keys …` and `countersign audit …`: signing keys and the audit chain.
+//! `countersign keys …`: signing keys.
 
 use std::io::Write;
-use std::process::ExitCode;
 
-use super::{AuditCommand, KeysCommand};
-use crate::audit::{self, Actor, Since};
+use super::KeysCommand;
+use crate::audit::Actor;
 use crate::config::Config;
 use crate::crypto::{KeyRing, Sealer};
 use crate::manage;
@@ -45,53 +44,6 @@ pub(super) fn keys(
         }
     }
     Ok(())
-}
-
-pub(super) fn audit_command(
-    command: AuditCommand,
-    store: &Store,
-    out: &mut dyn Write,
-) -> anyhow::Result<ExitCode> {
-    let mut conn = store.conn()?;
-    match command {
-        AuditCommand::Verify => {
-            let report = audit::verify(&mut conn)?;
-            match report.broken {
-                None => {
-                    writeln!(
-                        out,
-                        "ok: {} events, head seq {} hash {}",
-                        report.checked, report.head.0, report.head.1
-                    )?;
-                }
-                Some(broken) => {
-                    writeln!(out, "BROKEN at seq {}: {}", broken.seq, broken.problem)?;
-                    return Ok(ExitCode::from(1));
-                }
-            }
-        }
-        AuditCommand::Export { since, format: _ } => {
-            let since = since
-                .as_deref()
-                .map(Since::parse)
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            audit::export(&mut conn, since.unwrap_or(Since::Seq(0)), out)?;
-        }
-        AuditCommand::Tail { lines, follow } => {
-            let head = crate::store::read_audit_head(&mut conn)?.0;
-            let mut after =
-                audit::export(&mut conn, Since::Seq((head - lines.max(0)).max(0)), out)?;
-            if follow {
-                loop {
-                    out.flush()?;
-                    std::thread::sleep(std::time::Duration::from_secs(1));
-                    after = audit::export(&mut conn, Since::Seq(after), out)?;
-                }
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn rfc3339(at: i64) -> String {

@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::config::{parse_duration, Config, RawSettings};
 
 mod approval;
+mod audit;
 mod keys;
 mod notify;
 mod run;
@@ -55,7 +56,7 @@ pub enum Command {
     Keys(KeysCommand),
     /// Read and check the audit trail.
     #[command(subcommand)]
-    Audit(AuditCommand),
+    Audit(audit::AuditCommand),
     /// Inspect and revoke approvals (countersignatures).
     #[command(subcommand)]
     Approval(approval::ApprovalCommand),
@@ -310,31 +311,6 @@ pub enum KeysCommand {
     List,
     /// Make a new key active; the previous one stays published until its tokens expire.
     Rotate,
-}
-
-/// `audit …`
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Walk the hash chain; exit non-zero at the first broken link.
-    Verify,
-    /// Stream events as JSON lines.
-    Export {
-        /// Start after this seq, or at this RFC 3339 time.
-        #[arg(long, value_name = "SEQ|TIME")]
-        since: Option<String>,
-        /// Output format (jsonl).
-        #[arg(long, default_value = "jsonl", value_parser = ["jsonl"])]
-        format: String,
-    },
-    /// Print the latest events (and follow new ones with --follow).
-    Tail {
-        /// How many events.
-        #[arg(short = 'n', long, default_value_t = 20)]
-        lines: i64,
-        /// Keep printing new events.
-        #[arg(short, long)]
-        follow: bool,
-    },
 }
 
 /// Loads the configuration with the global flags (and serve flags) on top.

@@ -43,7 +43,7 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::Scope(command) => scope(command, store, &actor, now, &mut out)?,
         Command::Client(command) => client(command, store, &actor, now, &mut out)?,
         Command::Keys(command) => super::keys::keys(command, config, store, &actor, now, &mut out)?,
-        Command::Audit(command) => return super::keys::audit_command(command, store, &mut out),
+        Command::Audit(command) => return super::audit::run(command, config, store, now, &mut out),
         Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,
         Command::Outbox(command) => super::notify::outbox(command, store, &actor, now, &mut out)?,
     }

@@ -156,7 +156,7 @@ fn public_members(alg: KeyAlg, pem: String) -> Result<(String, Value), KeyRingEr
 
 /// RFC 7638 §3.2: SHA-256 over the required members only, lexicographic order, no
 /// whitespace (serde_json's map keeps keys sorted when built from a `BTreeMap`).
-fn thumbprint(members: &Value) -> String {
+pub(super) fn thumbprint(members: &Value) -> String {
     let required: &[&str] = match members["kty"].as_str() {
         Some("RSA") => &["e", "kty", "n"],
         Some("EC") => &["crv", "kty", "x", "y"],

@@ -1,11 +1,14 @@
 //! Cryptographic helpers: random tokens, hashing, constant-time comparison, password
-//! hashing (argon2id), signing keys (RFC 7517/7638) and JWT signing (RFC 7519).
+//! hashing (argon2id), signing keys (RFC 7517/7638), JWT signing (RFC 7519) and the
+//! Ed25519 key that signs audit checkpoints.
 
+mod anchor;
 mod jwt;
 mod keys;
 mod passwords;
 mod seal;
 
+pub use anchor::{AnchorKey, AnchorKeyError, AnchorPublicKey};
 pub use jwt::{
     verify, verify_id_token_hint, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
 };

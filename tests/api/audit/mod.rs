@@ -1,6 +1,7 @@
 //! The audit trail: one event per change in the change's transaction, a hash chain
 //! that `verify` walks to the first broken link, a linear chain under concurrent
-//! writers, and an export that round-trips.
+//! writers, an export that round-trips, and signed checkpoints that catch a chain
+//! rewritten by someone with database access.
 
 use countersign::audit::{self, Actor};
 use countersign::crypto::{KeyRing, Sealer};
@@ -12,7 +13,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{TestDb, TEST_NOW, TEST_SECRET_KEY};
 
+mod anchor_cli;
 mod chain;
+mod checkpoints;
 mod export;
 
 fn all_rows(store: &Store) -> Vec<AuditRow> {

@@ -38,6 +38,7 @@ fn every_command_and_subcommand_prints_its_help() {
         "keys rotate",
         "audit",
         "audit verify",
+        "audit anchor",
         "audit export",
         "audit tail",
     ];
