@@ -29,7 +29,7 @@ pub fn json_no_store(status: StatusCode, body: &impl serde::Serialize) -> HttpRe
 /// An RFC 6749 §5.2 error response.
 pub fn token_error(error: &TokenError) -> HttpResponse {
     let status = match error.error.code {
-        ErrorCode::InvalidClient if error.used_auth_header => StatusCode::UNAUTHORIZED,
+        ErrorCode::InvalidClient if error.challenge => StatusCode::UNAUTHORIZED,
         code => super::server_fault_status(code).unwrap_or(StatusCode::BAD_REQUEST),
     };
     let body =
@@ -49,15 +49,12 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// Reads the body; one that is too large is an RFC 6749 §5.2 JSON error like every
 /// other malformed body (actix's own extractor would answer 413 in plain text).
-async fn read_body(
-    mut payload: web::Payload,
-    used_auth_header: bool,
-) -> Result<web::Bytes, HttpResponse> {
+async fn read_body(mut payload: web::Payload, challenge: bool) -> Result<web::Bytes, HttpResponse> {
     use futures_util::StreamExt;
     let refuse = |description: &'static str| {
         token_error(&TokenError {
             error: OAuthError::invalid_request(description),
-            used_auth_header,
+            challenge,
         })
     };
     let mut body = web::BytesMut::new();
@@ -102,7 +99,7 @@ async fn client_call<T: Send + 'static>(
                 ErrorCode::TemporarilyUnavailable,
                 "the server is overloaded; retry later",
             ),
-            used_auth_header,
+            challenge: used_auth_header,
         })),
     }
 }

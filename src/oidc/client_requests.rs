@@ -15,8 +15,10 @@ use crate::store::{DbConn, StoreError};
 pub struct TokenError {
     /// The error.
     pub error: OAuthError,
-    /// The request carried an Authorization header.
-    pub used_auth_header: bool,
+    /// Answer `invalid_client` with 401 and a Basic challenge: the client tried the
+    /// Authorization header (RFC 6749 §5.2), or the endpoint owes it to every
+    /// unauthorized caller (introspection, RFC 7662 §2.1). Otherwise 400.
+    pub challenge: bool,
 }
 
 /// Reads a client-authenticated form body (token, introspection, revocation).
@@ -46,11 +48,8 @@ impl Provider {
         writes: bool,
         call: impl FnOnce(&mut DbConn, Client, &Params) -> Result<T, OAuthError>,
     ) -> Result<T, TokenError> {
-        let used_auth_header = authorization.is_some();
-        let wrap = |error: OAuthError| TokenError {
-            error,
-            used_auth_header,
-        };
+        let challenge = authorization.is_some();
+        let wrap = |error: OAuthError| TokenError { error, challenge };
         let params = parse_body(body, form).map_err(wrap)?;
         let credentials = ClientCredentials::from_request(authorization, &params);
         let run = |c: &mut DbConn| -> Result<Result<T, OAuthError>, StoreError> {

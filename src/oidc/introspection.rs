@@ -30,6 +30,12 @@ impl Provider {
                 .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
             self.introspection(c, &client, token, now)
         })
+        .map_err(|refused| TokenError {
+            // RFC 7662 §2.1: an unauthorized introspection is a 401, whether or not the
+            // caller tried the Authorization header.
+            challenge: true,
+            ..refused
+        })
     }
 
     fn introspection(

@@ -8,6 +8,7 @@ pub(crate) mod browser;
 mod discovery;
 mod flow;
 pub(crate) mod grants;
+mod introspection;
 mod login;
 mod logout;
 mod prompts;
