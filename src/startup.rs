@@ -121,16 +121,21 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data = web::Data::new(state.clone());
         telemetry::metrics_handle();
+        let request_timeout = config.request_timeout;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(http::limits::body_deadline))
                 .wrap(middleware::from_fn(http::pages::with_request_id))
                 .wrap(middleware::from_fn(http::limits::retry_after_unavailable))
                 .wrap(middleware::from_fn(http::limits::limit_headers))
                 .wrap(middleware::from_fn(telemetry::record_metrics))
                 .wrap(TracingLogger::<telemetry::RequestSpan>::new())
                 .app_data(data.clone())
+                .app_data(http::limits::RequestTimeout(request_timeout))
                 .configure(http::routes)
         })
+        // The head within the same time as the body (actix's default is 5 s).
+        .client_request_timeout(request_timeout)
         .listen(listener)?
         .shutdown_timeout(10)
         .run();

@@ -64,6 +64,8 @@ pub struct RawSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continue_after_approval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<RawNotify>,
 }
 
@@ -119,6 +121,9 @@ pub struct Config {
     /// How long after its approval's waiting time a countersigned request may still be
     /// continued (the requester comes back to an approved request).
     pub continue_after_approval: Duration,
+    /// How long a client may take to send a request (head and body); a slower one gets
+    /// 408 and its connection is closed.
+    pub request_timeout: Duration,
     /// Notifications: Slack, Teams, webhooks, mail and the outbox.
     pub notify: NotifySettings,
 }
@@ -247,6 +252,7 @@ impl Config {
                 raw.continue_after_approval,
                 "1h",
             )?,
+            request_timeout: duration("request_timeout", raw.request_timeout, "10s")?,
             notify: NotifySettings::from_raw(raw.notify.unwrap_or_default())?,
         })
     }

@@ -4,3 +4,4 @@
 //! and in loop count.
 
 mod database_outage;
+mod slow_clients;

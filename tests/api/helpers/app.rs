@@ -57,6 +57,7 @@ pub struct TestAppBuilder {
     clock_at: Option<i64>,
     notify: Option<RawNotify>,
     database_port: Option<u16>,
+    request_timeout: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -87,6 +88,14 @@ impl TestAppBuilder {
     pub fn database_port(self, port: u16) -> TestAppBuilder {
         TestAppBuilder {
             database_port: Some(port),
+            ..self
+        }
+    }
+
+    /// `request_timeout` (e.g. "2s"): how long a client may take to send a request.
+    pub fn request_timeout(self, timeout: &str) -> TestAppBuilder {
+        TestAppBuilder {
+            request_timeout: Some(timeout.into()),
             ..self
         }
     }
@@ -394,6 +403,7 @@ impl Server {
             secret_key: Some(TEST_SECRET_KEY.into()),
             demo: Some(options.demo),
             notify: options.notify.clone(),
+            request_timeout: options.request_timeout.clone(),
             ..RawSettings::default()
         })
         .expect("test configuration is valid");
