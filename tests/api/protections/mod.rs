@@ -6,3 +6,6 @@
 //! `TEST_DATABASE_URL`).
 
 mod logout;
+mod disabled_user;
+mod expiry;
+mod membership;
