@@ -41,8 +41,16 @@ async fn an_approved_request_never_redeemed_expires_at_the_end_of_its_window() {
             &format!("/authorize/continue?request={}", pending.request_id),
         )
         .await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "nothing to continue");
-    let expected = ["approval.requested", "approval.approved", "approval.expired"];
+    assert_eq!(
+        again.status(),
+        StatusCode::BAD_REQUEST,
+        "nothing to continue"
+    );
+    let expected = [
+        "approval.requested",
+        "approval.approved",
+        "approval.expired",
+    ];
     let actions: Vec<String> = lifecycle(&app, &id).into_iter().map(|(a, _)| a).collect();
     assert_eq!(actions, expected);
     assert_eq!(lifecycle(&app, &id)[2].1, "system");

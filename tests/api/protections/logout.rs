@@ -10,8 +10,8 @@ use reqwest::{header, StatusCode};
 
 use crate::oidc::support::{
     assert_error_page, assert_redirect_error, browser, code_of, consent, exchange, hidden_input,
-    login, oidc_app, redirect_params, see_other, see_other_to, tokens_for, tokens_of,
-    AuthRequest, OidcSeed, Pkce, TestApp, Tokens, User, PASSWORD, POST_LOGOUT_URI,
+    login, oidc_app, redirect_params, see_other, see_other_to, tokens_for, tokens_of, AuthRequest,
+    OidcSeed, Pkce, TestApp, Tokens, User, PASSWORD, POST_LOGOUT_URI,
 };
 
 fn logout_path(pairs: &[(&str, &str)]) -> String {
@@ -51,8 +51,7 @@ async fn tokens_of_user(app: &TestApp<OidcSeed>, who: &User) -> Tokens {
 }
 
 #[tokio::test]
-async fn a_post_logout_redirect_uri_without_hint_or_client_id_is_refused_and_keeps_the_session()
-{
+async fn a_post_logout_redirect_uri_without_hint_or_client_id_is_refused_and_keeps_the_session() {
     // Arrange
     let app = oidc_app().await;
     let (browser, _) = tokens_for(&app, &app.rp, AuthRequest::new(&app.rp)).await;
@@ -144,9 +143,6 @@ async fn someone_elses_id_token_hint_asks_before_signing_out_and_never_redirects
         .await
         .unwrap();
     // Assert: now she is signed out, and goes to the URI registered for the hint's client.
-    assert_eq!(
-        see_other(&confirmed),
-        format!("{POST_LOGOUT_URI}?state=s3")
-    );
+    assert_eq!(see_other(&confirmed), format!("{POST_LOGOUT_URI}?state=s3"));
     assert_signed_out(&app, &alice).await;
 }

@@ -5,7 +5,10 @@
 //! on the backend `TestDb` picks (SQLite by default, PostgreSQL with
 //! `TEST_DATABASE_URL`).
 
-mod logout;
+mod cookies;
 mod disabled_user;
 mod expiry;
+mod logout;
 mod membership;
+mod proxies;
+mod races;
