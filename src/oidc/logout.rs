@@ -59,9 +59,14 @@ impl Provider {
                 .as_deref()
                 .is_some_and(|sub| session.as_ref().is_none_or(|s| s.user.id == sub));
             if !hint_matches && !confirmed {
-                let carry = ["client_id", "post_logout_redirect_uri", "state"]
+                // The form carries the client the hint or client_id identified, not the
+                // hint itself: without it the confirmed logout could not check
+                // post_logout_redirect_uri and would fail, leaving the user signed in.
+                let client_id = checked.client.as_ref().map(|c| c.client_id.to_string());
+                let carry = ["post_logout_redirect_uri", "state"]
                     .iter()
                     .filter_map(|k| params.get(k).map(|v| (k.to_string(), v.to_owned())))
+                    .chain(client_id.map(|id| ("client_id".to_owned(), id)))
                     .collect();
                 return Ok(LogoutOutcome::Confirm {
                     client_name: checked.client.map(|c| c.name),

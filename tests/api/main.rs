@@ -13,4 +13,5 @@ mod helpers;
 mod migrations;
 pub(crate) mod notify;
 pub(crate) mod oidc;
+mod protections;
 mod store;

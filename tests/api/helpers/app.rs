@@ -58,6 +58,9 @@ pub struct TestAppBuilder {
     notify: Option<RawNotify>,
     database_port: Option<u16>,
     request_timeout: Option<String>,
+    trusted_proxies: Option<String>,
+    login_max_failures: Option<u32>,
+    https_issuer: bool,
 }
 
 impl TestAppBuilder {
@@ -100,6 +103,31 @@ impl TestAppBuilder {
         }
     }
 
+    /// `trusted_proxies` as configured (comma-separated addresses).
+    pub fn trusted_proxies(self, proxies: &str) -> TestAppBuilder {
+        TestAppBuilder {
+            trusted_proxies: Some(proxies.into()),
+            ..self
+        }
+    }
+
+    /// `login_max_failures` (per account; an address gets four times as many).
+    pub fn login_max_failures(self, failures: u32) -> TestAppBuilder {
+        TestAppBuilder {
+            login_max_failures: Some(failures),
+            ..self
+        }
+    }
+
+    /// Configure the issuer as `https://127.0.0.1:<port>` while still serving plain
+    /// HTTP there (as behind a TLS-terminating proxy): cookies must then be `Secure`.
+    pub fn https_issuer(self) -> TestAppBuilder {
+        TestAppBuilder {
+            https_issuer: true,
+            ..self
+        }
+    }
+
     /// A fresh database and the app serving on it, with nothing seeded.
     pub async fn spawn(self) -> TestApp {
         let db = TestDb::new();
@@ -125,7 +153,8 @@ impl TestAppBuilder {
 /// The running app, its database and what a suite seeded (`S`, reachable as `app.alice`
 /// and so on through `Deref`). Dropping it stops the server, then drops the database.
 pub struct TestApp<S = ()> {
-    /// `http://127.0.0.1:<port>`, exactly as configured.
+    /// `http://127.0.0.1:<port>`, exactly as configured (the address served, also
+    /// under [`TestAppBuilder::https_issuer`]).
     pub issuer: String,
     /// The app's database.
     pub store: Store,
@@ -396,14 +425,20 @@ impl Server {
         let port = listener.local_addr().expect("bound address").port();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let issuer = format!("http://127.0.0.1:{port}");
+        let configured_issuer = match options.https_issuer {
+            true => format!("https://127.0.0.1:{port}"),
+            false => issuer.clone(),
+        };
         let config = Config::from_raw(RawSettings {
-            issuer: Some(issuer.clone()),
+            issuer: Some(configured_issuer),
             database_url: Some(options.database_url(db)),
             data_dir: Some(data_dir.path().display().to_string()),
             secret_key: Some(TEST_SECRET_KEY.into()),
             demo: Some(options.demo),
             notify: options.notify.clone(),
             request_timeout: options.request_timeout.clone(),
+            trusted_proxies: options.trusted_proxies.clone(),
+            login_max_failures: options.login_max_failures,
             ..RawSettings::default()
         })
         .expect("test configuration is valid");
