@@ -3,4 +3,5 @@
 //! several instances on one database, and slow clients. Loopback only, bounded in time
 //! and in loop count.
 
+mod crash;
 mod database_outage;
