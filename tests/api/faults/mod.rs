@@ -4,4 +4,5 @@
 //! and in loop count.
 
 mod crash;
+mod crowds;
 mod database_outage;
