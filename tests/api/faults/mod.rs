@@ -6,3 +6,4 @@
 mod crash;
 mod crowds;
 mod database_outage;
+mod instances;
