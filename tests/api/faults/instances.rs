@@ -3,18 +3,23 @@
 //! moves between them at every hop and ends in tokens, a refresh token works on either
 //! and stays single use across both, and a key rotated by the CLI is published and used
 //! by both at once (the JWK Set and the signing key are read from the database, not
-//! cached per instance).
+//! cached per instance); and instances starting together on a fresh database create one
+//! signing key per algorithm between them.
 
 use std::process::{Command, Stdio};
 
+use countersign::crypto::{KeyAlg, KeyRing, KeyState, Sealer};
+use countersign::manage;
+use countersign::store;
 use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::approval::client::jwt_payload;
 use crate::approval::support::{approval_app, browser, TestClient, PASSWORD};
 use crate::helpers::{
     assert_oauth_error, hidden_input, jwt_part, see_other, see_other_to, submit_login, tokens_of,
-    Instance, TestApp, Tokens, TEST_SECRET_KEY,
+    Instance, TestApp, TestDb, Tokens, TEST_SECRET_KEY,
 };
 use crate::oidc::support::{oidc_app, tokens_for, AuthRequest};
 
@@ -195,5 +200,41 @@ async fn a_key_rotated_beside_two_instances_is_published_and_used_by_both_at_onc
             .await
             .unwrap();
         assert_eq!(answer["active"], true, "{base}: {answer}");
+    }
+}
+
+#[test]
+fn instances_starting_together_on_a_fresh_database_create_one_key_per_algorithm() {
+    // Three rounds, each on a fresh database.
+    for round in 0..3 {
+        // Arrange: six instances' startups, each about to find the keys missing.
+        let db = TestDb::new();
+        let store = db.store();
+        let ring = KeyRing::new(Sealer::new(&SecretString::from(TEST_SECRET_KEY)));
+        let start = std::sync::Barrier::new(6);
+        // Act: what `serve` does at startup, all at once.
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    start.wait();
+                    manage::ensure_active_key(&store, &ring, 1_800_000_000).unwrap();
+                });
+            }
+        });
+        // Assert
+        let keys = store.read(store::list_keys).unwrap();
+        for alg in KeyAlg::ALL {
+            let active = keys
+                .iter()
+                .filter(|k| k.alg == *alg && k.state == KeyState::Active);
+            assert_eq!(active.count(), 1, "round {round}: one active {alg} key");
+        }
+        let created = store.read(|c| store::audit_rows_after(c, 0, 100)).unwrap();
+        let created = created.iter().filter(|e| e.action == "key.created").count();
+        assert_eq!(
+            created,
+            KeyAlg::ALL.len(),
+            "round {round}: one key.created each"
+        );
     }
 }
