@@ -53,6 +53,10 @@ pub fn ensure_active_key(
     // Generate outside the transaction (RSA takes a while), insert only what is still missing.
     let generated = generate(keys, &needed, now)?;
     store.write(|c| {
+        // Instances starting together on a fresh database all find the keys missing.
+        // Holding the audit head's lock before looking again lets one create them and
+        // the others see them (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes).
+        store::lock_audit_head(c)?;
         let still = missing(&store::list_keys(c)?);
         let mut created = Vec::new();
         for row in generated.iter().filter(|r| still.contains(&r.alg)) {

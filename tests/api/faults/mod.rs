@@ -3,5 +3,8 @@
 //! several instances on one database, and slow clients. Loopback only, bounded in time
 //! and in loop count.
 
+mod crash;
+mod crowds;
 mod database_outage;
+mod instances;
 mod slow_clients;

@@ -236,6 +236,19 @@ impl<S> TestApp<S> {
         }
     }
 
+    /// Like [`TestApp::another_instance`], but configured with this app's issuer, as two
+    /// instances behind one load balancer are: codes, tokens and redirects name one
+    /// issuer whichever instance answered. The instance is still reached at its own
+    /// address ([`Instance::url`]).
+    pub async fn another_instance_behind_one_issuer(&self) -> Instance {
+        let server = Server::start_as(&self.db, self.options.clone(), Some(&self.issuer)).await;
+        let address = server.address.clone();
+        Instance {
+            issuer: address,
+            _server: server,
+        }
+    }
+
     /// Creates a user with `PASSWORD` and `<username>@example.com`, member of `groups`.
     pub fn add_user(&self, username: &str, name: Option<&str>, groups: &[&str]) -> User {
         let row = manage::add_user(
@@ -384,7 +397,8 @@ impl<S> TestApp<S> {
 
 /// Another instance serving the same database ([`TestApp::another_instance`]).
 pub struct Instance {
-    /// `http://127.0.0.1:<its port>`.
+    /// `http://127.0.0.1:<its port>` (its configured issuer too, unless it was started
+    /// [behind one issuer](TestApp::another_instance_behind_one_issuer)).
     pub issuer: String,
     _server: Server,
 }
@@ -407,6 +421,8 @@ pub fn http_client() -> reqwest::Client {
 /// One running server: dropping it (or [`Server::stop`]) shuts it down.
 struct Server {
     issuer: String,
+    /// `http://127.0.0.1:<its port>`.
+    address: String,
     clock: FixedClock,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -416,6 +432,11 @@ struct Server {
 impl Server {
     /// Builds the real application on `db` and serves it on its own thread.
     async fn start(db: &TestDb, options: TestAppBuilder) -> Server {
+        Server::start_as(db, options, None).await
+    }
+
+    /// Like [`Server::start`], configured with `issuer` instead of its own address.
+    async fn start_as(db: &TestDb, options: TestAppBuilder, issuer: Option<&str>) -> Server {
         let clock = FixedClock::at(
             options
                 .clock_at
@@ -424,9 +445,10 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let port = listener.local_addr().expect("bound address").port();
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let issuer = format!("http://127.0.0.1:{port}");
+        let address = format!("http://127.0.0.1:{port}");
+        let issuer = issuer.map_or_else(|| address.clone(), str::to_owned);
         let configured_issuer = match options.https_issuer {
-            true => format!("https://127.0.0.1:{port}"),
+            true => issuer.replacen("http://", "https://", 1),
             false => issuer.clone(),
         };
         let config = Config::from_raw(RawSettings {
@@ -448,6 +470,7 @@ impl Server {
         let (stop, thread) = serve_in_background(app);
         Server {
             issuer,
+            address,
             clock,
             stop: Some(stop),
             thread: Some(thread),
