@@ -9,6 +9,9 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::accounts::factors::Account;
+use crate::accounts::totp::TotpFactor;
+use crate::approval::step_up::StepUp;
 use crate::approval::Desk;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -82,10 +85,24 @@ impl Application {
             true => Some(seed_demo(&store, &config.issuer, clock.now()).await?),
             false => None,
         };
+        let totp = TotpFactor::new(
+            Sealer::for_purpose(&secret, "countersign/totp-secrets"),
+            &config.issuer,
+        );
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
             signal: crate::approval::Signal::new(),
+            step_up: StepUp {
+                totp: totp.clone(),
+                throttle: provider.throttle,
+            },
+        });
+        let account = Arc::new(Account {
+            store: store.clone(),
+            sessions: provider.sessions,
+            totp,
+            throttle: provider.throttle,
         });
         let outbox = crate::delivery::Worker::new(
             store.clone(),
@@ -113,6 +130,7 @@ impl Application {
         let state = AppState {
             provider,
             desk,
+            account,
             demo,
             cookies,
             chat,

@@ -69,7 +69,7 @@ fn counters(attempt: &Attempt<'_>, policy: ThrottlePolicy) -> [(String, i32); 2]
 /// A counter as of `now`: a lock that has run out, or a window that has passed, starts
 /// it over (in-flight counts too: an attempt lasts far less than a window, so a count
 /// left by a crashed instance does not outlive it).
-fn current(mut row: LoginFailureRow, lockout: i64, now: i64) -> LoginFailureRow {
+pub(crate) fn current_counter(mut row: LoginFailureRow, lockout: i64, now: i64) -> LoginFailureRow {
     let lock_over = row.locked_until.is_some_and(|until| until <= now);
     let window_over = row.locked_until.is_none() && row.window_start + lockout <= now;
     if lock_over || window_over {
@@ -97,7 +97,7 @@ fn reserve(
 ) -> Result<Option<i64>, StoreError> {
     let mut rows = Vec::new();
     for (subject, max) in counters(attempt, policy) {
-        let row = current(
+        let row = current_counter(
             store::lock_login_failures(c, &subject, now)?,
             policy.lockout,
             now,

@@ -3,6 +3,7 @@
 //! a recent enough sign-in, and from chat only where the policy allows it (so chat
 //! never skips the page's step-up).
 
+use super::factor::Proof;
 use super::service::{requirements_of, ApprovalError};
 use crate::ids::UserId;
 use crate::store::{ApprovalRow, DecisionRow};
@@ -47,10 +48,44 @@ pub struct Approver {
     pub via: Via,
     /// Their groups.
     pub groups: Vec<String>,
+    /// The second factor they presented with this vote, checked (issue 18).
+    pub proof: Proof,
 }
 
-/// Checks whether `approver` may vote on `row` now, and for which required groups.
+impl Approver {
+    /// The RFC 8176 `amr` values this vote records: on the page, the password sign-in
+    /// and the factor presented; from chat, none (the chat platform vouches for the
+    /// account, and no factor can be presented there).
+    pub fn amr(&self) -> Vec<String> {
+        match self.via {
+            Via::Page { .. } => self.proof.page_amr(),
+            Via::Slack | Via::Teams => Vec::new(),
+        }
+    }
+}
+
+/// Checks whether `approver` may vote on `row` now, with the factor they presented,
+/// and for which required groups.
 pub fn may_decide(
+    row: &ApprovalRow,
+    approver: &Approver,
+    votes: &[DecisionRow],
+    now: i64,
+) -> Result<Vec<String>, ApprovalError> {
+    let groups = may_vote(row, approver, votes, now)?;
+    if !requirements_of(row)?
+        .approver_factor
+        .satisfied_by(&approver.proof)
+    {
+        return Err(ApprovalError::Forbidden(
+            "this request asks for a second factor with each decision, on its approval page",
+        ));
+    }
+    Ok(groups)
+}
+
+/// Every check of [`may_decide`] but the second factor: who, where, when.
+pub fn may_vote(
     row: &ApprovalRow,
     approver: &Approver,
     votes: &[DecisionRow],

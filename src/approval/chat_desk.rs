@@ -6,6 +6,7 @@
 
 use super::approver::NOT_AN_APPROVER;
 use super::desk::{Desk, DeskError};
+use super::factor::Proof;
 use super::service::{self, ApprovalError, Approver, Via};
 use super::state::Decision;
 use crate::ids::{ApprovalId, UserId};
@@ -73,6 +74,9 @@ impl Desk {
                     groups: store::groups_of_user(c, &user_id)?,
                     user_id: user_id.clone(),
                     via,
+                    // Chat presents no factor: a policy that asks for one keeps its
+                    // requests off chat (`Requirements::chat_decisions`).
+                    proof: Proof::None,
                 };
                 service::decide(c, &id, &approver, decision, comment, now)
             })

@@ -6,10 +6,12 @@
 
 use serde_json::json;
 
+use super::factor::{ApproverFactor, Presented};
 use super::service::{self, ApprovalError, OVERSIGHT_GROUP};
 use super::signal::Signal;
 use super::state::ApprovalState;
 use super::state::Decision;
+use super::step_up::StepUp;
 use super::views::{build_view, ApprovalView, StatusView, Viewer};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::audit::Actor;
@@ -33,6 +35,17 @@ impl From<store::StoreError> for DeskError {
     }
 }
 
+/// One vote as the page posts it.
+#[derive(Debug, Clone, Copy)]
+pub struct Vote<'a> {
+    /// Approve or deny.
+    pub decision: Decision,
+    /// The approver's comment (a denial needs one).
+    pub comment: Option<&'a str>,
+    /// The second factor typed with it, if any.
+    pub presented: &'a Presented,
+}
+
 /// The desk over a store.
 #[derive(Debug, Clone)]
 pub struct Desk {
@@ -42,6 +55,8 @@ pub struct Desk {
     pub sessions: SessionPolicy,
     /// Fired after every change made through the desk (wakes this process's streams).
     pub signal: Signal,
+    /// The second factors approvers present with their votes.
+    pub step_up: StepUp,
 }
 
 fn viewer(
@@ -229,29 +244,39 @@ impl Desk {
         Ok(view)
     }
 
-    /// An approver's vote.
+    /// An approver's vote, with the second factor they present when the approval's
+    /// policy asks for one (checked in the vote's transaction: issue 18).
     pub fn decide(
         &self,
         id: &str,
         cookie: Option<&SessionToken>,
-        decision: Decision,
-        comment: Option<&str>,
+        vote: Vote<'_>,
         now: i64,
     ) -> Result<ApprovalRow, DeskError> {
         // A refused vote says why (DESIGN.md §8), but only to those who may see the
         // approval: anyone else gets the same 404 as its page gives them.
-        self.change_as_viewer(cookie, now, |c, viewer| {
-            visible(c, id, &viewer, now)?;
-            let id = approval_id(id)?;
-            Ok(service::decide(
-                c,
-                &id,
-                &viewer.approver(),
-                decision,
-                comment,
-                now,
-            )?)
-        })
+        let decided = self.change_as_viewer(cookie, now, |c, viewer| {
+            let row = visible(c, id, &viewer, now)?;
+            let mut approver = viewer.approver();
+            let needs = service::requirements_of(&row)?.approver_factor;
+            if needs != ApproverFactor::None {
+                // Refusals that have nothing to do with the factor come first, and
+                // cost no code.
+                let votes = store::decisions_for(c, &row.id)?;
+                super::approver::may_vote(&row, &approver, &votes, now)?;
+                match self
+                    .step_up
+                    .prove(c, &approver.user_id, needs, vote.presented, now)?
+                {
+                    Ok(proof) => approver.proof = proof,
+                    // Committed: the refusal's failure count must stay.
+                    Err(refusal) => return Ok(Err(refusal)),
+                }
+            }
+            let row = service::decide(c, &row.id, &approver, vote.decision, vote.comment, now)?;
+            Ok(Ok(row))
+        })?;
+        decided.map_err(|refusal| ApprovalError::StepUp(refusal).into())
     }
 
     /// The requester cancels.

@@ -1,5 +1,6 @@
-//! The evidence of a countersignature that tokens carry (`approval` claim) and obey
-//! (`access_until`), DESIGN.md §5.1 step 7.
+//! The evidence of a countersignature that tokens carry (`approval` claim: who
+//! approved, how each proved themselves, when, until when) and obey (`access_until`),
+//! DESIGN.md §5.1 step 7.
 
 use serde_json::{json, Value};
 
@@ -38,13 +39,26 @@ pub fn evidence(c: &mut DbConn, approval_id: &ApprovalId) -> Result<Option<Evide
     let Some(row) = store::approval_by_id(c, approval_id)? else {
         return Ok(None);
     };
-    let approvers: Vec<UserId> = store::decisions_for(c, approval_id)?
+    let approvals: Vec<_> = store::decisions_for(c, approval_id)?
         .into_iter()
         .filter(|v| v.decision == Decision::Approve)
-        .map(|v| v.approver_id)
+        .collect();
+    let approvers: Vec<&UserId> = approvals.iter().map(|v| &v.approver_id).collect();
+    // How each approver proved themselves (RFC 8176 amr; issue 18): `pwd` alone for a
+    // page sign-in, `otp`/`hwk` and `mfa` with a second factor, nothing from chat.
+    let proofs: Vec<Value> = approvals
+        .iter()
+        .map(|v| {
+            let mut proof = json!({"sub": v.approver_id, "amr": v.amr});
+            if let (Some(map), Some(id)) = (proof.as_object_mut(), &v.credential_id) {
+                map.insert("credential_id".into(), id.clone().into());
+            }
+            proof
+        })
         .collect();
     let access_until = row.access_until.unwrap_or(row.created_at);
-    let claim = json!({"id": row.id, "approvers": approvers, "approved_at": row.decided_at, "access_until": access_until});
+    let claim = json!({"id": row.id, "approvers": approvers, "proofs": proofs,
+        "approved_at": row.decided_at, "access_until": access_until});
     Ok(Some(Evidence {
         claim,
         access_until,

@@ -6,16 +6,19 @@ pub mod approver;
 pub mod chat_desk;
 pub mod desk;
 pub mod evidence;
+pub mod factor;
 pub mod notices;
 pub mod policy;
 pub mod records;
 pub mod service;
 pub mod signal;
 pub mod state;
+pub mod step_up;
 pub mod views;
 
 pub use chat_desk::{ChatAccount, ChatRefusal};
-pub use desk::{Desk, DeskError};
+pub use desk::{Desk, DeskError, Vote};
+pub use factor::{ApproverFactor, Presented, Proof};
 pub use signal::{Signal, Subscription};
 pub use views::ApprovalView;
 

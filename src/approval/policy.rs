@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::factor::ApproverFactor;
 use super::state::Decision;
 use crate::store::{DecisionRow, ScopeRow};
 
@@ -40,6 +41,9 @@ pub struct Requirements {
     /// (otherwise chat messages only link to the page, whose step-up applies).
     #[serde(default)]
     pub chat_decisions: bool,
+    /// The second factor each approver presents at the decision (issue 18).
+    #[serde(default)]
+    pub approver_factor: ApproverFactor,
 }
 
 /// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
@@ -101,6 +105,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         require_justification: false,
         approver_max_age: first.approver_max_age,
         chat_decisions: true,
+        approver_factor: ApproverFactor::None,
     };
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());
@@ -111,7 +116,10 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.access_duration = combined.access_duration.min(scope.access_duration);
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
-        combined.chat_decisions &= scope.allow_chat_decisions;
+        combined.approver_factor = combined.approver_factor.strictest(scope.approver_factor);
+        // A factor is presented on the page only: chat never skips it.
+        combined.chat_decisions &=
+            scope.allow_chat_decisions && scope.approver_factor == ApproverFactor::None;
         for entry in &scope.approver_groups {
             let quorum = entry.quorum_or(scope.quorum);
             match combined.groups.iter_mut().find(|g| g.group == entry.group) {
@@ -243,6 +251,7 @@ mod tests {
             require_justification: false,
             approver_max_age: 600,
             allow_chat_decisions: false,
+            approver_factor: ApproverFactor::None,
             policy_version: 3,
             created_at: 0,
             updated_at: 0,
@@ -257,6 +266,8 @@ mod tests {
             decision,
             comment: None,
             at: 0,
+            amr: Vec::new(),
+            credential_id: None,
         }
     }
 

@@ -35,6 +35,9 @@ pub enum ApprovalError {
     /// The approver must sign in again (policy's approver max auth age).
     #[error("sign in again to decide")]
     NeedsFreshLogin,
+    /// The second factor the policy asks for was missing or refused.
+    #[error("{0}")]
+    StepUp(super::step_up::StepUpRefusal),
     /// Storage failed.
     // Not `transparent`: the store error must stay in the chain of causes, where the
     // pages look for an unavailable database.
@@ -249,6 +252,8 @@ pub fn decide(
         decision,
         comment: comment.map(str::to_owned),
         at: now,
+        amr: approver.amr(),
+        credential_id: approver.proof.credential_id(),
     };
     store::insert_decision(c, &vote).map_err(|e| match e {
         StoreError::Conflict => {
@@ -258,7 +263,7 @@ pub fn decide(
     })?;
     let actor = Actor::User(approver.user_id.clone());
     let details = json!({"decision": vote.decision, "groups": vote.groups, "comment": vote.comment,
-        "via": approver.via.as_str()});
+        "via": approver.via.as_str(), "amr": vote.amr, "credential_id": vote.credential_id});
     audit::record(
         c,
         &actor,

@@ -59,6 +59,8 @@ pub struct ApprovalView {
     pub justification: Option<String>,
     /// Who must approve, in words.
     pub required: String,
+    /// The second factor each approver presents with their decision.
+    pub approver_factor: super::factor::ApproverFactor,
     /// Created (unix seconds).
     pub created_at: i64,
     /// Pending until (unix seconds).
@@ -102,6 +104,7 @@ impl Viewer {
                 auth_time: self.session.auth_time,
             },
             groups: self.groups.clone(),
+            proof: super::factor::Proof::None,
         }
     }
 }
@@ -159,6 +162,7 @@ pub fn shared_view(
         client_name,
         scopes,
         required: service::requirements_of(&row)?.describe(),
+        approver_factor: service::requirements_of(&row)?.approver_factor,
         viewer_is_requester: false,
         can_revoke: false,
         cannot_decide: None,

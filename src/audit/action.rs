@@ -76,5 +76,13 @@ named_enum! {
         UserPasswordSet = "user.password_set",
         /// A user's Slack or Teams account was linked or unlinked.
         UserChatLinked = "user.chat_linked",
+        /// A user enrolled a second factor (an authenticator app).
+        FactorEnrolled = "factor.enrolled",
+        /// A user removed a second factor.
+        FactorRemoved = "factor.removed",
+        /// An admin removed all of a user's second factors.
+        FactorsReset = "factor.reset",
+        /// A second factor presented with a decision was refused.
+        StepUpFailed = "step_up.failed",
     }
 }

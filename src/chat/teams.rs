@@ -289,6 +289,7 @@ fn refused(refusal: ChatRefusal) -> Result<Value, StoreError> {
         ),
         ApprovalError::Conflict(why) => invoke_error(409, "conflict", &sentence(&why)),
         ApprovalError::Unprocessable(why) => invoke_error(400, "bad_request", &sentence(why)),
+        ApprovalError::StepUp(why) => invoke_error(403, "forbidden", &sentence(&why.to_string())),
     })
 }
 

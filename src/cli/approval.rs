@@ -46,7 +46,8 @@ fn to_json(record: &ApprovalRecord) -> serde_json::Value {
     let votes: Vec<_> = record
         .votes
         .iter()
-        .map(|(v, name)| json!({"approver": name, "approver_sub": v.approver_id, "decision": v.decision, "comment": v.comment, "at": rfc3339(Some(v.at))}))
+        .map(|(v, name)| json!({"approver": name, "approver_sub": v.approver_id, "decision": v.decision,
+            "comment": v.comment, "at": rfc3339(Some(v.at)), "amr": v.amr, "credential_id": v.credential_id}))
         .collect();
     json!({
         "id": row.id, "state": row.state, "requester": record.requester, "requester_sub": row.requester_id,
@@ -115,9 +116,14 @@ pub fn run(
                         .as_deref()
                         .map(|c| format!(" ({c})"))
                         .unwrap_or_default();
+                    // How they proved themselves: "pwd+otp+mfa"; "chat" for a chat vote.
+                    let proof = match vote.amr.is_empty() {
+                        true => "chat".to_owned(),
+                        false => vote.amr.join("+"),
+                    };
                     writeln!(
                         out,
-                        "vote: {name} {}{comment} at {}",
+                        "vote: {name} {}{comment} at {} ({proof})",
                         vote.decision,
                         rfc3339(Some(vote.at)).unwrap_or_default()
                     )?;

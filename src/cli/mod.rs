@@ -133,6 +133,12 @@ pub enum UserCommand {
         /// Entra object id (`aadObjectId`).
         object_id: String,
     },
+    /// Remove all of a user's second factors (authenticator app, recovery codes) when
+    /// they lost them; they enrol again from their account page.
+    ResetFactors {
+        /// Login name.
+        username: String,
+    },
     /// Unlink a user's Slack and Teams accounts.
     UnlinkChat {
         /// Login name.
@@ -215,6 +221,15 @@ pub struct ScopeFlags {
     /// (update) Chat messages only link to the page again.
     #[arg(long)]
     pub no_chat_decisions: bool,
+    /// The second factor every approver presents at the decision, on the approval
+    /// page: none, totp, passkey or any (totp or passkey).
+    #[arg(long, value_parser = parse_factor)]
+    pub approver_factor: Option<crate::approval::ApproverFactor>,
+}
+
+fn parse_factor(text: &str) -> Result<crate::approval::ApproverFactor, String> {
+    crate::approval::ApproverFactor::parse(text)
+        .ok_or_else(|| format!("{text:?} is not none, totp, passkey or any"))
 }
 
 fn parse_alg(text: &str) -> Result<crate::crypto::KeyAlg, String> {

@@ -130,6 +130,12 @@ fn user(
             manage::link_chat(store, &username, None, Some(&object_id), actor, now)?;
             writeln!(out, "linked {username} to Teams user {object_id}")?;
         }
+        UserCommand::ResetFactors { username } => {
+            match manage::reset_factors(store, &username, actor, now)? {
+                true => writeln!(out, "removed the second factors of {username}")?,
+                false => writeln!(out, "{username} had no second factor")?,
+            }
+        }
         UserCommand::UnlinkChat { username } => {
             manage::link_chat(store, &username, Some(""), Some(""), actor, now)?;
             writeln!(out, "unlinked {username} from Slack and Teams")?;
@@ -195,6 +201,7 @@ impl ScopeFlags {
             require_justification: flag(self.require_justification, self.no_require_justification),
             approver_max_age: self.approver_max_age,
             allow_chat_decisions: flag(self.chat_decisions, self.no_chat_decisions),
+            approver_factor: self.approver_factor,
         }
     }
 }
@@ -264,6 +271,7 @@ fn scope_json(s: &crate::store::ScopeRow) -> serde_json::Value {
         "sensitive": s.sensitive, "approvers": s.approver_groups, "quorum": s.quorum,
         "pending_ttl": s.pending_ttl, "access_duration": s.access_duration,
         "require_justification": s.require_justification, "approver_max_age": s.approver_max_age,
+        "chat_decisions": s.allow_chat_decisions, "approver_factor": s.approver_factor,
         "policy_version": s.policy_version})
 }
 

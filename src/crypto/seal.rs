@@ -1,5 +1,6 @@
-//! Encryption at rest of private signing keys: AES-256-GCM-SIV under a key derived
-//! from the configured secret key (HMAC-SHA256 with a fixed label).
+//! Encryption at rest of private signing keys and TOTP secrets: AES-256-GCM-SIV under
+//! a key derived from the configured secret key (HMAC-SHA256 with a label per purpose,
+//! so a sealed value of one kind never opens as another).
 
 use aes_gcm_siv::aead::{Aead, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
@@ -38,7 +39,12 @@ pub fn derive_key(secret: &SecretString, label: &str) -> [u8; 32] {
 impl Sealer {
     /// A sealer keyed from the secret key.
     pub fn new(secret: &SecretString) -> Self {
-        let key = derive_key(secret, "countersign/signing-key-encryption");
+        Self::for_purpose(secret, "countersign/signing-key-encryption")
+    }
+
+    /// A sealer keyed from the secret key for another purpose (`label`).
+    pub fn for_purpose(secret: &SecretString, label: &str) -> Self {
+        let key = derive_key(secret, label);
         Sealer {
             cipher: Aes256GcmSiv::new(&key.into()),
         }

@@ -9,7 +9,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
 use super::AppState;
-use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError};
+use crate::approval::step_up::StepUpRefusal;
+use crate::approval::ApproverFactor;
+use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError, Presented, Vote};
 use crate::ids::SessionToken;
 use crate::oidc::params::Params;
 use crate::store::ApprovalRow;
@@ -43,11 +45,35 @@ pub(super) fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> 
             why,
             None,
         ),
+        DeskError::Approval(ApprovalError::StepUp(why)) => {
+            let back = format!("/approvals/{}", id.unwrap_or_default());
+            let status = match why {
+                StepUpRefusal::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::FORBIDDEN,
+            };
+            pages::message(
+                status,
+                "Second factor needed",
+                &sentence(&why.to_string()),
+                Some((back.as_str(), "Back to the request")),
+            )
+        }
         DeskError::Approval(ApprovalError::Store(error)) => super::server_error_page(&error),
     }
 }
 
-fn with_csrf(
+/// The domain's lower-case reason as a sentence.
+fn sentence(reason: &str) -> String {
+    let mut chars = reason.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}.", chars.as_str())
+}
+
+/// Renders a page with the CSRF token of this browser (setting its cookie if new).
+pub(super) fn with_csrf(
     state: &AppState,
     req: &HttpRequest,
     render: impl FnOnce(String) -> HttpResponse,
@@ -198,13 +224,19 @@ fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
             })
             .collect(),
         cannot_decide: view.cannot_decide,
+        factor: (view.approver_factor != ApproverFactor::None)
+            .then(|| view.approver_factor.describe().to_owned()),
+        asks_code: matches!(
+            view.approver_factor,
+            ApproverFactor::Totp | ApproverFactor::Any
+        ),
         can_revoke: view.can_revoke,
         id: view.id.into_string(),
     }
 }
 
 /// Reads a form whose CSRF token is valid; else the page that says what is wrong.
-fn checked_form(
+pub(super) fn checked_form(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
@@ -240,8 +272,17 @@ pub async fn decide(
         }
     };
     let comment = form.get("comment").map(str::to_owned);
+    let presented = match form.get("code").map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => Presented::Code(code.to_owned()),
+        None => Presented::Nothing,
+    };
     let result = desk_call(&state, &req, &id, move |desk, id, cookie, now| {
-        desk.decide(id, cookie, decision, comment.as_deref(), now)
+        let vote = Vote {
+            decision,
+            comment: comment.as_deref(),
+            presented: &presented,
+        };
+        desk.decide(id, cookie, vote, now)
     });
     outcome(result.await, &req, &id, |_| {
         super::see_other(&format!("/approvals/{id}"))

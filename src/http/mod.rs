@@ -1,6 +1,7 @@
 //! HTTP: the only module that knows actix-web. One file per endpoint group; handlers
 //! extract, make one domain call (through [`blocking`]) and map its outcome.
 
+pub mod account;
 pub mod approval_events;
 pub mod approvals;
 pub mod authorize;
@@ -98,6 +99,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(head)
             .route(web::post().to(login::post)),
     );
+    let [get, head] = get_and_head(account::get);
+    config.service(web::resource("/account").route(get).route(head));
+    config.service(web::resource("/account/totp").route(web::post().to(account::start_totp)));
+    config.service(
+        web::resource("/account/totp/confirm").route(web::post().to(account::confirm_totp)),
+    );
+    config
+        .service(web::resource("/account/totp/remove").route(web::post().to(account::remove_totp)));
     let [get, head] = get_and_head(logout::get);
     config.service(
         web::resource("/logout")

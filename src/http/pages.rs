@@ -291,6 +291,11 @@ pub struct ReviewPage {
     pub votes: Vec<ReviewVote>,
     /// Why the viewer cannot decide; `None` shows the form.
     pub cannot_decide: Option<String>,
+    /// What the decision asks for besides the click ("a code from your authenticator
+    /// app"); `None` when nothing.
+    pub factor: Option<String>,
+    /// Show the code field (TOTP or a recovery code).
+    pub asks_code: bool,
     /// Show the revoke form.
     pub can_revoke: bool,
 }

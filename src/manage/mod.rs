@@ -19,7 +19,9 @@ pub use notify::{
     group_channels, link_chat, list_outbox, retry_outbox, set_group_notify, NotifyChanges,
 };
 pub use scopes::{add_scope, list_scopes, update_scope, ScopeChanges};
-pub use users::{add_user, disable_user, display_names, list_users, set_password, NewUser};
+pub use users::{
+    add_user, disable_user, display_names, list_users, reset_factors, set_password, NewUser,
+};
 
 use crate::store::StoreError;
 

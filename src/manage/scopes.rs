@@ -5,6 +5,7 @@ use serde_json::json;
 use super::groups::require_group;
 use super::{conflict, is_token, ManageError};
 use crate::approval::policy::ApproverGroup;
+use crate::approval::ApproverFactor;
 use crate::audit::{self, Actor, AuditAction};
 use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
 
@@ -31,6 +32,8 @@ pub struct ScopeChanges {
     pub approver_max_age: Option<i64>,
     /// Approvers may decide inside Slack or Teams.
     pub allow_chat_decisions: Option<bool>,
+    /// The second factor each approver presents at the decision.
+    pub approver_factor: Option<ApproverFactor>,
 }
 
 const DEFAULT_PENDING_TTL: i64 = 15 * 60;
@@ -47,6 +50,7 @@ impl ScopeChanges {
             || self.require_justification.is_some()
             || self.approver_max_age.is_some()
             || self.allow_chat_decisions.is_some()
+            || self.approver_factor.is_some()
     }
 
     fn apply(self, row: &mut ScopeRow) -> Result<(), ManageError> {
@@ -95,6 +99,9 @@ impl ScopeChanges {
         if let Some(allowed) = self.allow_chat_decisions {
             row.allow_chat_decisions = allowed;
         }
+        if let Some(factor) = self.approver_factor {
+            row.approver_factor = factor;
+        }
         Ok(())
     }
 }
@@ -118,6 +125,12 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), ManageError> {
         return Err(ManageError::Invalid(
             "--approvers only applies to a --sensitive scope".into(),
         ));
+    }
+    if row.approver_factor != ApproverFactor::None && row.allow_chat_decisions {
+        return Err(ManageError::Invalid(format!(
+            "--approver-factor {} is presented on the approval page: it cannot be combined with --chat-decisions",
+            row.approver_factor
+        )));
     }
     for entry in groups {
         require_group(c, &entry.group)?;
@@ -158,6 +171,7 @@ pub fn add_scope(
         require_justification: false,
         approver_max_age: DEFAULT_APPROVER_MAX_AGE,
         allow_chat_decisions: false,
+        approver_factor: ApproverFactor::None,
         policy_version: 1,
         created_at: now,
         updated_at: now,

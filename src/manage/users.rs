@@ -96,7 +96,6 @@ pub fn add_user(
         name: new.name.filter(|n| !n.trim().is_empty()),
         password_hash,
         disabled: false,
-        totp_secret: None,
         slack_user_id: None,
         teams_user_id: None,
         created_at: now,
@@ -152,6 +151,29 @@ pub fn disable_user(
             now,
         )?;
         Ok(())
+    })
+}
+
+/// Removes all of a user's second factors (authenticator app and recovery codes): the
+/// recovery for an approver who lost them all (issue 18). Audited; ends nothing else.
+pub fn reset_factors(
+    store: &Store,
+    username: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<bool, ManageError> {
+    store.write(|c| {
+        let user = require_user(c, username)?;
+        let removed = store::delete_factors(c, &user.id)?;
+        audit::record(
+            c,
+            actor,
+            AuditAction::FactorsReset,
+            &format!("user:{username}"),
+            json!({"removed": removed}),
+            now,
+        )?;
+        Ok(removed)
     })
 }
 

@@ -47,6 +47,10 @@ pub struct DecisionRow {
     pub decision: Decision,
     pub comment: Option<String>,
     pub at: i64,
+    /// How the approver proved themselves (RFC 8176 values: `pwd`, `otp`, `hwk`, …).
+    pub amr: Vec<String>,
+    /// The authenticator credential used, when a passkey signed the decision.
+    pub credential_id: Option<String>,
 }
 
 /// The columns of `approval_decisions`.
@@ -58,6 +62,8 @@ struct DecisionColumns {
     decision: Decision,
     comment: Option<String>,
     at: i64,
+    amr: String,
+    credential_id: Option<String>,
 }
 
 /// Inserts an approval.
@@ -219,6 +225,8 @@ pub fn insert_decision(c: &mut DbConn, row: &DecisionRow) -> Result<(), StoreErr
             decision: row.decision,
             comment: row.comment.clone(),
             at: row.at,
+            amr: super::encode_list(&row.amr),
+            credential_id: row.credential_id.clone(),
         })
         .execute(c)?;
     // One statement per group: the multi-backend connection has no batch insert.
@@ -265,6 +273,8 @@ pub fn decisions_for(
             decision: vote.decision,
             comment: vote.comment,
             at: vote.at,
+            amr: super::decode_list(&vote.amr),
+            credential_id: vote.credential_id,
         })
         .collect())
 }

@@ -10,7 +10,6 @@ diesel::table! {
         name -> Nullable<Text>,
         password_hash -> Nullable<Text>,
         disabled -> Bool,
-        totp_secret -> Nullable<Text>,
         slack_user_id -> Nullable<Text>,
         teams_user_id -> Nullable<Text>,
         created_at -> BigInt,
@@ -61,6 +60,7 @@ diesel::table! {
         require_justification -> Bool,
         approver_max_age -> BigInt,
         allow_chat_decisions -> Bool,
+        approver_factor -> Text,
         policy_version -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
@@ -143,6 +143,8 @@ diesel::table! {
         decision -> Text,
         comment -> Nullable<Text>,
         at -> BigInt,
+        amr -> Text,
+        credential_id -> Nullable<Text>,
     }
 }
 
@@ -231,6 +233,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_credentials (user_id) {
+        user_id -> Text,
+        secret -> Text,
+        confirmed_at -> Nullable<BigInt>,
+        last_step -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     login_failures (subject) {
         subject -> Text,
         failures -> Integer,
@@ -304,6 +324,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     approvals,
     approval_decisions,
     approval_decision_groups,
+    totp_credentials,
+    recovery_codes,
     approval_groups,
     grants,
     authorization_codes,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{scope_approver_groups, scopes};
 use super::{DbConn, StoreError};
 use crate::approval::policy::ApproverGroup;
+use crate::approval::ApproverFactor;
 
 /// A scope: description, claims and the approval policy (durations in seconds).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -23,6 +24,7 @@ pub struct ScopeRow {
     pub require_justification: bool,
     pub approver_max_age: i64,
     pub allow_chat_decisions: bool,
+    pub approver_factor: ApproverFactor,
     pub policy_version: i32,
     pub created_at: i64,
     pub updated_at: i64,
@@ -43,6 +45,7 @@ struct ScopeColumns {
     require_justification: bool,
     approver_max_age: i64,
     allow_chat_decisions: bool,
+    approver_factor: ApproverFactor,
     policy_version: i32,
     created_at: i64,
     updated_at: i64,
@@ -71,6 +74,7 @@ impl ScopeColumns {
             require_justification: row.require_justification,
             approver_max_age: row.approver_max_age,
             allow_chat_decisions: row.allow_chat_decisions,
+            approver_factor: row.approver_factor,
             policy_version: row.policy_version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -91,6 +95,7 @@ impl ScopeColumns {
             require_justification: self.require_justification,
             approver_max_age: self.approver_max_age,
             allow_chat_decisions: self.allow_chat_decisions,
+            approver_factor: self.approver_factor,
             policy_version: self.policy_version,
             created_at: self.created_at,
             updated_at: self.updated_at,

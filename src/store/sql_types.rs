@@ -13,7 +13,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::approval::{ApprovalState, Decision};
+use crate::approval::{ApprovalState, ApproverFactor, Decision};
 use crate::crypto::{KeyAlg, KeyState};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
 use crate::oidc::authorize::RequestState;
@@ -70,6 +70,7 @@ macro_rules! id_column {
 
 enum_column!(ApprovalState, ApprovalStateColumn);
 enum_column!(Decision, DecisionColumn);
+enum_column!(ApproverFactor, ApproverFactorColumn);
 enum_column!(RequestState, RequestStateColumn);
 enum_column!(KeyState, KeyStateColumn);
 enum_column!(KeyAlg, KeyAlgColumn);

@@ -17,7 +17,6 @@ pub struct UserRow {
     pub name: Option<String>,
     pub password_hash: Option<String>,
     pub disabled: bool,
-    pub totp_secret: Option<String>,
     pub slack_user_id: Option<String>,
     pub teams_user_id: Option<String>,
     pub created_at: i64,

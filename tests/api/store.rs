@@ -18,7 +18,6 @@ fn user(username: &str) -> UserRow {
         name: None,
         password_hash: None,
         disabled: false,
-        totp_secret: None,
         slack_user_id: None,
         teams_user_id: None,
         created_at: TEST_NOW,

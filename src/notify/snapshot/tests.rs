@@ -101,6 +101,7 @@ fn a_view_becomes_a_snapshot_without_viewer_details() {
         }],
         justification: Some("why".into()),
         required: "1 approval from approvers".into(),
+        approver_factor: crate::approval::ApproverFactor::None,
         created_at: 10,
         expires_at: 20,
         access_until: None,

@@ -21,6 +21,8 @@ fn expected_claim(approval_id: &str, approvers: &[&str], approved_at: i64) -> Va
     json!({
         "id": approval_id,
         "approvers": approvers,
+        // Signed in by password on the page, no second factor asked (issue 18).
+        "proofs": approvers.iter().map(|sub| json!({"sub": sub, "amr": ["pwd"]})).collect::<Vec<_>>(),
         "approved_at": approved_at,
         "access_until": approved_at + 3600,
     })

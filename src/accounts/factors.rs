@@ -1,0 +1,165 @@
+//! A user's own second factors, behind the account page (issue 18): what is enrolled,
+//! TOTP enrolment (start, then confirm with a first code, which issues the recovery
+//! codes), and removal (which asks for a current code, so a borrowed session cannot
+//! strip an approver's factor). Each change is audited in its transaction.
+
+use serde_json::json;
+
+use super::login::ThrottlePolicy;
+use super::sessions::{self, Session, SessionPolicy};
+use super::totp::{CodeRefused, Enrolment, TotpError, TotpFactor};
+use crate::audit::{self, Actor, AuditAction};
+use crate::ids::SessionToken;
+use crate::store::{self, DbConn, Store, StoreError};
+
+/// The account service over a store.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Storage.
+    pub store: Store,
+    /// Session timeouts.
+    pub sessions: SessionPolicy,
+    /// TOTP secrets and checks.
+    pub totp: TotpFactor,
+    /// Wrong codes are throttled like passwords.
+    pub throttle: ThrottlePolicy,
+}
+
+/// What the account page shows.
+#[derive(Debug, Clone)]
+pub struct FactorsView {
+    /// The signed-in user's username.
+    pub username: String,
+    /// An authenticator app is enrolled and confirmed.
+    pub totp: bool,
+    /// Unused recovery codes left.
+    pub recovery_codes_left: i64,
+}
+
+/// Why an account call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Nobody is signed in.
+    #[error("sign in first")]
+    SignIn,
+    /// The TOTP step refused.
+    #[error("{0}")]
+    Totp(#[from] TotpError),
+    /// Too many wrong codes: wait this many seconds.
+    #[error("too many wrong codes: try again in {0} seconds")]
+    Throttled(i64),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(error: StoreError) -> Self {
+        AccountError::Totp(TotpError::Store(error))
+    }
+}
+
+impl Account {
+    /// The signed-in user's factors.
+    pub fn view(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+    ) -> Result<FactorsView, AccountError> {
+        self.store.read(|c| {
+            let session = self.session(c, cookie, now)?;
+            view_of(c, &session)
+        })
+    }
+
+    /// Starts TOTP enrolment (a new secret each time until confirmed).
+    pub fn start_totp(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+    ) -> Result<Enrolment, AccountError> {
+        self.store.write(|c| {
+            let session = self.session(c, cookie, now)?;
+            let user = &session.user;
+            Ok(self.totp.enrol(c, &user.id, &user.username, now)?)
+        })
+    }
+
+    /// Confirms TOTP enrolment with a first code; returns the recovery codes.
+    pub fn confirm_totp(
+        &self,
+        cookie: Option<&SessionToken>,
+        code: &str,
+        now: i64,
+    ) -> Result<Vec<String>, AccountError> {
+        self.store.write(|c| {
+            let session = self.session(c, cookie, now)?;
+            let codes = self.totp.confirm(c, &session.user.id, code, now)?;
+            audit::record(
+                c,
+                &Actor::User(session.user.id.clone()),
+                AuditAction::FactorEnrolled,
+                &format!("user:{}", session.user.id),
+                json!({"factor": "totp", "recovery_codes": codes.len()}),
+                now,
+            )?;
+            Ok(codes)
+        })
+    }
+
+    /// Removes the authenticator app and recovery codes, given a current code.
+    pub fn remove_totp(
+        &self,
+        cookie: Option<&SessionToken>,
+        code: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        let removed = self
+            .store
+            .write(|c| -> Result<Result<(), AccountError>, AccountError> {
+                let session = self.session(c, cookie, now)?;
+                let checked =
+                    self.totp
+                        .verify_throttled(c, &session.user.id, code, self.throttle, now)?;
+                if let Err(refused) = checked {
+                    // Committed: a wrong code's count must stay.
+                    return Ok(Err(match refused {
+                        CodeRefused::NotEnrolled => AccountError::Totp(TotpError::NotEnrolled),
+                        CodeRefused::Wrong => AccountError::Totp(TotpError::Wrong),
+                        CodeRefused::Throttled { retry_after } => {
+                            AccountError::Throttled(retry_after)
+                        }
+                    }));
+                }
+                store::delete_factors(c, &session.user.id)?;
+                audit::record(
+                    c,
+                    &Actor::User(session.user.id.clone()),
+                    AuditAction::FactorRemoved,
+                    &format!("user:{}", session.user.id),
+                    json!({"factor": "totp"}),
+                    now,
+                )?;
+                Ok(Ok(()))
+            })?;
+        removed
+    }
+
+    fn session(
+        &self,
+        c: &mut DbConn,
+        cookie: Option<&SessionToken>,
+        now: i64,
+    ) -> Result<Session, AccountError> {
+        let Some(cookie) = cookie else {
+            return Err(AccountError::SignIn);
+        };
+        sessions::find(c, cookie, now, self.sessions)?.ok_or(AccountError::SignIn)
+    }
+}
+
+fn view_of(c: &mut DbConn, session: &Session) -> Result<FactorsView, AccountError> {
+    let user = &session.user;
+    Ok(FactorsView {
+        username: user.username.clone(),
+        totp: TotpFactor::is_enrolled(c, &user.id)?,
+        recovery_codes_left: store::unused_recovery_codes(c, &user.id)?,
+    })
+}

@@ -1,0 +1,168 @@
+//! The approver's second factor (issue 18, DESIGN.md §5.5): what a scope's policy asks
+//! of an approver at the decision itself (`--approver-factor`), what the approver
+//! presents with their vote, and what the vote then records as evidence (RFC 8176
+//! authentication method references, per approver).
+
+use crate::named::named_enum;
+
+named_enum! {
+    /// The factor a scope requires at each decision on its requests.
+    #[derive(Default)]
+    pub enum ApproverFactor {
+        /// Only the page's recent sign-in (`approver_max_age`).
+        #[default]
+        None = "none",
+        /// A TOTP code (RFC 6238), each time step accepted once.
+        Totp = "totp",
+        /// A WebAuthn assertion (passkey) over this very decision.
+        Passkey = "passkey",
+        /// Either of the two.
+        Any = "any",
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ApproverFactor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        ApproverFactor::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown approver factor {text:?}")))
+    }
+}
+
+impl ApproverFactor {
+    /// The factor a request needs whose scopes ask for `self` and `other`: the
+    /// stricter. A TOTP scope combined with a passkey scope needs the passkey, the
+    /// phishing-resistant one.
+    pub fn strictest(self, other: ApproverFactor) -> ApproverFactor {
+        use ApproverFactor::{Any, None, Passkey, Totp};
+        match (self, other) {
+            (None, x) | (x, None) => x,
+            (Any, x) | (x, Any) => x,
+            (Totp, Totp) => Totp,
+            (Passkey, _) | (_, Passkey) => Passkey,
+        }
+    }
+
+    /// Whether a vote with `proof` satisfies this requirement.
+    pub fn satisfied_by(self, proof: &Proof) -> bool {
+        matches!(
+            (self, proof),
+            (ApproverFactor::None, _)
+                | (ApproverFactor::Totp, Proof::Totp)
+                | (ApproverFactor::Passkey, Proof::Passkey { .. })
+                | (ApproverFactor::Any, Proof::Totp | Proof::Passkey { .. })
+        )
+    }
+
+    /// Words for pages: "a code from your authenticator app".
+    pub fn describe(self) -> &'static str {
+        match self {
+            ApproverFactor::None => "no second factor",
+            ApproverFactor::Totp => "a code from your authenticator app",
+            ApproverFactor::Passkey => "your passkey",
+            ApproverFactor::Any => "a code from your authenticator app or your passkey",
+        }
+    }
+}
+
+/// What the approver presented with their vote, not yet checked.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Presented {
+    /// Nothing.
+    Nothing,
+    /// A TOTP code or a recovery code, as typed.
+    Code(String),
+}
+
+impl std::fmt::Debug for Presented {
+    // A code is a secret for its 30 seconds: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Presented::Nothing => f.write_str("Nothing"),
+            Presented::Code(_) => f.write_str("Code(…)"),
+        }
+    }
+}
+
+/// What a checked factor proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    /// No second factor.
+    None,
+    /// A TOTP code (or a recovery code standing in for it).
+    Totp,
+    /// A passkey assertion by this credential.
+    Passkey {
+        /// The credential id (base64url).
+        credential_id: String,
+    },
+}
+
+impl Proof {
+    /// The RFC 8176 `amr` values of a vote on the page (signed in by password) with
+    /// this proof: `pwd`, then `otp` or `hwk`, and `mfa` when there are two.
+    pub fn page_amr(&self) -> Vec<String> {
+        let mut amr = vec!["pwd".to_owned()];
+        match self {
+            Proof::None => return amr,
+            Proof::Totp => amr.push("otp".into()),
+            Proof::Passkey { .. } => amr.push("hwk".into()),
+        }
+        amr.push("mfa".into());
+        amr
+    }
+
+    /// The credential behind the proof, if it names one.
+    pub fn credential_id(&self) -> Option<String> {
+        match self {
+            Proof::Passkey { credential_id } => Some(credential_id.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApproverFactor::{Any, None, Passkey, Totp};
+    use super::*;
+
+    #[test]
+    fn combining_scopes_keeps_the_strictest_factor() {
+        assert_eq!(None.strictest(None), None);
+        assert_eq!(None.strictest(Any), Any);
+        assert_eq!(Any.strictest(Totp), Totp);
+        assert_eq!(Totp.strictest(Any), Totp);
+        assert_eq!(Totp.strictest(Passkey), Passkey);
+        assert_eq!(Passkey.strictest(None), Passkey);
+    }
+
+    #[test]
+    fn each_requirement_accepts_exactly_its_proofs() {
+        let passkey = Proof::Passkey {
+            credential_id: "c".into(),
+        };
+        assert!(None.satisfied_by(&Proof::None));
+        assert!(!Totp.satisfied_by(&Proof::None));
+        assert!(Totp.satisfied_by(&Proof::Totp));
+        assert!(!Totp.satisfied_by(&passkey));
+        assert!(!Passkey.satisfied_by(&Proof::Totp));
+        assert!(Passkey.satisfied_by(&passkey));
+        assert!(Any.satisfied_by(&Proof::Totp) && Any.satisfied_by(&passkey));
+        assert!(!Any.satisfied_by(&Proof::None));
+    }
+
+    #[test]
+    fn amr_names_the_factors_used() {
+        assert_eq!(Proof::None.page_amr(), ["pwd"]);
+        assert_eq!(Proof::Totp.page_amr(), ["pwd", "otp", "mfa"]);
+        let passkey = Proof::Passkey {
+            credential_id: "c".into(),
+        };
+        assert_eq!(passkey.page_amr(), ["pwd", "hwk", "mfa"]);
+    }
+
+    #[test]
+    fn a_presented_code_never_shows_in_logs() {
+        assert_eq!(format!("{:?}", Presented::Code("123456".into())), "Code(…)");
+    }
+}
