@@ -272,6 +272,23 @@ mod tests {
     }
 
     #[test]
+    fn a_scope_asking_for_a_factor_keeps_the_request_off_chat_and_the_strictest_factor_wins() {
+        let mut chatty = scope("a", &["finance"], 1, 900);
+        chatty.allow_chat_decisions = true;
+        let mut totp = scope("b", &["finance"], 1, 900);
+        totp.allow_chat_decisions = true;
+        totp.approver_factor = ApproverFactor::Totp;
+        let mut passkey = scope("c", &["finance"], 1, 900);
+        passkey.approver_factor = ApproverFactor::Passkey;
+        assert!(requirements(std::slice::from_ref(&chatty)).unwrap().chat_decisions);
+        let with_totp = requirements(&[chatty.clone(), totp.clone()]).unwrap();
+        assert!(!with_totp.chat_decisions);
+        assert_eq!(with_totp.approver_factor, ApproverFactor::Totp);
+        let both = requirements(&[chatty, totp, passkey]).unwrap();
+        assert_eq!(both.approver_factor, ApproverFactor::Passkey);
+    }
+
+    #[test]
     fn each_group_may_have_its_own_quorum() {
         let r = requirements(&[scope("a", &["finance:2", "security"], 1, 900)]).unwrap();
         assert_eq!(

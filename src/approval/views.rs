@@ -216,7 +216,9 @@ pub(super) fn build_view(
     now: i64,
 ) -> Result<ApprovalView, DeskError> {
     let (mut view, decisions) = shared_view(c, row.clone())?;
-    view.cannot_decide = match service::may_decide(&row, &viewer.approver(), &decisions, now) {
+    // The factor is presented with the vote: the form shows whatever it asks for.
+    view.cannot_decide = match super::approver::may_vote(&row, &viewer.approver(), &decisions, now)
+    {
         Ok(_) => None,
         Err(ApprovalError::NeedsFreshLogin) => None,
         Err(reason) => Some(reason.to_string()),

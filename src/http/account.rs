@@ -154,14 +154,14 @@ fn refused(error: &AccountError) -> HttpResponse {
         AccountError::Throttled(_) => pages::message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
-            &format!("{error}."),
+            &super::approvals::sentence(&error.to_string()),
             back,
         ),
         AccountError::Totp(TotpError::Store(_)) => super::server_error_page(error),
         AccountError::Totp(refusal) => pages::message(
             StatusCode::FORBIDDEN,
             "Not done",
-            &format!("{refusal}."),
+            &super::approvals::sentence(&refusal.to_string()),
             back,
         ),
     }

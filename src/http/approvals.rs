@@ -63,7 +63,7 @@ pub(super) fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> 
 }
 
 /// The domain's lower-case reason as a sentence.
-fn sentence(reason: &str) -> String {
+pub(super) fn sentence(reason: &str) -> String {
     let mut chars = reason.chars();
     let first: String = chars
         .next()

@@ -14,4 +14,5 @@ mod migrations;
 pub(crate) mod notify;
 pub(crate) mod oidc;
 mod protections;
+mod step_up;
 mod store;
