@@ -280,7 +280,11 @@ mod tests {
         totp.approver_factor = ApproverFactor::Totp;
         let mut passkey = scope("c", &["finance"], 1, 900);
         passkey.approver_factor = ApproverFactor::Passkey;
-        assert!(requirements(std::slice::from_ref(&chatty)).unwrap().chat_decisions);
+        assert!(
+            requirements(std::slice::from_ref(&chatty))
+                .unwrap()
+                .chat_decisions
+        );
         let with_totp = requirements(&[chatty.clone(), totp.clone()]).unwrap();
         assert!(!with_totp.chat_decisions);
         assert_eq!(with_totp.approver_factor, ApproverFactor::Totp);

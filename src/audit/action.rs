@@ -76,6 +76,8 @@ named_enum! {
         UserPasswordSet = "user.password_set",
         /// A user's Slack or Teams account was linked or unlinked.
         UserChatLinked = "user.chat_linked",
+        /// A user's custom attribute was set or removed.
+        UserAttributeSet = "user.attribute_set",
         /// A user enrolled a second factor (an authenticator app).
         FactorEnrolled = "factor.enrolled",
         /// A user removed a second factor.

@@ -133,6 +133,23 @@ pub enum UserCommand {
         /// Entra object id (`aadObjectId`).
         object_id: String,
     },
+    /// Set a custom attribute, released as a claim by the scopes that name it
+    /// (`scope add --claims department`).
+    SetAttr {
+        /// Login name.
+        username: String,
+        /// Attribute (and claim) name, e.g. department.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// Remove a custom attribute.
+    UnsetAttr {
+        /// Login name.
+        username: String,
+        /// Attribute name.
+        name: String,
+    },
     /// Remove all of a user's second factors (authenticator app, recovery codes) when
     /// they lost them; they enrol again from their account page.
     ResetFactors {

@@ -130,6 +130,20 @@ fn user(
             manage::link_chat(store, &username, None, Some(&object_id), actor, now)?;
             writeln!(out, "linked {username} to Teams user {object_id}")?;
         }
+        UserCommand::SetAttr {
+            username,
+            name,
+            value,
+        } => {
+            manage::set_attribute(store, &username, &name, &value, actor, now)?;
+            writeln!(out, "set {name} of {username}")?;
+        }
+        UserCommand::UnsetAttr { username, name } => {
+            match manage::remove_attribute(store, &username, &name, actor, now)? {
+                true => writeln!(out, "removed {name} of {username}")?,
+                false => writeln!(out, "{username} has no attribute {name}")?,
+            }
+        }
         UserCommand::ResetFactors { username } => {
             match manage::reset_factors(store, &username, actor, now)? {
                 true => writeln!(out, "removed the second factors of {username}")?,

@@ -2,6 +2,7 @@
 //! console). Every change is validated first, then written with its audit event (with
 //! before/after) in one transaction; invalid input changes nothing.
 
+mod attributes;
 mod clients;
 mod groups;
 mod keys;
@@ -9,6 +10,7 @@ mod notify;
 mod scopes;
 mod users;
 
+pub use attributes::{remove_attribute, set_attribute};
 pub use clients::{
     add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, ClientSpec,
     NewClient, SECRET_HASH_PREFIX,

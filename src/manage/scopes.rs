@@ -7,6 +7,7 @@ use super::{conflict, is_token, ManageError};
 use crate::approval::policy::ApproverGroup;
 use crate::approval::ApproverFactor;
 use crate::audit::{self, Actor, AuditAction};
+use crate::oidc::claims::PROTOCOL_CLAIMS;
 use crate::store::{self, decode_list, encode_list, ScopeRow, Store};
 
 /// Fields to set on a scope; `None` leaves a field as it is (on add: its default).
@@ -139,6 +140,13 @@ fn check(c: &mut store::DbConn, row: &ScopeRow) -> Result<(), ManageError> {
         if !is_token(&claim) {
             return Err(ManageError::Invalid(format!(
                 "claim name {claim:?} is not valid"
+            )));
+        }
+        // The protocol sets these itself; a scope releasing one would let a user
+        // attribute pass for it.
+        if PROTOCOL_CLAIMS.contains(&claim.as_str()) {
+            return Err(ManageError::Invalid(format!(
+                "claim {claim:?} is set by the protocol; a scope cannot release it"
             )));
         }
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::claims::CLAIMS_SUPPORTED;
+use super::claims::claims_supported;
 use super::error::OAuthError;
 use super::Provider;
 use crate::store;
@@ -35,7 +35,7 @@ impl Provider {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
             "scopes_supported": names,
-            "claims_supported": CLAIMS_SUPPORTED,
+            "claims_supported": claims_supported(&scopes),
             "claim_types_supported": ["normal"],
             "claims_parameter_supported": false,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],

@@ -3,13 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
-use super::claims::user_claims;
+use super::claims::Released;
 use super::error::OAuthError;
 use crate::approval::evidence::Evidence;
 use crate::crypto::{self, SigningKey};
 use crate::ids::{GrantId, UserId};
 use crate::scope_set::ScopeSet;
-use crate::store::{self, DbConn, GrantRow, RefreshRow, UserRow};
+use crate::store::{self, DbConn, GrantRow, RefreshRow};
 
 /// Token lifetimes in seconds.
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +79,13 @@ impl Minter<'_> {
         approval.map_or(normal, |a| normal.min(a.access_until))
     }
 
-    /// An RFC 9068 access token for `grant` with `scopes` (may be narrower than the grant).
+    /// An RFC 9068 access token for `grant` with `scopes` (may be narrower than the
+    /// grant), carrying the user's released routing claims.
     pub fn access_token(
         &self,
         grant: &GrantRow,
         scopes: &ScopeSet,
+        released: Option<&Released>,
         approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
         let subject = grant
@@ -102,6 +104,11 @@ impl Minter<'_> {
             "grant_id": grant.id,
         });
         if let Some(map) = claims.as_object_mut() {
+            // Never over a protocol claim (scope configuration keeps their names apart;
+            // this keeps it so whatever is stored).
+            for (name, value) in released.map(|r| r.routing.clone()).unwrap_or_default() {
+                map.entry(name).or_insert(value);
+            }
             if let Some(auth_time) = grant.auth_time {
                 map.insert("auth_time".into(), auth_time.into());
             }
@@ -116,12 +123,12 @@ impl Minter<'_> {
     pub fn id_token(
         &self,
         grant: &GrantRow,
-        user: &UserRow,
+        released: &Released,
         nonce: Option<&str>,
         access_token: &str,
         approval: Option<&Evidence>,
     ) -> Result<String, OAuthError> {
-        let mut claims: Map<String, Value> = user_claims(user, &grant.scopes);
+        let mut claims: Map<String, Value> = released.all.clone();
         let mut put = |k: &str, v: Value| {
             claims.insert(k.into(), v);
         };

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::claims::user_claims;
+use super::claims;
 use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
@@ -81,7 +81,7 @@ impl Provider {
                 let Some(user) = store::user_by_id(c, user_id)?.filter(|u| !u.disabled) else {
                     return Ok(Err(invalid()));
                 };
-                Ok(Ok(Value::Object(user_claims(&user, &scopes))))
+                Ok(Ok(Value::Object(claims::released(c, &user, &scopes)?.all)))
             })
             .unwrap_or_else(|error| Err(UserinfoError::Refused(error.into())))
     }

@@ -6,6 +6,7 @@ pub mod schema;
 mod sql_types;
 
 mod approvals;
+mod attributes;
 mod audit;
 mod authorization_requests;
 mod availability;
@@ -22,6 +23,7 @@ mod tokens;
 mod users;
 
 pub use approvals::*;
+pub use attributes::*;
 pub use audit::*;
 pub use authorization_requests::*;
 pub use availability::RETRY_AFTER_SECONDS;

@@ -233,6 +233,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_attributes (user_id, name) {
+        user_id -> Text,
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     totp_credentials (user_id) {
         user_id -> Text,
         secret -> Text,
@@ -326,6 +334,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     approval_decision_groups,
     totp_credentials,
     recovery_codes,
+    user_attributes,
     approval_groups,
     grants,
     authorization_codes,

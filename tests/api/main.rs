@@ -6,7 +6,7 @@
 mod approval;
 mod audit;
 mod bench;
-mod cli;
+pub(crate) mod cli;
 mod faults;
 mod health;
 mod helpers;

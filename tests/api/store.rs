@@ -60,7 +60,7 @@ fn the_store_is_ready_only_once_migrated() {
 }
 
 #[test]
-fn the_standard_scopes_exist_from_the_first_migration() {
+fn the_standard_scopes_and_groups_exist_from_the_migrations() {
     // Arrange
     let db = TestDb::new();
     // Act
@@ -74,6 +74,7 @@ fn the_standard_scopes_exist_from_the_first_migration() {
         names,
         [
             ("email", true),
+            ("groups", true),
             ("offline_access", true),
             ("openid", true),
             ("profile", true)

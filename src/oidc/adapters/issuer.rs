@@ -9,6 +9,7 @@ use crate::approval;
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
 use crate::ids::{GrantId, UserId};
+use crate::oidc::claims;
 use crate::oidc::error::OAuthError;
 use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
 use crate::scope_set::ScopeSet;
@@ -47,15 +48,33 @@ impl Tokens<'_> {
                 "the approval's access window has ended",
             ));
         }
-        let access_token = self.minter.access_token(grant, scopes, approval.as_ref())?;
-        let id_token = match &grant.user_id {
-            Some(user_id) if grant.scopes.contains("openid") => {
+        let released = match &grant.user_id {
+            Some(user_id) => {
                 let user = store::user_by_id(c, user_id)?
                     .filter(|u| !u.disabled)
                     .ok_or_else(|| OAuthError::invalid_grant("the user is disabled"))?;
+                // What the access token's scopes release; the ID token follows the grant
+                // (the two differ only after a refresh that narrowed the scope).
+                let for_grant = claims::released(c, &user, &grant.scopes)?;
+                let for_access = match scopes == &grant.scopes {
+                    true => for_grant.clone(),
+                    false => claims::released(c, &user, scopes)?,
+                };
+                Some((for_access, for_grant))
+            }
+            None => None,
+        };
+        let access_token = self.minter.access_token(
+            grant,
+            scopes,
+            released.as_ref().map(|(access, _)| access),
+            approval.as_ref(),
+        )?;
+        let id_token = match &released {
+            Some((_, all)) if grant.scopes.contains("openid") => {
                 Some(
                     self.minter
-                        .id_token(grant, &user, nonce, &access_token, approval.as_ref())?,
+                        .id_token(grant, all, nonce, &access_token, approval.as_ref())?,
                 )
             }
             _ => None,

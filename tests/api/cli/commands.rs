@@ -164,6 +164,7 @@ fn scopes_are_added_updated_and_listed_with_their_policy() {
         names,
         [
             "email",
+            "groups",
             "offline_access",
             "openid",
             "payments",

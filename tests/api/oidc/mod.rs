@@ -5,6 +5,7 @@
 mod authorize_errors;
 pub(crate) mod back_channel;
 pub(crate) mod browser;
+mod claims;
 mod discovery;
 mod flow;
 pub(crate) mod grants;
