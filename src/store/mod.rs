@@ -189,8 +189,11 @@ impl Manager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // busy_timeout first: switching a new file to WAL takes an exclusive lock,
+                // and connections opened together (the pool fills in parallel) must wait
+                // for it rather than fail with "database is locked".
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(r2d2::Error::QueryError)?;

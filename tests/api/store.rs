@@ -273,3 +273,26 @@ fn both_migration_trees_have_the_same_migrations_with_up_and_down() {
         }
     }
 }
+
+#[test]
+fn a_connection_opened_while_another_holds_the_write_lock_waits_instead_of_failing() {
+    // Arrange: a new SQLite file, exclusively locked by another connection for a moment
+    let db = TestDb::unmigrated();
+    let url = db.url();
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return; // PostgreSQL takes no file lock to open a connection
+    };
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut holder = diesel::SqliteConnection::establish(path).unwrap();
+    holder.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        holder.batch_execute("COMMIT").unwrap();
+    });
+    // Act: the pool opens its first connection (switching the file to WAL) meanwhile
+    let taken = db.store().conn().map(|_| ()).map_err(|e| e.to_string());
+    releaser.join().unwrap();
+    // Assert
+    assert!(taken.is_ok(), "{taken:?}");
+}
