@@ -353,6 +353,7 @@ pub async fn waiting(
                     .collect::<Vec<_>>()
                     .join(" "),
                 required: view.required,
+                decided: view.state.is_decided(),
                 state: view.state.as_str().into(),
                 time_left: pages::time_left(view.expires_at, now),
                 expires_at_unix: view.expires_at,

@@ -316,6 +316,8 @@ pub struct WaitingPage {
     pub required: String,
     /// State name.
     pub state: String,
+    /// Decided: the way on is shown (without JavaScript too) and refreshing stops.
+    pub decided: bool,
     /// Time left.
     pub time_left: String,
     /// Expiry, unix seconds (for the countdown).

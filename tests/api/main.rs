@@ -6,6 +6,7 @@
 mod approval;
 mod audit;
 mod bench;
+mod browser;
 pub(crate) mod cli;
 mod faults;
 mod health;

@@ -1,0 +1,181 @@
+//! The journeys: alice asks for `payments:write` through the demo relying party and
+//! waits; bob, in another browser, approves (or denies with a comment) from his inbox;
+//! alice's page moves on by itself. Then the approver's page at phone size (390×844),
+//! and the waiting page with JavaScript off, which refreshes itself instead.
+
+use std::time::Duration;
+
+use super::driver::{browser, Browser, Options};
+use crate::approval::support::{demo_app, ApprovalSeed, TestApp};
+use crate::helpers::PASSWORD;
+
+/// Signs in on the login form the browser is on.
+async fn sign_in(browser: &Browser, username: &str) {
+    browser.fill("username", username).await;
+    browser.fill("password", PASSWORD).await;
+    browser
+        .click("form[action=\"/login\"] button[type=submit]")
+        .await;
+}
+
+/// Alice starts the demo's countersigned sign-in and lands on the waiting page.
+async fn alice_asks(app: &TestApp<ApprovalSeed>, alice: &Browser) {
+    alice.open(&app.url("/demo")).await;
+    alice.check_page("demo").await;
+    alice
+        .click("form[action=\"/demo/start\"] button[type=submit]")
+        .await;
+    alice.check_page("login").await;
+    sign_in(alice, "alice").await;
+    alice
+        .wait_for_text("payments:write", Duration::from_secs(10))
+        .await;
+    alice.check_page("consent").await;
+    alice.click("button[name=decision][value=allow]").await;
+    alice
+        .wait_for_text("Waiting for a countersignature", Duration::from_secs(10))
+        .await;
+    alice.check_page("waiting").await;
+}
+
+/// Bob signs in through his inbox and opens the newest request.
+async fn bob_opens_the_request(app: &TestApp<ApprovalSeed>, bob: &Browser) {
+    bob.open(&app.url("/approvals")).await;
+    sign_in(bob, "bob").await;
+    bob.wait_for_text("asks", Duration::from_secs(10)).await;
+    bob.check_page("inbox").await;
+    bob.click("#inbox-list a[href^=\"/approvals/\"]").await;
+    bob.wait_for_text("asks for access", Duration::from_secs(10))
+        .await;
+    bob.check_page("approver-page").await;
+}
+
+#[tokio::test]
+async fn an_approval_in_one_browser_moves_the_waiting_page_in_the_other() {
+    // Arrange
+    let app = demo_app().await;
+    let (Some(alice), Some(bob)) = (
+        browser(Options::default()).await,
+        browser(Options::default()).await,
+    ) else {
+        return;
+    };
+    alice_asks(&app, &alice).await;
+    bob_opens_the_request(&app, &bob).await;
+    // Act
+    bob.click("button[name=decision][value=approve]").await;
+    // Assert
+    bob.wait_for_text("approved", Duration::from_secs(10)).await;
+    let result = alice
+        .wait_for_text("Countersigned by", Duration::from_secs(15))
+        .await;
+    assert!(result.contains("Bob Approver"), "{result}");
+    assert!(
+        alice.path().await.starts_with("/demo/callback"),
+        "{}",
+        alice.path().await
+    );
+    alice.check_page("demo-result").await;
+    alice.assert_accessible("demo-result").await;
+}
+
+#[tokio::test]
+async fn a_denial_with_a_comment_reaches_the_requester() {
+    // Arrange
+    let app = demo_app().await;
+    let (Some(alice), Some(bob)) = (
+        browser(Options::default()).await,
+        browser(Options::default()).await,
+    ) else {
+        return;
+    };
+    alice_asks(&app, &alice).await;
+    bob_opens_the_request(&app, &bob).await;
+    // Act
+    bob.fill("comment", "Not this quarter").await;
+    bob.click("button[name=decision][value=deny]").await;
+    // Assert
+    let waiting = alice
+        .wait_for_text("Not this quarter", Duration::from_secs(15))
+        .await;
+    assert!(waiting.contains("denied"), "{waiting}");
+    alice.check_page("waiting-denied").await;
+}
+
+#[tokio::test]
+async fn the_pages_are_accessible_and_the_approver_page_fits_a_phone() {
+    // Arrange
+    let app = demo_app().await;
+    let phone = Options {
+        size: (390, 844),
+        phone: true,
+        ..Options::default()
+    };
+    let (Some(alice), Some(bob)) = (browser(Options::default()).await, browser(phone).await) else {
+        return;
+    };
+    alice_asks(&app, &alice).await;
+    alice.assert_accessible("waiting").await;
+    // Act
+    bob_opens_the_request(&app, &bob).await;
+    // Assert
+    let width = bob
+        .eval("return document.documentElement.scrollWidth;")
+        .await
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    let culprits = bob
+        .eval(
+            "return [...document.querySelectorAll('body *')]\
+             .filter(e => e.getBoundingClientRect().right > 390)\
+             .map(e => e.tagName + '.' + e.className).slice(0, 5);",
+        )
+        .await;
+    assert!(
+        width <= 390,
+        "the approver page scrolls sideways on a phone: {width}px ({culprits})"
+    );
+    bob.assert_accessible("approver-page").await;
+    bob.screenshot("approver-page-phone").await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_waiting_page_refreshes_itself_until_decided() {
+    // Arrange
+    let app = demo_app().await;
+    let no_script = Options {
+        javascript: false,
+        ..Options::default()
+    };
+    let Some(alice) = browser(no_script).await else {
+        return;
+    };
+    // The demo's start needs no script: a GET form, a POST form, server redirects.
+    alice.open(&app.url("/demo")).await;
+    alice
+        .click("form[action=\"/demo/start\"] button[type=submit]")
+        .await;
+    sign_in(&alice, "alice").await;
+    alice
+        .wait_for_text("payments:write", Duration::from_secs(10))
+        .await;
+    alice.click("button[name=decision][value=allow]").await;
+    alice
+        .wait_for_text("Waiting for a countersignature", Duration::from_secs(10))
+        .await;
+    let approval_id = alice.path().await;
+    let approval_id = approval_id
+        .trim_start_matches("/approvals/")
+        .trim_end_matches("/waiting")
+        .to_owned();
+    // Act: bob approves over plain HTTP
+    let bob = app.signed_in(&app.bob).await;
+    app.approve(&bob, &approval_id).await;
+    // Assert: the page refreshes by itself, and once decided the server sends it on
+    let shown = alice
+        .wait_for_text("Countersigned by", Duration::from_secs(15))
+        .await;
+    assert!(shown.contains("Bob Approver"), "{shown}");
+    assert!(alice.path().await.starts_with("/demo/callback"));
+    alice.screenshot("no-javascript-result").await;
+}
