@@ -3,6 +3,7 @@
 //! names the specs it implements.
 
 pub mod accounts;
+pub mod admin;
 pub mod approval;
 pub mod audit;
 pub mod chat;

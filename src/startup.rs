@@ -127,9 +127,14 @@ impl Application {
             )
             .map_err(anyhow::Error::msg)?,
         );
+        let console = Arc::new(crate::admin::Console {
+            store: store.clone(),
+            sessions: provider.sessions,
+        });
         let state = AppState {
             provider,
             desk,
+            console,
             account,
             demo,
             cookies,

@@ -2,6 +2,7 @@
 //! extract, make one domain call (through [`blocking`]) and map its outcome.
 
 pub mod account;
+pub mod admin;
 pub mod approval_events;
 pub mod approvals;
 pub mod authorize;
@@ -99,6 +100,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(head)
             .route(web::post().to(login::post)),
     );
+    admin_routes(config);
     let [get, head] = get_and_head(account::get);
     config.service(web::resource("/account").route(get).route(head));
     config.service(web::resource("/account/totp").route(web::post().to(account::start_totp)));
@@ -346,4 +348,30 @@ fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
         next = error.source();
     }
     false
+}
+
+/// The admin console (`/admin`): pages are GET and HEAD, changes are POST forms.
+fn admin_routes(config: &mut web::ServiceConfig) {
+    macro_rules! page {
+        ($path:literal, $handler:expr) => {
+            web::resource($path)
+                .route(web::get().to($handler))
+                .route(web::head().to($handler))
+        };
+    }
+    let post = web::post;
+    config.service(page!("/admin", admin::overview));
+    config.service(page!("/admin/clients", admin::clients).route(post().to(admin::create_client)));
+    config.service(page!("/admin/clients/new", admin::client_form));
+    config.service(
+        web::resource("/admin/clients/{id}/rotate-secret").route(post().to(admin::rotate_secret)),
+    );
+    config.service(
+        web::resource("/admin/clients/{id}/remove").route(post().to(admin::remove_client)),
+    );
+    config.service(page!("/admin/scopes", admin::scopes).route(post().to(admin::create_scope)));
+    config.service(page!("/admin/scopes/new", admin::new_scope));
+    config.service(
+        page!("/admin/scopes/{name}", admin::scope_form).route(post().to(admin::update_scope)),
+    );
 }

@@ -17,6 +17,8 @@ pub struct AppState {
     pub provider: Arc<Provider>,
     /// The approval desk (countersignature pages).
     pub desk: Arc<Desk>,
+    /// The admin console's gate.
+    pub console: Arc<crate::admin::Console>,
     /// The account page: a user's own second factors.
     pub account: Arc<crate::accounts::factors::Account>,
     /// The demo relying party, when serving with `--demo`.

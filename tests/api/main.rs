@@ -3,6 +3,7 @@
 //! or on a fresh PostgreSQL database per test when `TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod approval;
 mod audit;
 mod bench;

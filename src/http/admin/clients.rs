@@ -1,0 +1,235 @@
+//! `/admin/clients`: the registered relying parties; register one (its secret shown
+//! once), rotate a confidential client's secret, remove one (its grants revoked).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{gate, gate_form, refused};
+use crate::admin::Access;
+use crate::http::{approvals::with_csrf, pages, AppState};
+use crate::manage::{self, ClientSpec};
+use crate::oidc::params::Params;
+use crate::scope_set::ScopeSet;
+use crate::store::decode_list;
+
+#[derive(Template)]
+#[template(path = "admin/clients.html")]
+struct ClientsPage {
+    csrf_token: String,
+    clients: Vec<ClientLine>,
+}
+
+struct ClientLine {
+    client_id: String,
+    name: String,
+    kind: &'static str,
+    confidential: bool,
+    redirect_uris: String,
+    scopes: String,
+    grant_types: String,
+}
+
+#[derive(Template, Default)]
+#[template(path = "admin/client_form.html")]
+struct ClientForm {
+    csrf_token: String,
+    error: Option<String>,
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    scopes: String,
+    public: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/secret.html")]
+struct SecretPage {
+    title: &'static str,
+    client_id: String,
+    secret: Option<String>,
+}
+
+/// `GET /admin/clients`.
+pub async fn clients(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(refusal) = gate(&state, &req, Access::Read).await {
+        return *refusal;
+    }
+    let store = state.console.store.clone();
+    match crate::http::blocking(move || manage::list_clients(&store)).await {
+        Ok(rows) => with_csrf(&state, &req, |csrf_token| {
+            let clients = rows
+                .into_iter()
+                .map(|row| ClientLine {
+                    confidential: row.secret_hash.is_some(),
+                    kind: if row.secret_hash.is_some() {
+                        "confidential"
+                    } else {
+                        "public (PKCE)"
+                    },
+                    client_id: row.client_id.into_string(),
+                    name: row.name,
+                    redirect_uris: decode_list(&row.redirect_uris).join(" "),
+                    scopes: row.allowed_scopes.to_string(),
+                    grant_types: decode_list(&row.grant_types).join(", "),
+                })
+                .collect();
+            pages::render(
+                StatusCode::OK,
+                &ClientsPage {
+                    csrf_token,
+                    clients,
+                },
+            )
+        }),
+        Err(error) => crate::http::server_error_page(&error),
+    }
+}
+
+/// `GET /admin/clients/new`.
+pub async fn client_form(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(refusal) = gate(&state, &req, Access::Read).await {
+        return *refusal;
+    }
+    with_csrf(&state, &req, |csrf_token| {
+        let form = ClientForm {
+            csrf_token,
+            scopes: "openid profile email".into(),
+            ..ClientForm::default()
+        };
+        pages::render(StatusCode::OK, &form)
+    })
+}
+
+/// `POST /admin/clients`: registers it and shows its secret once.
+pub async fn create_client(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (admin, form) = match gate_form(&state, &req, &body).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let typed = typed_form(&form);
+    let spec = ClientSpec {
+        name: typed.name.trim().to_owned(),
+        redirect_uris: lines(&typed.redirect_uris),
+        post_logout_redirect_uris: lines(&typed.post_logout_redirect_uris),
+        scopes: ScopeSet::parse(&typed.scopes)
+            .iter()
+            .map(str::to_owned)
+            .collect(),
+        public: typed.public,
+        ..ClientSpec::default()
+    };
+    let (store, actor, now) = (
+        state.console.store.clone(),
+        admin.actor(),
+        state.clock.now(),
+    );
+    match crate::http::blocking(move || manage::add_client(&store, spec, &actor, now)).await {
+        Ok(created) => pages::render(
+            StatusCode::OK,
+            &SecretPage {
+                title: "Client registered",
+                client_id: created.row.client_id.into_string(),
+                secret: created.secret,
+            },
+        ),
+        Err(error) => refused(&error, |why| {
+            with_csrf(&state, &req, |csrf_token| {
+                let again = ClientForm {
+                    csrf_token,
+                    error: Some(why),
+                    ..typed
+                };
+                pages::render(StatusCode::BAD_REQUEST, &again)
+            })
+        }),
+    }
+}
+
+/// `POST /admin/clients/{id}/rotate-secret`.
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (admin, _) = match gate_form(&state, &req, &body).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let (store, actor, now) = (
+        state.console.store.clone(),
+        admin.actor(),
+        state.clock.now(),
+    );
+    let client_id = id.into_inner();
+    let shown = client_id.clone();
+    let rotated = crate::http::blocking(move || {
+        manage::rotate_client_secret(&store, &client_id, &actor, now)
+    });
+    match rotated.await {
+        Ok(secret) => pages::render(
+            StatusCode::OK,
+            &SecretPage {
+                title: "New client secret",
+                client_id: shown,
+                secret: Some(secret),
+            },
+        ),
+        Err(error) => refused(&error, |why| {
+            pages::error_page(StatusCode::BAD_REQUEST, "Not rotated", &why, None)
+        }),
+    }
+}
+
+/// `POST /admin/clients/{id}/remove`: the client, its grants and tokens go.
+pub async fn remove_client(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (admin, _) = match gate_form(&state, &req, &body).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let (store, actor, now) = (
+        state.console.store.clone(),
+        admin.actor(),
+        state.clock.now(),
+    );
+    let client_id = id.into_inner();
+    let removed =
+        crate::http::blocking(move || manage::remove_client(&store, &client_id, &actor, now));
+    match removed.await {
+        Ok(()) => crate::http::see_other("/admin/clients"),
+        Err(error) => refused(&error, |why| {
+            pages::error_page(StatusCode::BAD_REQUEST, "Not removed", &why, None)
+        }),
+    }
+}
+
+/// The form as typed, to show again after a refusal.
+fn typed_form(form: &Params) -> ClientForm {
+    let text = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    ClientForm {
+        name: text("name"),
+        redirect_uris: text("redirect_uris"),
+        post_logout_redirect_uris: text("post_logout_redirect_uris"),
+        scopes: text("scopes"),
+        public: form.get("kind") == Some("public"),
+        ..ClientForm::default()
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -1,0 +1,246 @@
+//! `/admin`: admins only (the `admins` group), a fresh sign-in for changes, CSRF on
+//! every form, refusals that keep what was typed, and every change audited as the admin.
+
+use reqwest::StatusCode;
+
+use crate::approval::support::{approval_app, ApprovalSeed, TestApp};
+use crate::helpers::{browser, hidden_input, unescape, TestClient, REDIRECT_URI};
+
+/// The CSRF token of an admin page.
+async fn csrf_of(app: &TestApp<ApprovalSeed>, admin: &reqwest::Client, path: &str) -> String {
+    let page = app.get(admin, path).await;
+    assert_eq!(page.status(), StatusCode::OK, "{path}");
+    hidden_input(&page.text().await.unwrap(), "csrf_token").expect("a CSRF token")
+}
+
+/// Registers a confidential client from the console; returns it with its secret.
+async fn register(
+    app: &TestApp<ApprovalSeed>,
+    admin: &reqwest::Client,
+    scopes: &str,
+) -> TestClient {
+    let csrf = csrf_of(app, admin, "/admin/clients/new").await;
+    let created = app
+        .post(
+            admin,
+            "/admin/clients",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Treasury App"),
+                ("redirect_uris", REDIRECT_URI),
+                ("post_logout_redirect_uris", ""),
+                ("scopes", scopes),
+                ("kind", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let html = created.text().await.unwrap();
+    let field = |start: &str| {
+        let from = html.find(start).map(|i| i + start.len())?;
+        let to = html[from..].find("</code>")? + from;
+        Some(unescape(&html[from..to]))
+    };
+    TestClient {
+        client_id: field("<dt>Client id</dt><dd><code>").expect("the client id"),
+        secret: field("<code id=\"secret\">"),
+    }
+}
+
+#[tokio::test]
+async fn only_admins_enter_and_visitors_are_sent_to_sign_in() {
+    // Arrange
+    let app = approval_app().await;
+    let dave = app.signed_in(&app.dave).await;
+    let admin = app.signed_in(&app.admin).await;
+    // Act
+    let visitor = app.get(&browser(), "/admin/clients").await;
+    let outsider = app.get(&dave, "/admin").await;
+    let inside = app.get(&admin, "/admin").await;
+    // Assert
+    assert_eq!(visitor.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        visitor.headers()["location"].to_str().unwrap(),
+        "/login?return_to=%2Fadmin%2Fclients"
+    );
+    assert_eq!(outsider.status(), StatusCode::FORBIDDEN);
+    assert_eq!(inside.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_admin_registers_a_client_and_makes_a_scope_sensitive_and_the_client_is_countersigned() {
+    // Arrange
+    let mut app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    // Act: a new sensitive scope, approved by `approvers`, and a client that may ask for it
+    let csrf = csrf_of(&app, &admin, "/admin/scopes/new").await;
+    let scope = app
+        .post(
+            &admin,
+            "/admin/scopes",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "treasury:move"),
+                ("description", "Move treasury funds"),
+                ("claims", ""),
+                ("sensitive", "yes"),
+                ("approvers", "approvers"),
+                ("quorum", "1"),
+                ("pending_ttl", "15m"),
+                ("access_duration", "1h"),
+                ("approver_max_age", "10m"),
+                ("approver_factor", "none"),
+                ("require_justification", "no"),
+            ],
+        )
+        .await;
+    let client = register(&app, &admin, "openid profile treasury:move").await;
+    // Assert: the console shows them
+    assert_eq!(scope.status(), StatusCode::SEE_OTHER);
+    let scopes = app.get(&admin, "/admin/scopes").await.text().await.unwrap();
+    assert!(scopes.contains("treasury:move"), "{scopes}");
+    assert!(
+        scopes.contains("Needs a countersignature:</strong> 1 approval from approvers"),
+        "{scopes}"
+    );
+    assert!(scopes.contains("Used by Treasury App"), "{scopes}");
+    assert!(
+        client.secret.is_some(),
+        "a confidential client's secret is shown once"
+    );
+    // Assert: and the client is countersigned end to end
+    app.seed.client = client;
+    let alice = browser();
+    let pending = app
+        .request_access_in(&alice, &app.alice, "openid profile treasury:move")
+        .await;
+    let bob = app.signed_in(&app.bob).await;
+    app.approve(&bob, &pending.approval_id).await;
+    let response = app.continue_after_decision(&alice, &pending).await;
+    let tokens = app.exchange(&app.code_of(&response)).await;
+    let claims = crate::approval::client::jwt_payload(&tokens.access_token);
+    assert_eq!(claims["approval"]["approvers"][0], app.bob.id.as_str());
+    let created = app.events("client.created");
+    let last = created.last().expect("the registration is audited");
+    assert!(
+        last.actor.contains(&app.admin.id),
+        "audited as the admin: {}",
+        last.actor
+    );
+}
+
+#[tokio::test]
+async fn a_refused_form_says_why_and_keeps_what_was_typed() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let csrf = csrf_of(&app, &admin, "/admin/clients/new").await;
+    // Act
+    let refused = app
+        .post(
+            &admin,
+            "/admin/clients",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Typed Name"),
+                ("redirect_uris", "not a url"),
+                ("scopes", "openid"),
+                ("kind", "public"),
+            ],
+        )
+        .await;
+    // Assert
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("value=\"Typed Name\""), "{html}");
+    assert!(html.contains("not a url"), "{html}");
+    assert_eq!(
+        app.events("client.created").len(),
+        1,
+        "only the seed's: nothing half-saved"
+    );
+}
+
+#[tokio::test]
+async fn changes_need_a_fresh_sign_in_and_a_valid_csrf_token() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let csrf = csrf_of(&app, &admin, "/admin/clients/new").await;
+    let form = |token: &str| {
+        [
+            ("csrf_token", token.to_owned()),
+            ("name", "Late".to_owned()),
+            ("redirect_uris", REDIRECT_URI.to_owned()),
+            ("scopes", "openid".to_owned()),
+            ("kind", "public".to_owned()),
+        ]
+    };
+    let post = |token: &str| {
+        let form = form(token);
+        let request = admin.post(app.url("/admin/clients")).form(&form);
+        async move { request.send().await.unwrap() }
+    };
+    // Act
+    let forged = post("forged").await;
+    app.clock.advance(11 * 60);
+    let stale = post(&csrf).await;
+    // Assert
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stale.status(), StatusCode::SEE_OTHER);
+    assert!(stale.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("&fresh=1"));
+    assert_eq!(app.events("client.created").len(), 1, "only the seed's");
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_shown_once_and_the_old_one_stops_working_and_removal_revokes() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let client = register(&app, &admin, "openid").await;
+    let csrf = csrf_of(&app, &admin, "/admin/clients").await;
+    // Act
+    let rotated = app
+        .post(
+            &admin,
+            &format!("/admin/clients/{}/rotate-secret", client.client_id),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let html = rotated.text().await.unwrap();
+    let old = app
+        .post_as(&client, "/introspect", &[("token", "anything")])
+        .await;
+    let removed = app
+        .post(
+            &admin,
+            &format!("/admin/clients/{}/remove", client.client_id),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    // Assert
+    assert!(html.contains("New client secret"), "{html}");
+    assert!(
+        !html.contains(client.secret.as_deref().unwrap()),
+        "the old secret is gone"
+    );
+    assert_eq!(
+        old.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old secret stops working"
+    );
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let listed = app
+        .get(&admin, "/admin/clients")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains(&client.client_id), "{listed}");
+    assert_eq!(app.events("client.secret_rotated").len(), 1);
+    assert_eq!(app.events("client.removed").len(), 1);
+}

@@ -1,0 +1,5 @@
+//! The admin console (issue 19): who may enter and when, and the journeys an admin who
+//! never used the CLI makes: register a relying party, make a scope sensitive with its
+//! approvers, then that client completes a countersigned flow.
+
+mod console;
