@@ -153,6 +153,14 @@ impl Browser {
         field.send_keys(value).await.expect("typing");
     }
 
+    /// Chooses the option `value` of the select named `name`.
+    pub async fn select(&self, name: &str, value: &str) {
+        self.click(&format!(
+            "select[name=\"{name}\"] option[value=\"{value}\"]"
+        ))
+        .await;
+    }
+
     /// Clicks the element `css` selects (submitting its form, following its link).
     pub async fn click(&self, css: &str) {
         let element = self

@@ -179,3 +179,47 @@ async fn without_javascript_the_waiting_page_refreshes_itself_until_decided() {
     assert!(alice.path().await.starts_with("/demo/callback"));
     alice.screenshot("no-javascript-result").await;
 }
+
+#[tokio::test]
+async fn an_admin_makes_a_scope_sensitive_and_registers_a_client_in_the_console() {
+    // Arrange
+    let app = demo_app().await;
+    let Some(admin) = browser(Options::default()).await else {
+        return;
+    };
+    admin.open(&app.url("/admin")).await;
+    sign_in(&admin, "admin").await;
+    admin
+        .wait_for_text("Scopes and approval policies", Duration::from_secs(10))
+        .await;
+    admin.check_page("admin").await;
+    // Act: a new sensitive scope
+    admin.open(&app.url("/admin/scopes/new")).await;
+    admin.check_page("admin-scope-form").await;
+    admin.fill("name", "treasury:move").await;
+    admin.fill("description", "Move treasury funds").await;
+    admin.select("sensitive", "yes").await;
+    admin.fill("approvers", "approvers").await;
+    admin.click("form button[type=submit]").await;
+    let scopes = admin
+        .wait_for_text("treasury:move", Duration::from_secs(10))
+        .await;
+    admin.check_page("admin-scopes").await;
+    // Act: a client that may ask for it
+    admin.open(&app.url("/admin/clients/new")).await;
+    admin.fill("name", "Treasury App").await;
+    admin
+        .fill("redirect_uris", "https://treasury.example/callback")
+        .await;
+    admin.click("form button[type=submit]").await;
+    let registered = admin
+        .wait_for_text("Client registered", Duration::from_secs(10))
+        .await;
+    admin.check_page("admin-client-registered").await;
+    // Assert
+    assert!(
+        scopes.contains("Needs a countersignature: 1 approval from approvers"),
+        "{scopes}"
+    );
+    assert!(registered.contains("shown only this once"), "{registered}");
+}
