@@ -361,6 +361,7 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     }
     let post = web::post;
     config.service(page!("/admin", admin::overview));
+    config.service(page!("/admin/approvals", admin::approvals));
     config.service(page!("/admin/clients", admin::clients).route(post().to(admin::create_client)));
     config.service(page!("/admin/clients/new", admin::client_form));
     config.service(

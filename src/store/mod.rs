@@ -5,6 +5,7 @@
 pub mod schema;
 mod sql_types;
 
+mod approval_search;
 mod approvals;
 mod attributes;
 mod audit;
@@ -22,6 +23,7 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub use approval_search::*;
 pub use approvals::*;
 pub use attributes::*;
 pub use audit::*;

@@ -3,9 +3,11 @@
 //! goes through the same `manage` call as the CLI, which audits it. Who may enter and
 //! when: [`crate::admin::Console`].
 
+mod approvals;
 mod clients;
 mod scopes;
 
+pub use approvals::approvals;
 pub use clients::{client_form, clients, create_client, remove_client, rotate_secret};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
 

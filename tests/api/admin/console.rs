@@ -244,3 +244,43 @@ async fn a_rotated_secret_is_shown_once_and_the_old_one_stops_working_and_remova
     assert_eq!(app.events("client.secret_rotated").len(), 1);
     assert_eq!(app.events("client.removed").len(), 1);
 }
+
+#[tokio::test]
+async fn approvals_are_found_by_state_requester_and_approver() {
+    // Arrange: alice asks twice (bob approves the first), dave asks once
+    let app = approval_app().await;
+    let (alice, first) = app.request_access(&app.alice).await;
+    let second = app.request_again(&alice).await;
+    let (_, dave) = app.request_access(&app.dave).await;
+    let bob = app.signed_in(&app.bob).await;
+    app.approve(&bob, &first.approval_id).await;
+    let admin = app.signed_in(&app.admin).await;
+    let search = |query: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let page = app.get(&admin, &format!("/admin/approvals?{query}")).await;
+            assert_eq!(page.status(), StatusCode::OK, "{query}");
+            page.text().await.unwrap()
+        }
+    };
+    // Act
+    let pending = search("state=pending").await;
+    let by_dave = search("requester=dave").await;
+    let by_bob = search("approver=bob").await;
+    let nobody = search("requester=nobody").await;
+    let all = search("").await;
+    // Assert
+    let shows = |html: &str, id: &str| html.contains(&format!("/approvals/{id}\""));
+    assert!(
+        shows(&pending, &second) && shows(&pending, &dave.approval_id),
+        "{pending}"
+    );
+    assert!(!shows(&pending, &first.approval_id));
+    assert!(shows(&by_dave, &dave.approval_id) && !shows(&by_dave, &second));
+    assert!(shows(&by_bob, &first.approval_id) && !shows(&by_bob, &second));
+    assert!(nobody.contains("No approval matches"), "{nobody}");
+    assert!(
+        shows(&all, &first.approval_id) && shows(&all, &second) && shows(&all, &dave.approval_id)
+    );
+}
