@@ -362,6 +362,10 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     let post = web::post;
     config.service(page!("/admin", admin::overview));
     config.service(page!("/admin/approvals", admin::approvals));
+    config.service(page!("/admin/keys", admin::keys));
+    config.service(web::resource("/admin/keys/rotate").route(post().to(admin::rotate_keys)));
+    config.service(page!("/admin/audit", admin::audit));
+    config.service(page!("/admin/audit/export", admin::export));
     config.service(page!("/admin/clients", admin::clients).route(post().to(admin::create_client)));
     config.service(page!("/admin/clients/new", admin::client_form));
     config.service(

@@ -74,3 +74,28 @@ pub fn audit_seq_before_time(c: &mut DbConn, at: i64) -> Result<i64, StoreError>
         None => read_audit_head(c)?.0,
     })
 }
+
+/// Events before seq `before` (all when `None`), newest first, with this action and
+/// target when given: the admin console's pages of the trail.
+pub fn audit_rows_before(
+    c: &mut DbConn,
+    before: Option<i64>,
+    action: Option<&str>,
+    target: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, StoreError> {
+    let mut query = audit_events::table
+        .order(audit_events::seq.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(audit_events::seq.lt(before));
+    }
+    if let Some(action) = action {
+        query = query.filter(audit_events::action.eq(action.to_owned()));
+    }
+    if let Some(target) = target {
+        query = query.filter(audit_events::target.eq(target.to_owned()));
+    }
+    Ok(query.load(c)?)
+}

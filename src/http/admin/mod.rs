@@ -5,10 +5,12 @@
 
 mod approvals;
 mod clients;
+mod operations;
 mod scopes;
 
 pub use approvals::approvals;
 pub use clients::{client_form, clients, create_client, remove_client, rotate_secret};
+pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
 
 use actix_web::http::StatusCode;

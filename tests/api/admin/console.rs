@@ -284,3 +284,60 @@ async fn approvals_are_found_by_state_requester_and_approver() {
         shows(&all, &first.approval_id) && shows(&all, &second) && shows(&all, &dave.approval_id)
     );
 }
+
+#[tokio::test]
+async fn an_admin_rotates_the_keys_and_reads_verifies_and_exports_the_audit_trail() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let before = app.get(&admin, "/admin/keys").await.text().await.unwrap();
+    let csrf = hidden_input(&before, "csrf_token").unwrap();
+    // Act
+    let rotated = app
+        .post(&admin, "/admin/keys/rotate", &[("csrf_token", &csrf)])
+        .await;
+    let after = app.get(&admin, "/admin/keys").await.text().await.unwrap();
+    let trail = app.get(&admin, "/admin/audit").await.text().await.unwrap();
+    let filtered = app
+        .get(&admin, "/admin/audit?action=key.rotated")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let export = app.get(&admin, "/admin/audit/export").await;
+    // Assert
+    assert_eq!(rotated.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        before.matches("<strong>active</strong>").count(),
+        3,
+        "{before}"
+    );
+    assert_eq!(
+        after.matches("<strong>active</strong>").count(),
+        3,
+        "{after}"
+    );
+    assert!(after.contains("retires"), "the old keys retire: {after}");
+    assert!(trail.contains("The chain verifies"), "{trail}");
+    assert_eq!(
+        filtered.matches("<strong>key.rotated</strong>").count(),
+        1,
+        "{filtered}"
+    );
+    assert!(
+        !filtered.contains("<strong>client.created</strong>"),
+        "{filtered}"
+    );
+    let rotation = app.events("key.rotated");
+    assert!(
+        rotation[0].actor.contains(&app.admin.id),
+        "audited as the admin"
+    );
+    assert_eq!(export.status(), StatusCode::OK);
+    let lines = export.text().await.unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        app.audit().len(),
+        "one JSON line per event"
+    );
+}
