@@ -362,6 +362,18 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     let post = web::post;
     config.service(page!("/admin", admin::overview));
     config.service(page!("/admin/approvals", admin::approvals));
+    config.service(page!("/admin/users", admin::users).route(post().to(admin::create_user)));
+    config.service(
+        web::resource("/admin/users/{name}/password").route(post().to(admin::reset_password)),
+    );
+    config.service(
+        web::resource("/admin/users/{name}/disable").route(post().to(admin::disable_user)),
+    );
+    config.service(web::resource("/admin/users/{name}/groups").route(post().to(admin::add_member)));
+    config.service(
+        web::resource("/admin/users/{name}/groups/remove").route(post().to(admin::remove_member)),
+    );
+    config.service(web::resource("/admin/groups").route(post().to(admin::create_group)));
     config.service(page!("/admin/keys", admin::keys));
     config.service(web::resource("/admin/keys/rotate").route(post().to(admin::rotate_keys)));
     config.service(page!("/admin/audit", admin::audit));

@@ -7,11 +7,15 @@ mod approvals;
 mod clients;
 mod operations;
 mod scopes;
+mod users;
 
 pub use approvals::approvals;
 pub use clients::{client_form, clients, create_client, remove_client, rotate_secret};
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
+pub use users::{
+    add_member, create_group, create_user, disable_user, remove_member, reset_password, users,
+};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

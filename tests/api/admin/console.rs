@@ -341,3 +341,118 @@ async fn an_admin_rotates_the_keys_and_reads_verifies_and_exports_the_audit_trai
         "one JSON line per event"
     );
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_user_who_signs_in_and_manages_their_groups_password_and_access() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let csrf = csrf_of(&app, &admin, "/admin/users").await;
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let admin = admin.clone();
+        let csrf = csrf.clone();
+        let app = &app;
+        async move {
+            let mut form = form;
+            form.push(("csrf_token", csrf));
+            let response = admin.post(app.url(&path)).form(&form).send().await.unwrap();
+            let status = response.status();
+            (status, unescape(&response.text().await.unwrap()))
+        }
+    };
+    let password_in = |html: &str| {
+        let at = html
+            .find("shown only now: ")
+            .map(|i| i + "shown only now: ".len());
+        at.map(|i| {
+            html[i..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '<')
+                .collect::<String>()
+        })
+    };
+    // Act
+    let (added, page) = post(
+        "/admin/users".into(),
+        vec![
+            ("username", "erin".into()),
+            ("email", "erin@example.com".into()),
+            ("name", "".into()),
+        ],
+    )
+    .await;
+    let first = password_in(&page).expect("the first password is shown");
+    let (twice, again) = post(
+        "/admin/users".into(),
+        vec![
+            ("username", "erin".into()),
+            ("email", "other@example.com".into()),
+            ("name", "Typed".into()),
+        ],
+    )
+    .await;
+    let (joined, with_group) = post(
+        "/admin/users/erin/groups".into(),
+        vec![("group", "approvers".into())],
+    )
+    .await;
+    let (_, reset) = post("/admin/users/erin/password".into(), vec![]).await;
+    let second = password_in(&reset).expect("the new password is shown");
+    let erin_signs_in = |password: String| {
+        let app = &app;
+        async move {
+            let browser = browser();
+            let page = app.get(&browser, "/login").await.text().await.unwrap();
+            let csrf = hidden_input(&page, "csrf_token").unwrap();
+            app.post(
+                &browser,
+                "/login",
+                &[
+                    ("username", "erin"),
+                    ("password", &password),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    let old_password = erin_signs_in(first).await;
+    let new_password = erin_signs_in(second.clone()).await;
+    let (disabled, _) = post("/admin/users/erin/disable".into(), vec![]).await;
+    let after_disable = erin_signs_in(second).await;
+    // Assert
+    assert_eq!(added, StatusCode::OK);
+    assert_eq!(twice, StatusCode::BAD_REQUEST);
+    assert!(
+        again.contains("value=\"Typed\""),
+        "the form keeps what was typed"
+    );
+    assert_eq!(joined, StatusCode::OK);
+    assert!(
+        with_group.contains("<code>payments:write</code>"),
+        "erin may now approve: {with_group}"
+    );
+    assert_eq!(
+        old_password,
+        StatusCode::OK,
+        "the old password is refused (the form again)"
+    );
+    assert_eq!(
+        new_password,
+        StatusCode::SEE_OTHER,
+        "the new password signs in"
+    );
+    assert_eq!(disabled, StatusCode::OK);
+    assert_eq!(
+        after_disable,
+        StatusCode::OK,
+        "a disabled user cannot sign in"
+    );
+    assert_eq!(
+        app.events("user.created").len(),
+        6,
+        "the seed's five and erin"
+    );
+    assert_eq!(app.events("user.disabled").len(), 1);
+}
