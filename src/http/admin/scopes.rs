@@ -46,6 +46,8 @@ struct ScopeForm {
     approver_factor: String,
     require_justification: bool,
     factors: Vec<(&'static str, &'static str, bool)>,
+    /// Who could approve a request for this scope now, by group.
+    could_approve: Vec<String>,
 }
 
 /// `GET /admin/scopes`.
@@ -111,13 +113,34 @@ pub async fn scope_form(
     let store = state.console.store.clone();
     let name = name.into_inner();
     let found = crate::http::blocking(move || -> Result<_, ManageError> {
-        Ok(manage::list_scopes(&store)?
+        let scope = manage::list_scopes(&store)?
             .into_iter()
-            .find(|s| s.name == name))
+            .find(|s| s.name == name);
+        Ok((scope, manage::list_groups(&store)?))
     });
     match found.await {
-        Ok(Some(row)) => show(&state, &req, form_of(&row), None, StatusCode::OK),
-        Ok(None) => pages::error_page(
+        Ok((Some(row), groups)) => {
+            // The preview: any member of an approver group but the requester decides.
+            let could_approve = row
+                .approver_groups
+                .iter()
+                .map(|entry| {
+                    let members = groups
+                        .iter()
+                        .find(|(g, _)| g.name == entry.group)
+                        .map(|(_, members)| members.join(", "))
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| "nobody yet".into());
+                    format!("{}: {members}", entry.group)
+                })
+                .collect();
+            let form = ScopeForm {
+                could_approve,
+                ..form_of(&row)
+            };
+            show(&state, &req, form, None, StatusCode::OK)
+        }
+        Ok((None, _)) => pages::error_page(
             StatusCode::NOT_FOUND,
             "Not found",
             "There is no such scope.",

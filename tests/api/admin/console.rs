@@ -456,3 +456,16 @@ async fn an_admin_adds_a_user_who_signs_in_and_manages_their_groups_password_and
     );
     assert_eq!(app.events("user.disabled").len(), 1);
 }
+
+#[tokio::test]
+async fn a_scope_page_previews_who_could_approve_it() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    // Act
+    let page = app.get(&admin, "/admin/scopes/payments:write").await;
+    // Assert
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<li>approvers: bob, carol</li>"), "{html}");
+}
