@@ -24,6 +24,8 @@ named_enum! {
         ApprovalRevoked = "approval.revoked",
         /// A client was registered.
         ClientCreated = "client.created",
+        /// A client's registration changed.
+        ClientUpdated = "client.updated",
         /// A client was removed.
         ClientRemoved = "client.removed",
         /// A client's secret was replaced.

@@ -381,6 +381,9 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     config.service(page!("/admin/clients", admin::clients).route(post().to(admin::create_client)));
     config.service(page!("/admin/clients/new", admin::client_form));
     config.service(
+        page!("/admin/clients/{id}", admin::edit_form).route(post().to(admin::update_client)),
+    );
+    config.service(
         web::resource("/admin/clients/{id}/rotate-secret").route(post().to(admin::rotate_secret)),
     );
     config.service(

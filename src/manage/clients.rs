@@ -172,6 +172,66 @@ pub fn add_client(
     })
 }
 
+/// What an admin may change in a registration: its name, redirect URIs and scopes (its
+/// id, secret, type and grant types stay).
+#[derive(Debug, Clone, Default)]
+pub struct ClientChanges {
+    /// Display name.
+    pub name: String,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Scopes the client may request.
+    pub scopes: Vec<String>,
+}
+
+/// Changes a client's registration, checked as a new one is; audited before and after.
+pub fn update_client(
+    store: &Store,
+    client_id: &str,
+    mut changes: ClientChanges,
+    actor: &Actor,
+    now: i64,
+) -> Result<ClientRow, ManageError> {
+    dedup(&mut changes.scopes);
+    store.write(|c| {
+        let client_id = &ClientId::new(client_id);
+        let before = require_client(c, client_id)?;
+        let grant_types: Vec<GrantType> = decode_list(&before.grant_types)
+            .iter()
+            .filter_map(|g| GrantType::parse(g))
+            .collect();
+        let spec = ClientSpec {
+            name: changes.name.trim().to_owned(),
+            redirect_uris: changes.redirect_uris.clone(),
+            post_logout_redirect_uris: changes.post_logout_redirect_uris.clone(),
+            scopes: changes.scopes.clone(),
+            public: before.secret_hash.is_none(),
+            grant_types,
+            id_token_alg: before.id_token_alg,
+        };
+        check_spec(c, &spec)?;
+        let after = ClientRow {
+            name: spec.name.clone(),
+            redirect_uris: encode_list(&spec.redirect_uris),
+            post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
+            allowed_scopes: spec.scopes.iter().map(String::as_str).collect(),
+            ..before.clone()
+        };
+        store::update_client(c, &after)?;
+        audit::record(
+            c,
+            actor,
+            AuditAction::ClientUpdated,
+            &format!("client:{client_id}"),
+            json!({"before": describe(&before), "after": describe(&after)}),
+            now,
+        )?;
+        Ok(after)
+    })
+}
+
 fn dedup<T: Eq + std::hash::Hash + Clone>(items: &mut Vec<T>) {
     let mut seen = std::collections::HashSet::new();
     items.retain(|item| seen.insert(item.clone()));

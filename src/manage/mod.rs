@@ -12,8 +12,8 @@ mod users;
 
 pub use attributes::{remove_attribute, set_attribute};
 pub use clients::{
-    add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, ClientSpec,
-    NewClient, SECRET_HASH_PREFIX,
+    add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, update_client,
+    ClientChanges, ClientSpec, NewClient, SECRET_HASH_PREFIX,
 };
 pub use groups::{add_group, add_member, list_groups, remove_member};
 pub use keys::{ensure_active_key, list_keys, rotate_keys};

@@ -68,3 +68,19 @@ pub fn set_client_secret_hash(
         .execute(c)?;
     Ok(())
 }
+
+/// Writes a client's registration back (its id, secret and type stay).
+pub fn update_client(c: &mut DbConn, row: &ClientRow) -> Result<(), StoreError> {
+    let changed = diesel::update(clients::table.find(&row.client_id))
+        .set((
+            clients::name.eq(&row.name),
+            clients::redirect_uris.eq(&row.redirect_uris),
+            clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
+            clients::allowed_scopes.eq(&row.allowed_scopes),
+        ))
+        .execute(c)?;
+    match changed {
+        1 => Ok(()),
+        _ => Err(StoreError::NotFound),
+    }
+}

@@ -8,7 +8,7 @@ use askama::Template;
 use super::{gate, gate_form, refused};
 use crate::admin::Access;
 use crate::http::{approvals::with_csrf, pages, AppState};
-use crate::manage::{self, ClientSpec};
+use crate::manage::{self, ClientChanges, ClientSpec, ManageError};
 use crate::oidc::params::Params;
 use crate::scope_set::ScopeSet;
 use crate::store::decode_list;
@@ -40,6 +40,8 @@ struct ClientForm {
     post_logout_redirect_uris: String,
     scopes: String,
     public: bool,
+    /// The client being edited; `None` registers a new one.
+    editing: Option<String>,
 }
 
 #[derive(Template)]
@@ -209,6 +211,94 @@ pub async fn remove_client(
         Ok(()) => crate::http::see_other("/admin/clients"),
         Err(error) => refused(&error, |why| {
             pages::error_page(StatusCode::BAD_REQUEST, "Not removed", &why, None)
+        }),
+    }
+}
+
+/// `GET /admin/clients/{id}`: its registration to edit.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if let Err(refusal) = gate(&state, &req, Access::Read).await {
+        return *refusal;
+    }
+    let (store, id) = (state.console.store.clone(), id.into_inner());
+    let wanted = id.clone();
+    let found = crate::http::blocking(move || -> Result<_, ManageError> {
+        Ok(manage::list_clients(&store)?
+            .into_iter()
+            .find(|c| c.client_id.as_str() == wanted))
+    });
+    match found.await {
+        Ok(Some(row)) => with_csrf(&state, &req, |csrf_token| {
+            let form = ClientForm {
+                csrf_token,
+                name: row.name,
+                redirect_uris: decode_list(&row.redirect_uris).join("\n"),
+                post_logout_redirect_uris: decode_list(&row.post_logout_redirect_uris).join("\n"),
+                scopes: row.allowed_scopes.to_string(),
+                public: row.secret_hash.is_none(),
+                editing: Some(id),
+                ..ClientForm::default()
+            };
+            pages::render(StatusCode::OK, &form)
+        }),
+        Ok(None) => pages::error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such client.",
+            None,
+        ),
+        Err(error) => crate::http::server_error_page(&error),
+    }
+}
+
+/// `POST /admin/clients/{id}`: saves its name, redirect URIs and scopes.
+pub async fn update_client(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (admin, form) = match gate_form(&state, &req, &body).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => return *refusal,
+    };
+    let typed = ClientForm {
+        editing: Some(id.into_inner()),
+        ..typed_form(&form)
+    };
+    let changes = ClientChanges {
+        name: typed.name.clone(),
+        redirect_uris: lines(&typed.redirect_uris),
+        post_logout_redirect_uris: lines(&typed.post_logout_redirect_uris),
+        scopes: ScopeSet::parse(&typed.scopes)
+            .iter()
+            .map(str::to_owned)
+            .collect(),
+    };
+    let client_id = typed.editing.clone().unwrap_or_default();
+    let (store, actor, now) = (
+        state.console.store.clone(),
+        admin.actor(),
+        state.clock.now(),
+    );
+    let saved = crate::http::blocking(move || {
+        manage::update_client(&store, &client_id, changes, &actor, now)
+    });
+    match saved.await {
+        Ok(_) => crate::http::see_other("/admin/clients"),
+        Err(error) => refused(&error, |why| {
+            with_csrf(&state, &req, |csrf_token| {
+                let again = ClientForm {
+                    csrf_token,
+                    error: Some(why),
+                    ..typed
+                };
+                pages::render(StatusCode::BAD_REQUEST, &again)
+            })
         }),
     }
 }

@@ -10,7 +10,9 @@ mod scopes;
 mod users;
 
 pub use approvals::approvals;
-pub use clients::{client_form, clients, create_client, remove_client, rotate_secret};
+pub use clients::{
+    client_form, clients, create_client, edit_form, remove_client, rotate_secret, update_client,
+};
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
 pub use users::{

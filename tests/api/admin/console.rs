@@ -469,3 +469,48 @@ async fn a_scope_page_previews_who_could_approve_it() {
     let html = page.text().await.unwrap();
     assert!(html.contains("<li>approvers: bob, carol</li>"), "{html}");
 }
+
+#[tokio::test]
+async fn an_admin_edits_a_clients_registration_and_a_bad_uri_changes_nothing() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let client = register(&app, &admin, "openid").await;
+    let path = format!("/admin/clients/{}", client.client_id);
+    let csrf = csrf_of(&app, &admin, &path).await;
+    let save = |redirects: &'static str| {
+        let (admin, csrf, path) = (admin.clone(), csrf.clone(), path.clone());
+        let app = &app;
+        async move {
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("name", "Treasury App v2"),
+                ("redirect_uris", redirects),
+                ("post_logout_redirect_uris", ""),
+                ("scopes", "openid profile"),
+            ];
+            admin.post(app.url(&path)).form(&form).send().await.unwrap()
+        }
+    };
+    // Act
+    let refused = save("not a url").await;
+    let saved = save("https://treasury.example/cb\nhttps://treasury.example/cb2").await;
+    // Assert
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let listed = app
+        .get(&admin, "/admin/clients")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("Treasury App v2"), "{listed}");
+    assert!(listed.contains("https://treasury.example/cb2"), "{listed}");
+    let updates = app.events("client.updated");
+    assert_eq!(updates.len(), 1, "the refused save changed nothing");
+    assert!(
+        updates[0].details.contains("\"before\""),
+        "{}",
+        updates[0].details
+    );
+}
