@@ -127,7 +127,18 @@ impl Application {
             )
             .map_err(anyhow::Error::msg)?,
         );
+        let upstreams = Arc::new(
+            crate::upstream::Broker::new(
+                store.clone(),
+                &secret,
+                provider.sessions,
+                config.issuer.clone(),
+                config.local_passwords,
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
         let state = AppState {
+            upstreams,
             provider,
             desk,
             account,

@@ -18,6 +18,7 @@ pub mod logout;
 pub mod pages;
 mod state;
 pub mod teams_bot;
+pub mod upstream;
 pub mod userinfo;
 
 pub use state::AppState;
@@ -98,6 +99,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(get)
             .route(head)
             .route(web::post().to(login::post)),
+    );
+    config.service(web::resource("/login/upstream/{name}").route(web::get().to(upstream::start)));
+    config.service(
+        web::resource("/login/upstream/{name}/callback").route(web::get().to(upstream::callback)),
     );
     let [get, head] = get_and_head(account::get);
     config.service(web::resource("/account").route(get).route(head));
