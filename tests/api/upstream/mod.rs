@@ -1,0 +1,9 @@
+//! Signing in through an upstream OpenID Connect provider (issue 22 items 2 and 3): a
+//! second countersign plays the upstream (`support.rs`), a tiny fake one serves crafted
+//! ID tokens (`fake.rs`). Linking by `iss` + `sub` only, group mapping at every login,
+//! brokered approvers, and the refusals: state, nonce, audience, upstream errors.
+
+mod brokering;
+mod fake;
+mod refusals;
+mod support;
