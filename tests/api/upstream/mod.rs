@@ -4,6 +4,7 @@
 //! brokered approvers, and the refusals: state, nonce, audience, upstream errors.
 
 mod brokering;
+mod cli;
 mod fake;
 mod refusals;
 mod support;
