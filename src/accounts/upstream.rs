@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::sessions::{self, SessionPolicy};
 use crate::audit::{self, Actor, AuditAction};
+use crate::crypto;
 use crate::ids::{RequestId, SessionToken, UserId};
 use crate::store::{self, DbConn, StoreError, UserRow};
 use crate::upstream::Identity;
@@ -79,6 +80,8 @@ pub fn sign_in(
             .filter(|m| is_amr(m)),
     );
     let cookie = sessions::start(c, &user.id, &amr, now, policy)?;
+    let session_hash = crypto::sha256_hex(cookie.expose().as_bytes());
+    store::insert_upstream_session(c, &session_hash, login.upstream, &identity.id_token)?;
     if let Some(request) = login.request.and_then(|id| RequestId::parse(id).ok()) {
         store::note_request_login(c, &request, now)?;
     }

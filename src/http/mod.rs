@@ -119,6 +119,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(head)
             .route(web::post().to(logout::post)),
     );
+    let [get, head] = get_and_head(logout::upstream_done);
+    config.service(
+        web::resource("/logout/upstream/done")
+            .route(get)
+            .route(head),
+    );
     let [get, head] = get_and_head(userinfo::get);
     config.service(
         web::resource("/userinfo")

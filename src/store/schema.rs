@@ -348,6 +348,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    upstream_sessions (session_hash) {
+        session_hash -> Text,
+        upstream -> Text,
+        id_token -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));

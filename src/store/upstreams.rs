@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{upstream_links, upstream_logins, upstreams};
+use super::schema::{upstream_links, upstream_logins, upstream_sessions, upstreams};
 use super::{DbConn, StoreError};
 use crate::ids::UserId;
 
@@ -138,4 +138,33 @@ pub fn take_upstream_login(
     };
     let deleted = diesel::delete(key).execute(c)?;
     Ok((deleted == 1 && row.expires_at > now).then_some(row))
+}
+
+/// Remembers that a session was started through `upstream`, with its ID token.
+pub fn insert_upstream_session(
+    c: &mut DbConn,
+    session_hash: &str,
+    upstream: &str,
+    id_token: &str,
+) -> Result<(), StoreError> {
+    diesel::insert_into(upstream_sessions::table)
+        .values((
+            upstream_sessions::session_hash.eq(session_hash),
+            upstream_sessions::upstream.eq(upstream),
+            upstream_sessions::id_token.eq(id_token),
+        ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// `(upstream, id_token)` of a session started through an upstream.
+pub fn upstream_session(
+    c: &mut DbConn,
+    session_hash: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    Ok(upstream_sessions::table
+        .find(session_hash)
+        .select((upstream_sessions::upstream, upstream_sessions::id_token))
+        .first(c)
+        .optional()?)
 }

@@ -6,6 +6,7 @@
 //! [`protocol`] exchange the code and validate the ID token, then signs the user in
 //! ([`crate::accounts::upstream`]).
 
+mod logout;
 mod protocol;
 
 pub use protocol::Identity;
@@ -99,6 +100,8 @@ pub struct Broker {
     http: reqwest::Client,
     sessions: SessionPolicy,
     issuer: String,
+    /// MACs the redirect carried through an upstream logout.
+    logout_key: [u8; 32],
     /// False when the deployment turned local passwords off (`local_passwords`).
     pub local_passwords: bool,
 }
@@ -125,6 +128,7 @@ impl Broker {
             http,
             sessions,
             issuer,
+            logout_key: crypto::derive_key(secret, "countersign/upstream-logout"),
             local_passwords,
         })
     }

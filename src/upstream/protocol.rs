@@ -76,6 +76,8 @@ pub struct Identity {
     pub groups: Vec<String>,
     /// The upstream's `amr`, if it said.
     pub amr: Vec<String>,
+    /// The ID token itself (the `id_token_hint` of the upstream logout).
+    pub id_token: String,
 }
 
 async fn client(
@@ -174,6 +176,7 @@ pub async fn finish(
             .map(|n| n.as_str().to_owned()),
         groups: groups.unwrap_or_default(),
         amr: raw.get("amr").map(strings).unwrap_or_default(),
+        id_token: id_token.to_string(),
     })
 }
 
@@ -251,4 +254,34 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         next = cause.source();
     }
     text
+}
+
+/// The upstream's `end_session_endpoint` (RP-Initiated Logout 1.0 §2.1), read from its
+/// discovery document, whose `issuer` must be the upstream's.
+pub async fn end_session_endpoint(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<Option<url::Url>, UpstreamError> {
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    let document: Value = http
+        .get(discovery)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| UpstreamError::Discovery(e.to_string()))?
+        .json()
+        .await
+        .map_err(|e| UpstreamError::Discovery(e.to_string()))?;
+    if document.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err(UpstreamError::Discovery(
+            "the document names another issuer".into(),
+        ));
+    }
+    Ok(document
+        .get("end_session_endpoint")
+        .and_then(Value::as_str)
+        .and_then(|url| url::Url::parse(url).ok()))
 }

@@ -36,3 +36,12 @@ CREATE TABLE upstream_logins (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX upstream_logins_expires_at ON upstream_logins (expires_at);
+
+-- Sessions started through an upstream, with its ID token: RP-initiated logout here
+-- ends the upstream session too (its `id_token_hint`), when it has an end_session
+-- endpoint. Gone with the session.
+CREATE TABLE upstream_sessions (
+    session_hash TEXT PRIMARY KEY NOT NULL REFERENCES sessions (id_hash) ON DELETE CASCADE,
+    upstream TEXT NOT NULL,
+    id_token TEXT NOT NULL
+);

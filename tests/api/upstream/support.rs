@@ -81,6 +81,7 @@ impl Brokering {
         let client = up.add_client(ClientSpec {
             name: "Countersign downstream".into(),
             redirect_uris: vec![callback_url(&down, UPSTREAM)],
+            post_logout_redirect_uris: vec![down.url("/logout/upstream/done")],
             scopes: UPSTREAM_SCOPES.split(' ').map(str::to_owned).collect(),
             ..ClientSpec::default()
         });
