@@ -23,3 +23,4 @@ pub mod scope_set;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod upstream;

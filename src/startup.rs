@@ -131,7 +131,18 @@ impl Application {
             store: store.clone(),
             sessions: provider.sessions,
         });
+        let upstreams = Arc::new(
+            crate::upstream::Broker::new(
+                store.clone(),
+                &secret,
+                provider.sessions,
+                config.issuer.clone(),
+                config.local_passwords,
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
         let state = AppState {
+            upstreams,
             provider,
             desk,
             console,

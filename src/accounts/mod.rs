@@ -1,8 +1,10 @@
 //! Accounts: browser sessions, password login with brute-force throttling,
-//! remembered consent, and approvers' second factors (TOTP).
+//! remembered consent, approvers' second factors (TOTP), and sign-in through an
+//! upstream provider.
 
 pub mod consent;
 pub mod factors;
 pub mod login;
 pub mod sessions;
 pub mod totp;
+pub mod upstream;

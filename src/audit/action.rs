@@ -70,6 +70,10 @@ named_enum! {
         TokenRefreshed = "token.refreshed",
         /// A client revoked a token (its grant).
         TokenRevoked = "token.revoked",
+        /// An upstream OpenID Connect provider was registered.
+        UpstreamAdded = "upstream.added",
+        /// An upstream OpenID Connect provider was removed.
+        UpstreamRemoved = "upstream.removed",
         /// A user was created.
         UserCreated = "user.created",
         /// A user was disabled.

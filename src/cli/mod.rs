@@ -14,6 +14,7 @@ mod audit;
 mod keys;
 mod notify;
 mod run;
+mod upstream;
 
 pub use run::run;
 
@@ -63,6 +64,9 @@ pub enum Command {
     /// Inspect and retry notifications (Slack, Teams, webhooks, email).
     #[command(subcommand)]
     Outbox(notify::OutboxCommand),
+    /// Manage upstream OpenID Connect providers users sign in through.
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCommand),
 }
 
 /// `serve` flags (override file and environment).

@@ -46,6 +46,9 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::Audit(command) => return super::audit::run(command, config, store, now, &mut out),
         Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,
         Command::Outbox(command) => super::notify::outbox(command, store, &actor, now, &mut out)?,
+        Command::Upstream(command) => {
+            super::upstream::run(command, config, store, &actor, now, &mut out)?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

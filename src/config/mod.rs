@@ -66,6 +66,8 @@ pub struct RawSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_passwords: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<RawNotify>,
 }
 
@@ -124,6 +126,9 @@ pub struct Config {
     /// How long a client may take to send a request (head and body); a slower one gets
     /// 408 and its connection is closed.
     pub request_timeout: Duration,
+    /// Users may sign in with a local password; false: only through upstream
+    /// providers (`countersign upstream add`).
+    pub local_passwords: bool,
     /// Notifications: Slack, Teams, webhooks, mail and the outbox.
     pub notify: NotifySettings,
 }
@@ -253,6 +258,7 @@ impl Config {
                 "1h",
             )?,
             request_timeout: duration("request_timeout", raw.request_timeout, "10s")?,
+            local_passwords: raw.local_passwords.unwrap_or(true),
             notify: NotifySettings::from_raw(raw.notify.unwrap_or_default())?,
         })
     }

@@ -126,3 +126,7 @@ pub fn csrf_valid(req: &HttpRequest, key: &[u8; 32], submitted: Option<&str>) ->
     let expected = crypto::csrf_mac(key, cookie.value());
     !expected.is_empty() && crypto::constant_time_eq(expected.as_bytes(), submitted.as_bytes())
 }
+
+/// The cookie binding an upstream sign-in's `state` to the browser that started it
+/// (login CSRF, RFC 6749 §10.12).
+pub const UPSTREAM_STATE: &str = "cs_upstream";

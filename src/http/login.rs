@@ -1,5 +1,7 @@
 //! `GET|POST /login`: the username and password form (CSRF-protected), throttled per
-//! account and per client IP (429 + Retry-After), session id rotated at login.
+//! account and per client IP (429 + Retry-After), session id rotated at login; and the
+//! "Sign in with NAME" links of the upstream providers (`local_passwords = false`
+//! leaves only those).
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,13 +16,13 @@ use crate::oidc::params::Params;
 
 /// Where to go after signing in.
 #[derive(Debug, Clone, Default)]
-struct Next {
-    request: Option<String>,
-    return_to: Option<String>,
+pub(super) struct Next {
+    pub(super) request: Option<String>,
+    pub(super) return_to: Option<String>,
 }
 
 impl Next {
-    fn from(params: &Params) -> Self {
+    pub(super) fn from(params: &Params) -> Self {
         Next {
             // Parsed at the edge: only a well-formed request id ever reaches `Location`.
             request: params
@@ -34,7 +36,7 @@ impl Next {
         }
     }
 
-    fn location(&self) -> String {
+    pub(super) fn location(&self) -> String {
         match (&self.request, &self.return_to) {
             (Some(request), _) => format!("/authorize/continue?request={request}"),
             (None, Some(path)) => path.clone(),
@@ -77,9 +79,33 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         notice,
         StatusCode::OK,
     )
+    .await
 }
 
-fn form(
+/// Each upstream's "Sign in with NAME" link, keeping where to go afterwards.
+async fn upstream_links(state: &AppState, next: &Next) -> Vec<(String, String)> {
+    let broker = state.upstreams.clone();
+    let names = super::blocking(move || broker.names())
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot list the upstream providers");
+            Vec::new()
+        });
+    let query = match (&next.request, &next.return_to) {
+        (Some(request), _) => format!("?request={request}"),
+        (None, Some(path)) => format!("?return_to={}", super::upstream::encode(path)),
+        (None, None) => String::new(),
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let href = format!("/login/upstream/{name}{query}");
+            (name, href)
+        })
+        .collect()
+}
+
+async fn form(
     state: &AppState,
     req: &HttpRequest,
     next: Next,
@@ -89,6 +115,7 @@ fn form(
     status: StatusCode,
 ) -> HttpResponse {
     let csrf = state.cookies.csrf_token(req);
+    let upstreams = upstream_links(state, &next).await;
     let page = LoginPage {
         csrf_token: csrf.token,
         request: next.request,
@@ -96,6 +123,8 @@ fn form(
         username,
         client_name,
         error,
+        upstreams,
+        passwords: state.upstreams.local_passwords,
     };
     let mut response = pages::render(status, &page);
     if let Some(cookie) = csrf.cookie {
@@ -107,6 +136,14 @@ fn form(
 /// `POST /login`: `username`, `password`, `csrf_token`, and `request` or `return_to`.
 #[tracing::instrument(skip_all)]
 pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if !state.upstreams.local_passwords {
+        return pages::error_page(
+            StatusCode::FORBIDDEN,
+            "Passwords are turned off",
+            "This server signs people in only through their identity provider. Go back and choose it.",
+            None,
+        );
+    }
     let params = match super::read_form(&body) {
         Ok(params) => params,
         Err(bad) => return bad.page(),
@@ -141,15 +178,18 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
             );
             response
         }
-        Ok(LoginOutcome::Invalid) => form(
-            &state,
-            &req,
-            next,
-            username,
-            None,
-            Some("Wrong username or password.".into()),
-            StatusCode::OK,
-        ),
+        Ok(LoginOutcome::Invalid) => {
+            form(
+                &state,
+                &req,
+                next,
+                username,
+                None,
+                Some("Wrong username or password.".into()),
+                StatusCode::OK,
+            )
+            .await
+        }
         Ok(LoginOutcome::Throttled { retry_after }) => {
             let message = format!(
                 "Too many failed sign-in attempts. Try again in {} minutes.",
@@ -163,7 +203,8 @@ pub async fn post(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes
                 None,
                 Some(message),
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            )
+            .await;
             if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }

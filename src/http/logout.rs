@@ -1,4 +1,5 @@
-//! `GET|POST /logout` (OpenID Connect RP-Initiated Logout 1.0).
+//! `GET|POST /logout` (OpenID Connect RP-Initiated Logout 1.0), which also ends the
+//! upstream provider's session of a brokered sign-in, and `GET /logout/upstream/done`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -67,16 +68,15 @@ async fn handle(
             }
             response
         }
-        Ok(LogoutOutcome::SignedOut { redirect }) => {
-            let mut response = match redirect {
-                Some(location) => super::see_other(&location),
-                None => pages::message(
-                    StatusCode::OK,
-                    "Signed out",
-                    "You are signed out.",
-                    Some(("/login", "Sign in again")),
-                ),
+        Ok(LogoutOutcome::SignedOut { redirect, upstream }) => {
+            let upstream_end = match upstream {
+                Some((name, id_token)) => {
+                    let then = redirect.as_deref();
+                    state.upstreams.end_session(&name, &id_token, then).await
+                }
+                None => None,
             };
+            let mut response = signed_out(upstream_end.or(redirect));
             let _ = response.add_cookie(&state.cookies.removal(cookies::SESSION));
             response
         }
@@ -85,4 +85,24 @@ async fn handle(
         }
         Err(error) => bad_request(&error.description),
     }
+}
+
+/// A 303 to `redirect`, or the signed-out page.
+fn signed_out(redirect: Option<String>) -> HttpResponse {
+    match redirect {
+        Some(location) => super::see_other(&location),
+        None => pages::message(
+            StatusCode::OK,
+            "Signed out",
+            "You are signed out.",
+            Some(("/login", "Sign in again")),
+        ),
+    }
+}
+
+/// `GET /logout/upstream/done?state=…`: back from the upstream's logout; on to the
+/// client's post-logout redirect carried in `state`, or the signed-out page.
+pub async fn upstream_done(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    signed_out(state.upstreams.after_end_session(params.get("state")))
 }

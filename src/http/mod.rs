@@ -19,6 +19,7 @@ pub mod logout;
 pub mod pages;
 mod state;
 pub mod teams_bot;
+pub mod upstream;
 pub mod userinfo;
 
 pub use state::AppState;
@@ -101,6 +102,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(web::post().to(login::post)),
     );
     admin_routes(config);
+    config.service(web::resource("/login/upstream/{name}").route(web::get().to(upstream::start)));
+    config.service(
+        web::resource("/login/upstream/{name}/callback").route(web::get().to(upstream::callback)),
+    );
     let [get, head] = get_and_head(account::get);
     config.service(web::resource("/account").route(get).route(head));
     config.service(web::resource("/account/totp").route(web::post().to(account::start_totp)));
@@ -115,6 +120,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(get)
             .route(head)
             .route(web::post().to(logout::post)),
+    );
+    let [get, head] = get_and_head(logout::upstream_done);
+    config.service(
+        web::resource("/logout/upstream/done")
+            .route(get)
+            .route(head),
     );
     let [get, head] = get_and_head(userinfo::get);
     config.service(

@@ -22,6 +22,10 @@ pub struct LoginPage {
     pub client_name: Option<String>,
     /// What went wrong last time.
     pub error: Option<String>,
+    /// "Sign in with NAME" buttons: `(name, href)`.
+    pub upstreams: Vec<(String, String)>,
+    /// The password form is offered (`local_passwords`).
+    pub passwords: bool,
 }
 
 /// A consented scope line.

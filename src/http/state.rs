@@ -27,6 +27,8 @@ pub struct AppState {
     pub cookies: CookiePolicy,
     /// The inbound Slack and Teams integrations.
     pub chat: Arc<crate::chat::Chat>,
+    /// Sign-in through upstream OpenID Connect providers.
+    pub upstreams: Arc<crate::upstream::Broker>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }

@@ -8,6 +8,7 @@ mod groups;
 mod keys;
 mod notify;
 mod scopes;
+mod upstreams;
 mod users;
 
 pub use attributes::{remove_attribute, set_attribute};
@@ -21,6 +22,10 @@ pub use notify::{
     group_channels, link_chat, list_outbox, retry_outbox, set_group_notify, NotifyChanges,
 };
 pub use scopes::{add_scope, list_scopes, update_scope, ScopeChanges};
+pub use upstreams::{
+    add_upstream, group_map, list_upstreams, remove_upstream, NewUpstream, UpstreamSummary,
+    UPSTREAM_SECRET_PURPOSE,
+};
 pub use users::{
     add_user, disable_user, display_names, list_users, reset_factors, set_password, NewUser,
 };

@@ -28,6 +28,9 @@ pub enum LogoutOutcome {
     SignedOut {
         /// The post-logout redirect, with `state`.
         redirect: Option<String>,
+        /// `(upstream, id_token)` when the session came from an upstream provider,
+        /// whose own session should end too (issue 22 item 4).
+        upstream: Option<(String, String)>,
     },
 }
 
@@ -73,7 +76,9 @@ impl Provider {
                     carry,
                 });
             }
+            let mut upstream = None;
             if let (Some(cookie), Some(session)) = (cookie, session) {
+                upstream = store::upstream_session(c, &session.id_hash)?;
                 sessions::end(c, cookie)?;
                 let client_id = checked.client.as_ref().map(|c| c.client_id.clone());
                 audit::record(
@@ -87,6 +92,7 @@ impl Provider {
             }
             Ok(LogoutOutcome::SignedOut {
                 redirect: checked.redirect,
+                upstream,
             })
         })
     }

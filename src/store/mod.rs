@@ -21,6 +21,7 @@ mod scopes;
 mod sessions;
 mod throttle;
 mod tokens;
+mod upstreams;
 mod users;
 
 pub use approval_search::*;
@@ -39,6 +40,7 @@ pub use scopes::*;
 pub use sessions::*;
 pub use throttle::*;
 pub use tokens::*;
+pub use upstreams::*;
 pub use users::*;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};

@@ -313,6 +313,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    upstreams (name) {
+        name -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        scope -> Text,
+        groups_claim -> Nullable<Text>,
+        group_map -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_links (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        upstream -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_logins (state_hash) {
+        state_hash -> Text,
+        upstream -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        request_id -> Nullable<Text>,
+        return_to -> Nullable<Text>,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_sessions (session_hash) {
+        session_hash -> Text,
+        upstream -> Text,
+        id_token -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));

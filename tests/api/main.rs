@@ -18,3 +18,4 @@ pub(crate) mod oidc;
 mod protections;
 mod step_up;
 mod store;
+mod upstream;

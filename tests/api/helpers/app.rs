@@ -61,6 +61,7 @@ pub struct TestAppBuilder {
     trusted_proxies: Option<String>,
     login_max_failures: Option<u32>,
     https_issuer: bool,
+    local_passwords: Option<bool>,
 }
 
 impl TestAppBuilder {
@@ -115,6 +116,14 @@ impl TestAppBuilder {
     pub fn login_max_failures(self, failures: u32) -> TestAppBuilder {
         TestAppBuilder {
             login_max_failures: Some(failures),
+            ..self
+        }
+    }
+
+    /// `local_passwords` (false: only upstream providers sign people in).
+    pub fn local_passwords(self, allowed: bool) -> TestAppBuilder {
+        TestAppBuilder {
+            local_passwords: Some(allowed),
             ..self
         }
     }
@@ -461,6 +470,7 @@ impl Server {
             request_timeout: options.request_timeout.clone(),
             trusted_proxies: options.trusted_proxies.clone(),
             login_max_failures: options.login_max_failures,
+            local_passwords: options.local_passwords,
             ..RawSettings::default()
         })
         .expect("test configuration is valid");
