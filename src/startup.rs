@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::factors::Account;
+use crate::accounts::passkeys::PasskeyFactor;
 use crate::accounts::totp::TotpFactor;
 use crate::approval::step_up::StepUp;
 use crate::approval::Desk;
@@ -89,6 +90,7 @@ impl Application {
             Sealer::for_purpose(&secret, "countersign/totp-secrets"),
             &config.issuer,
         );
+        let passkeys = PasskeyFactor::new(&config.issuer);
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
@@ -103,6 +105,7 @@ impl Application {
             sessions: provider.sessions,
             totp,
             throttle: provider.throttle,
+            passkeys,
         });
         let outbox = crate::delivery::Worker::new(
             store.clone(),

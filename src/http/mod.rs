@@ -16,6 +16,7 @@ pub mod limits;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod passkeys;
 mod state;
 pub mod teams_bot;
 pub mod userinfo;
@@ -107,6 +108,16 @@ pub fn routes(config: &mut web::ServiceConfig) {
     );
     config
         .service(web::resource("/account/totp/remove").route(web::post().to(account::remove_totp)));
+    config.service(
+        web::resource("/account/passkeys").route(web::post().to(passkeys::start_registration)),
+    );
+    // Before `/account/passkeys/{ceremony}`, which would take `remove` for a ceremony.
+    config
+        .service(web::resource("/account/passkeys/remove").route(web::post().to(passkeys::remove)));
+    config.service(
+        web::resource("/account/passkeys/{ceremony}")
+            .route(web::post().to(passkeys::finish_registration)),
+    );
     let [get, head] = get_and_head(logout::get);
     config.service(
         web::resource("/logout")
