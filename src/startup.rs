@@ -98,6 +98,7 @@ impl Application {
             step_up: StepUp {
                 totp: totp.clone(),
                 throttle: provider.throttle,
+                passkeys: passkeys.clone(),
             },
         });
         let account = Arc::new(Account {

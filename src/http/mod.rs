@@ -16,6 +16,7 @@ pub mod limits;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod passkey_votes;
 pub mod passkeys;
 mod state;
 pub mod teams_bot;
@@ -165,6 +166,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(web::resource("/approvals/{id}/revoke").route(web::post().to(approvals::revoke)));
     config
         .service(web::resource("/approvals/{id}/cancel").route(web::post().to(approvals::cancel)));
+    config.service(
+        web::resource("/approvals/{id}/ceremony").route(web::post().to(passkey_votes::start_vote)),
+    );
+    config.service(
+        web::resource("/approvals/{id}/ceremony/{ceremony}")
+            .route(web::post().to(passkey_votes::finish_vote)),
+    );
     let [get, head] = get_and_head(approvals::waiting);
     config.service(
         web::resource("/approvals/{id}/waiting")
