@@ -142,6 +142,7 @@ impl PasskeyFactor {
             user_id: user_id.clone(),
             name: row.name.unwrap_or_else(|| "passkey".into()),
             passkey: to_json(&passkey)?,
+            sign_count: 0,
             created_at: now,
             last_used_at: None,
         };
@@ -184,7 +185,7 @@ impl PasskeyFactor {
 
     /// Checks an assertion against a consumed ceremony's `state`: the signature, the
     /// challenge, the origin and RP ID, user verification (WebAuthn L2 §7.2), that the
-    /// credential is `user_id`'s, and its counter; then stores the updated counter.
+    /// credential is `user_id`'s, and that its counter rose; then stores it.
     /// The credential id on success.
     pub fn verify_assertion(
         &self,
@@ -211,9 +212,16 @@ impl PasskeyFactor {
             tracing::warn!("a passkey assertion named a credential of someone else");
             return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
         };
+        // The state holds the counters as they were when the ceremony began, so
+        // webauthn-rs's own check cannot see an assertion counted since: the stored
+        // counter is compared and raised here, in this very transaction.
+        if !store::advance_sign_count(c, &id, i64::from(result.counter()))? {
+            tracing::warn!(credential_id = %id, "passkey counter did not rise: a cloned key?");
+            return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
+        }
         let mut passkey: Passkey = serde_json::from_str(&row.passkey)
             .map_err(|_| StoreError::Corrupt(format!("unreadable passkey {id}")))?;
-        // Counter and backup flags (WebAuthn L2 §6.1.1), in this very transaction.
+        // Backup flags (WebAuthn L2 §6.1.3) and webauthn-rs's copy of the counter.
         passkey.update_credential(&result);
         store::update_passkey(c, &id, &to_json(&passkey)?, now)?;
         Ok(Ok(id))

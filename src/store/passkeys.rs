@@ -21,8 +21,10 @@ pub struct PasskeyRow {
     pub user_id: UserId,
     /// The owner's name for it ("laptop").
     pub name: String,
-    /// webauthn-rs's `Passkey` as JSON (public key and counter, no secret).
+    /// webauthn-rs's `Passkey` as JSON (public key and flags, no secret).
     pub passkey: String,
+    /// The highest signature counter accepted.
+    pub sign_count: i64,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
 }
@@ -94,6 +96,28 @@ pub fn update_passkey(
         ))
         .execute(c)?;
     Ok(())
+}
+
+/// Accepts signature counter `count` for a passkey: raised only if `count` is higher
+/// than any accepted before, or both are 0 (authenticators without a counter, most
+/// synced passkeys, always send 0). False when it went back or stood still: a cloned
+/// authenticator (WebAuthn L2 §6.1.1, §7.2 step 21). One compare-and-set, so two
+/// assertions with one counter value cannot both pass.
+pub fn advance_sign_count(
+    c: &mut DbConn,
+    credential_id: &str,
+    count: i64,
+) -> Result<bool, StoreError> {
+    let passkey = passkeys::table.find(credential_id);
+    let changed = match count {
+        0 => diesel::update(passkey.filter(passkeys::sign_count.eq(0)))
+            .set(passkeys::sign_count.eq(0))
+            .execute(c)?,
+        _ => diesel::update(passkey.filter(passkeys::sign_count.lt(count)))
+            .set(passkeys::sign_count.eq(count))
+            .execute(c)?,
+    };
+    Ok(changed == 1)
 }
 
 /// Removes one of the user's passkeys; false if they have none by that id.

@@ -256,6 +256,7 @@ diesel::table! {
         user_id -> Text,
         name -> Text,
         passkey -> Text,
+        sign_count -> BigInt,
         created_at -> BigInt,
         last_used_at -> Nullable<BigInt>,
     }

@@ -1,11 +1,14 @@
 -- Passkeys (issue 18, WebAuthn L2 §6.1 credential records): several per user, each
 -- named by its owner; `passkey` is webauthn-rs's serialised credential (public key,
--- signature counter, backup flags), updated after every assertion.
+-- backup flags), updated after every assertion; `sign_count` is the highest signature
+-- counter accepted (§6.1.1: a counter that does not rise betrays a cloned key), kept
+-- in a column so it is compared and raised in one UPDATE.
 CREATE TABLE passkeys (
     credential_id TEXT PRIMARY KEY NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     passkey TEXT NOT NULL,
+    sign_count BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     last_used_at BIGINT
 );
