@@ -13,5 +13,6 @@ mod helpers;
 mod migrations;
 pub(crate) mod notify;
 pub(crate) mod oidc;
+mod passkeys;
 mod protections;
 mod store;
