@@ -5,11 +5,13 @@
 //! though the vote is not. A passkey requirement is met only by an assertion (WebAuthn
 //! L2 §7.2) answering a ceremony begun for this vote: a typed code never meets it.
 
+use serde_json::json;
+
 use super::factor::{ApproverFactor, Assertion, Presented, Proof};
 use crate::accounts::login::ThrottlePolicy;
-use crate::accounts::passkeys::NOT_VERIFIED;
-use crate::accounts::passkeys::{PasskeyError, PasskeyFactor};
+use crate::accounts::passkeys::{PasskeyError, PasskeyFactor, NOT_VERIFIED};
 use crate::accounts::totp::{CodeRefused, TotpFactor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::ids::UserId;
 use crate::store::{self, DbConn, StoreError};
 
@@ -99,13 +101,22 @@ impl StepUp {
             &assertion.credential,
             now,
         )?;
-        Ok(checked
-            .map(|credential_id| Proof::Passkey { credential_id })
-            .map_err(|refused| match refused {
-                PasskeyError::Refused(why) => StepUpRefusal::Passkey(why),
-                PasskeyError::Unavailable => StepUpRefusal::Passkey(UNAVAILABLE),
-                PasskeyError::Store(_) => StepUpRefusal::Passkey(NOT_VERIFIED),
-            }))
+        let why = match checked {
+            Ok(credential_id) => return Ok(Ok(Proof::Passkey { credential_id })),
+            Err(PasskeyError::Refused(why)) => why,
+            Err(PasskeyError::Unavailable) => UNAVAILABLE,
+            Err(PasskeyError::Store(_)) => NOT_VERIFIED,
+        };
+        // Kept with the refusal (committed), as a wrong code is: someone tried.
+        audit::record(
+            c,
+            &Actor::User(user_id.clone()),
+            AuditAction::StepUpFailed,
+            &format!("user:{user_id}"),
+            json!({"factor": "passkey", "reason": why}),
+            now,
+        )?;
+        Ok(Err(StepUpRefusal::Passkey(why)))
     }
 
     fn check_code(

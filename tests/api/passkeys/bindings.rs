@@ -138,6 +138,9 @@ async fn an_assertion_for_another_origin_or_rp_id_is_refused() {
         assert!(why.contains("could not be verified"), "{why}");
     }
     nothing_decided(&app, &[(&alice, id)]).await;
+    let failures = app.events("step_up.failed");
+    assert_eq!(failures.len(), 3, "each refused assertion is audited");
+    assert!(failures[0].details.contains(r#""factor":"passkey""#));
 }
 
 #[tokio::test]
