@@ -59,6 +59,9 @@ pub enum AccountError {
     /// A passkey ceremony refused.
     #[error("{0}")]
     Passkey(#[from] PasskeyError),
+    /// The sign-in is too old for this change: sign in again first.
+    #[error("sign in again first: adding or removing a passkey needs a recent sign-in")]
+    FreshSignIn,
 }
 
 impl From<StoreError> for AccountError {

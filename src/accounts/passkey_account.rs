@@ -1,6 +1,8 @@
 //! Passkeys on the account page (issue 18; WebAuthn L2 §7.1 registration): start a
 //! registration (the options for `navigator.credentials.create`), finish it (the
 //! ceremony is consumed whether or not the answer verifies), and remove a passkey.
+//! Adding or removing one needs a sign-in from the last ten minutes, so an old session
+//! (left open, or stolen) cannot give its holder a passkey of theirs to decide with.
 //! Each change is audited in its transaction, naming the credential, never its key.
 
 use serde_json::json;
@@ -8,12 +10,24 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RegisterPublicKeyCredentia
 
 use super::factors::{Account, AccountError};
 use super::passkeys::PasskeyError;
+use super::sessions::Session;
 use crate::audit::{self, Actor, AuditAction};
 use crate::ids::SessionToken;
 use crate::store;
 
 /// Longest passkey name kept.
 pub const NAME_MAX: usize = 64;
+
+/// How recent a sign-in must be to add or remove a passkey (the default
+/// `approver_max_age`).
+pub const FRESH_SIGN_IN: i64 = 600;
+
+fn fresh(session: &Session, now: i64) -> Result<(), AccountError> {
+    match now - session.auth_time > FRESH_SIGN_IN {
+        true => Err(AccountError::FreshSignIn),
+        false => Ok(()),
+    }
+}
 
 impl Account {
     /// Starts registering a passkey called `name`: the ceremony id and the options.
@@ -29,6 +43,7 @@ impl Account {
         }
         self.store.write(|c| {
             let session = self.session(c, cookie, now)?;
+            fresh(&session, now)?;
             Ok(self
                 .passkeys
                 .start_registration(c, &session.user, &name, now)?)
@@ -48,6 +63,7 @@ impl Account {
             self.store
                 .write(|c| -> Result<Result<String, AccountError>, AccountError> {
                     let session = self.session(c, cookie, now)?;
+                    fresh(&session, now)?;
                     let user_id = &session.user.id;
                     let stored = match self.passkeys.finish_registration(
                         c,
@@ -83,6 +99,7 @@ impl Account {
     ) -> Result<(), AccountError> {
         self.store.write(|c| {
             let session = self.session(c, cookie, now)?;
+            fresh(&session, now)?;
             let user_id = &session.user.id;
             if !store::delete_passkey(c, user_id, credential_id)? {
                 return Err(PasskeyError::Refused("you have no such passkey").into());

@@ -173,6 +173,7 @@ pub(super) fn refused(error: &AccountError) -> HttpResponse {
     let back = Some(("/account", "Back to your account"));
     match error {
         AccountError::SignIn => super::see_other("/login?return_to=%2Faccount"),
+        AccountError::FreshSignIn => super::see_other("/login?return_to=%2Faccount&fresh=1"),
         AccountError::Throttled(_) => pages::message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",

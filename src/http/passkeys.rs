@@ -123,6 +123,7 @@ pub(super) fn error(status: StatusCode, why: &str) -> HttpResponse {
 fn account_refused(refusal: &AccountError) -> HttpResponse {
     match refusal {
         AccountError::SignIn => error(StatusCode::UNAUTHORIZED, "sign in first"),
+        AccountError::FreshSignIn => error(StatusCode::UNAUTHORIZED, &refusal.to_string()),
         AccountError::Passkey(PasskeyError::Store(cause))
         | AccountError::Totp(TotpError::Store(cause)) => super::server_error_page(cause),
         AccountError::Passkey(PasskeyError::Unavailable) => {

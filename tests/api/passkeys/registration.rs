@@ -115,3 +115,26 @@ async fn a_registration_prompt_is_its_users_works_once_and_expires() {
     assert!(why.contains("no longer valid"), "{why}");
     assert!(!app.account_page(&carol).await.contains(&credential.id));
 }
+
+#[tokio::test]
+async fn adding_or_removing_a_passkey_needs_a_recent_sign_in() {
+    // Arrange: bob registered a passkey, then left his session open for eleven minutes.
+    let app = passkey_app().await;
+    let bob = app.signed_in(&app.bob).await;
+    let laptop = app.register(&bob, &mut soft_passkey(), "laptop").await;
+    app.clock.advance(660);
+    // Act
+    let csrf = app.account_csrf(&bob).await;
+    let form = [("csrf_token", csrf.as_str()), ("name", "phone")];
+    let add = app.post(&bob, "/account/passkeys", &form).await;
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("credential_id", laptop.as_str()),
+    ];
+    let remove = app.post(&bob, "/account/passkeys/remove", &form).await;
+    // Assert
+    let why = refused_json(add, StatusCode::UNAUTHORIZED).await;
+    assert!(why.contains("sign in again"), "{why}");
+    assert_eq!(see_other(&remove), "/login?return_to=%2Faccount&fresh=1");
+    assert!(app.account_page(&bob).await.contains(&laptop));
+}
