@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
 use crate::accounts::factors::Account;
+use crate::accounts::passkeys::PasskeyFactor;
 use crate::accounts::totp::TotpFactor;
 use crate::approval::step_up::StepUp;
 use crate::approval::Desk;
@@ -89,6 +90,7 @@ impl Application {
             Sealer::for_purpose(&secret, "countersign/totp-secrets"),
             &config.issuer,
         );
+        let passkeys = PasskeyFactor::new(&config.issuer);
         let desk = Arc::new(Desk {
             store: store.clone(),
             sessions: provider.sessions,
@@ -96,6 +98,7 @@ impl Application {
             step_up: StepUp {
                 totp: totp.clone(),
                 throttle: provider.throttle,
+                passkeys: passkeys.clone(),
             },
         });
         let account = Arc::new(Account {
@@ -103,6 +106,7 @@ impl Application {
             sessions: provider.sessions,
             totp,
             throttle: provider.throttle,
+            passkeys,
         });
         let outbox = crate::delivery::Worker::new(
             store.clone(),

@@ -1,11 +1,13 @@
 //! A user's own second factors, behind the account page (issue 18): what is enrolled,
 //! TOTP enrolment (start, then confirm with a first code, which issues the recovery
 //! codes), and removal (which asks for a current code, so a borrowed session cannot
-//! strip an approver's factor). Each change is audited in its transaction.
+//! strip an approver's factor). Each change is audited in its transaction. Passkeys
+//! are registered and removed in `passkey_account.rs`.
 
 use serde_json::json;
 
 use super::login::ThrottlePolicy;
+use super::passkeys::{PasskeyError, PasskeyFactor};
 use super::sessions::{self, Session, SessionPolicy};
 use super::totp::{CodeRefused, Enrolment, TotpError, TotpFactor};
 use crate::audit::{self, Actor, AuditAction};
@@ -23,6 +25,8 @@ pub struct Account {
     pub totp: TotpFactor,
     /// Wrong codes are throttled like passwords.
     pub throttle: ThrottlePolicy,
+    /// The WebAuthn relying party.
+    pub passkeys: PasskeyFactor,
 }
 
 /// What the account page shows.
@@ -34,6 +38,10 @@ pub struct FactorsView {
     pub totp: bool,
     /// Unused recovery codes left.
     pub recovery_codes_left: i64,
+    /// Whether this server can register passkeys.
+    pub passkeys_available: bool,
+    /// The registered passkeys, oldest first.
+    pub passkeys: Vec<store::PasskeyRow>,
 }
 
 /// Why an account call was refused.
@@ -48,6 +56,12 @@ pub enum AccountError {
     /// Too many wrong codes: wait this many seconds.
     #[error("too many wrong codes: try again in {0} seconds")]
     Throttled(i64),
+    /// A passkey ceremony refused.
+    #[error("{0}")]
+    Passkey(#[from] PasskeyError),
+    /// The sign-in is too old for this change: sign in again first.
+    #[error("sign in again first: adding or removing a passkey needs a recent sign-in")]
+    FreshSignIn,
 }
 
 impl From<StoreError> for AccountError {
@@ -65,7 +79,7 @@ impl Account {
     ) -> Result<FactorsView, AccountError> {
         self.store.read(|c| {
             let session = self.session(c, cookie, now)?;
-            view_of(c, &session)
+            self.view_of(c, &session)
         })
     }
 
@@ -142,7 +156,7 @@ impl Account {
         removed
     }
 
-    fn session(
+    pub(super) fn session(
         &self,
         c: &mut DbConn,
         cookie: Option<&SessionToken>,
@@ -153,13 +167,15 @@ impl Account {
         };
         sessions::find(c, cookie, now, self.sessions)?.ok_or(AccountError::SignIn)
     }
-}
 
-fn view_of(c: &mut DbConn, session: &Session) -> Result<FactorsView, AccountError> {
-    let user = &session.user;
-    Ok(FactorsView {
-        username: user.username.clone(),
-        totp: TotpFactor::is_enrolled(c, &user.id)?,
-        recovery_codes_left: store::unused_recovery_codes(c, &user.id)?,
-    })
+    fn view_of(&self, c: &mut DbConn, session: &Session) -> Result<FactorsView, AccountError> {
+        let user = &session.user;
+        Ok(FactorsView {
+            passkeys_available: self.passkeys.available(),
+            passkeys: store::passkeys_of(c, &user.id)?,
+            username: user.username.clone(),
+            totp: TotpFactor::is_enrolled(c, &user.id)?,
+            recovery_codes_left: store::unused_recovery_codes(c, &user.id)?,
+        })
+    }
 }

@@ -1,10 +1,12 @@
 //! Accounts: browser sessions, password login with brute-force throttling,
-//! remembered consent, approvers' second factors (TOTP), and sign-in through an
-//! upstream provider.
+//! remembered consent, approvers' second factors (TOTP, passkeys), and sign-in through
+//! an upstream provider.
 
 pub mod consent;
 pub mod factors;
 pub mod login;
+pub mod passkey_account;
+pub mod passkeys;
 pub mod sessions;
 pub mod totp;
 pub mod upstream;

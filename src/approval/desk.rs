@@ -11,7 +11,7 @@ use super::service::{self, ApprovalError, OVERSIGHT_GROUP};
 use super::signal::Signal;
 use super::state::ApprovalState;
 use super::state::Decision;
-use super::step_up::StepUp;
+use super::step_up::{StepUp, StepUpRefusal};
 use super::views::{build_view, ApprovalView, StatusView, Viewer};
 use crate::accounts::sessions::{self, SessionPolicy};
 use crate::audit::Actor;
@@ -90,7 +90,12 @@ fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
 
 /// Approval `id`, if `viewer` may know of it (`NotFound` otherwise); expired on read
 /// when due.
-fn visible(c: &mut DbConn, id: &str, viewer: &Viewer, now: i64) -> Result<ApprovalRow, DeskError> {
+pub(super) fn visible(
+    c: &mut DbConn,
+    id: &str,
+    viewer: &Viewer,
+    now: i64,
+) -> Result<ApprovalRow, DeskError> {
     let row = service::load(c, &approval_id(id)?, now)?;
     if !may_view(&row, viewer) {
         return Err(ApprovalError::NotFound.into());
@@ -124,7 +129,7 @@ fn decidable(
 impl Desk {
     /// [`Desk::as_viewer`] for a change: once it commits, this process's streams are
     /// woken.
-    fn change_as_viewer<T>(
+    pub(super) fn change_as_viewer<T>(
         &self,
         cookie: Option<&SessionToken>,
         now: i64,
@@ -137,7 +142,7 @@ impl Desk {
 
     /// Runs `call` in one write transaction, for the signed-in viewer (`SignIn` when
     /// nobody is).
-    fn as_viewer<T>(
+    pub(super) fn as_viewer<T>(
         &self,
         cookie: Option<&SessionToken>,
         now: i64,
@@ -257,26 +262,40 @@ impl Desk {
         // approval: anyone else gets the same 404 as its page gives them.
         let decided = self.change_as_viewer(cookie, now, |c, viewer| {
             let row = visible(c, id, &viewer, now)?;
-            let mut approver = viewer.approver();
-            let needs = service::requirements_of(&row)?.approver_factor;
-            if needs != ApproverFactor::None {
-                // Refusals that have nothing to do with the factor come first, and
-                // cost no code.
-                let votes = store::decisions_for(c, &row.id)?;
-                super::approver::may_vote(&row, &approver, &votes, now)?;
-                match self
-                    .step_up
-                    .prove(c, &approver.user_id, needs, vote.presented, now)?
-                {
-                    Ok(proof) => approver.proof = proof,
-                    // Committed: the refusal's failure count must stay.
-                    Err(refusal) => return Ok(Err(refusal)),
-                }
-            }
-            let row = service::decide(c, &row.id, &approver, vote.decision, vote.comment, now)?;
-            Ok(Ok(row))
+            self.vote_on(c, &viewer, &row, vote, now)
         })?;
         decided.map_err(|refusal| ApprovalError::StepUp(refusal).into())
+    }
+
+    /// Records `viewer`'s vote on `row` (visible to them) once the factor the policy
+    /// asks for is proved; `Ok(Err(..))` is a refusal to commit all the same (its
+    /// failure count, its consumed passkey ceremony).
+    pub(super) fn vote_on(
+        &self,
+        c: &mut DbConn,
+        viewer: &Viewer,
+        row: &ApprovalRow,
+        vote: Vote<'_>,
+        now: i64,
+    ) -> Result<Result<ApprovalRow, StepUpRefusal>, DeskError> {
+        let mut approver = viewer.approver();
+        let needs = service::requirements_of(row)?.approver_factor;
+        if needs != ApproverFactor::None {
+            // Refusals that have nothing to do with the factor come first, and cost no
+            // code.
+            let votes = store::decisions_for(c, &row.id)?;
+            super::approver::may_vote(row, &approver, &votes, now)?;
+            match self
+                .step_up
+                .prove(c, &approver.user_id, needs, vote.presented, now)?
+            {
+                Ok(proof) => approver.proof = proof,
+                // Committed: the refusal's failure count must stay.
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+        let row = service::decide(c, &row.id, &approver, vote.decision, vote.comment, now)?;
+        Ok(Ok(row))
     }
 
     /// The requester cancels.

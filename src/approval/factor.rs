@@ -66,12 +66,24 @@ impl ApproverFactor {
 }
 
 /// What the approver presented with their vote, not yet checked.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Presented {
     /// Nothing.
     Nothing,
     /// A TOTP code or a recovery code, as typed.
     Code(String),
+    /// A passkey assertion answering the challenge of a ceremony begun for this very
+    /// vote (already consumed: it can answer nothing else).
+    Assertion(Box<Assertion>),
+}
+
+/// A passkey assertion and the state of the ceremony it answers (WebAuthn L2 §7.2).
+#[derive(Clone)]
+pub struct Assertion {
+    /// webauthn-rs's ceremony state, as stored.
+    pub state: String,
+    /// The browser's `PublicKeyCredential`.
+    pub credential: webauthn_rs::prelude::PublicKeyCredential,
 }
 
 impl std::fmt::Debug for Presented {
@@ -80,6 +92,7 @@ impl std::fmt::Debug for Presented {
         match self {
             Presented::Nothing => f.write_str("Nothing"),
             Presented::Code(_) => f.write_str("Code(…)"),
+            Presented::Assertion(_) => f.write_str("Assertion(…)"),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod desk;
 pub mod evidence;
 pub mod factor;
 pub mod notices;
+pub mod passkey_vote;
 pub mod policy;
 pub mod records;
 pub mod service;

@@ -2,13 +2,20 @@
 //! asks for a second factor, the approver presents it with the vote, and it is checked
 //! in the vote's own transaction, so the factor proves this decision and nothing else.
 //! Failed codes are throttled per approver like passwords, and the failure is kept even
-//! though the vote is not.
+//! though the vote is not. A passkey requirement is met only by an assertion (WebAuthn
+//! L2 §7.2) answering a ceremony begun for this vote: a typed code never meets it.
 
-use super::factor::{ApproverFactor, Presented, Proof};
+use serde_json::json;
+
+use super::factor::{ApproverFactor, Assertion, Presented, Proof};
 use crate::accounts::login::ThrottlePolicy;
+use crate::accounts::passkeys::{PasskeyError, PasskeyFactor, NOT_VERIFIED};
 use crate::accounts::totp::{CodeRefused, TotpFactor};
+use crate::audit::{self, Actor, AuditAction};
 use crate::ids::UserId;
-use crate::store::{DbConn, StoreError};
+use crate::store::{self, DbConn, StoreError};
+
+const UNAVAILABLE: &str = "passkeys are not available on this server";
 
 /// The factors an approver may present, and how failures are throttled.
 #[derive(Debug, Clone)]
@@ -17,6 +24,8 @@ pub struct StepUp {
     pub totp: TotpFactor,
     /// The login throttle's limits, applied per approver to failed codes.
     pub throttle: ThrottlePolicy,
+    /// Passkeys (the WebAuthn relying party).
+    pub passkeys: PasskeyFactor,
 }
 
 /// Why a vote's factor was refused.
@@ -37,6 +46,13 @@ pub enum StepUpRefusal {
         /// Seconds to wait.
         retry_after: i64,
     },
+    /// The passkey assertion was refused; the text says why.
+    #[error("{0}")]
+    Passkey(&'static str),
+    /// The request changed after the passkey prompt began: what was signed for is not
+    /// what would be approved.
+    #[error("the request changed since you started: review it again")]
+    Changed,
 }
 
 impl StepUp {
@@ -50,17 +66,57 @@ impl StepUp {
         presented: &Presented,
         now: i64,
     ) -> Result<Result<Proof, StepUpRefusal>, StoreError> {
-        match needs {
-            ApproverFactor::None => Ok(Ok(Proof::None)),
-            // Passkeys are asserted through their own ceremony, not a typed code.
-            ApproverFactor::Passkey => Ok(Err(StepUpRefusal::NotEnrolled(needs))),
-            ApproverFactor::Totp | ApproverFactor::Any => {
-                let Presented::Code(code) = presented else {
-                    return Ok(Err(StepUpRefusal::Required(needs)));
-                };
+        use ApproverFactor as F;
+        match (needs, presented) {
+            (F::None, _) => Ok(Ok(Proof::None)),
+            (F::Totp | F::Any, Presented::Code(code)) => {
                 self.check_code(c, user_id, needs, code, now)
             }
+            (F::Passkey | F::Any, Presented::Assertion(assertion)) => {
+                self.check_assertion(c, user_id, assertion, now)
+            }
+            // A typed code never meets a passkey requirement, nor a passkey a TOTP one
+            // (the policy named the factor).
+            (F::Passkey, Presented::Code(_) | Presented::Nothing) => {
+                if store::passkeys_of(c, user_id)?.is_empty() {
+                    return Ok(Err(StepUpRefusal::NotEnrolled(needs)));
+                }
+                Ok(Err(StepUpRefusal::Required(needs)))
+            }
+            (F::Totp | F::Any, _) => Ok(Err(StepUpRefusal::Required(needs))),
         }
+    }
+
+    fn check_assertion(
+        &self,
+        c: &mut DbConn,
+        user_id: &UserId,
+        assertion: &Assertion,
+        now: i64,
+    ) -> Result<Result<Proof, StepUpRefusal>, StoreError> {
+        let checked = self.passkeys.verify_assertion(
+            c,
+            user_id,
+            &assertion.state,
+            &assertion.credential,
+            now,
+        )?;
+        let why = match checked {
+            Ok(credential_id) => return Ok(Ok(Proof::Passkey { credential_id })),
+            Err(PasskeyError::Refused(why)) => why,
+            Err(PasskeyError::Unavailable) => UNAVAILABLE,
+            Err(PasskeyError::Store(_)) => NOT_VERIFIED,
+        };
+        // Kept with the refusal (committed), as a wrong code is: someone tried.
+        audit::record(
+            c,
+            &Actor::User(user_id.clone()),
+            AuditAction::StepUpFailed,
+            &format!("user:{user_id}"),
+            json!({"factor": "passkey", "reason": why}),
+            now,
+        )?;
+        Ok(Err(StepUpRefusal::Passkey(why)))
     }
 
     fn check_code(

@@ -53,6 +53,12 @@ pub fn sha256_b64url(input: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(input))
 }
 
+/// base64url (no padding) of `input`: WebAuthn credential ids as browsers name them
+/// (WebAuthn L2 §5.1 `id`).
+pub fn b64url(input: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(input)
+}
+
 /// Compares secrets without leaking where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()

@@ -69,7 +69,7 @@ impl Worker {
             if let Err(error) = self.pass().await {
                 tracing::warn!(%error, "outbox pass failed");
             }
-            if passes % GAUGE_EVERY == 0 {
+            if passes.is_multiple_of(GAUGE_EVERY) {
                 self.record_backlog().await;
             }
             passes = passes.wrapping_add(1);

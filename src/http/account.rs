@@ -2,6 +2,7 @@
 //! factors; `POST /account/totp` starts enrolling an authenticator app (QR code and
 //! key), `POST /account/totp/confirm` confirms it with a first code and shows the
 //! recovery codes once, `POST /account/totp/remove` removes it given a current code.
+//! It also lists passkeys, registered through `passkeys.rs` and `static/passkeys.js`.
 //! Every form is CSRF-checked; nobody signed in is sent to sign in first.
 
 use actix_web::http::StatusCode;
@@ -20,6 +21,16 @@ struct FactorsPage {
     username: String,
     totp: bool,
     recovery_codes_left: i64,
+    passkeys_available: bool,
+    passkeys: Vec<PasskeyItem>,
+}
+
+/// One registered passkey, as the account page lists it.
+struct PasskeyItem {
+    credential_id: String,
+    name: String,
+    created_at: String,
+    last_used_at: Option<String>,
 }
 
 #[derive(Template)]
@@ -51,6 +62,17 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
                     username: view.username,
                     totp: view.totp,
                     recovery_codes_left: view.recovery_codes_left,
+                    passkeys_available: view.passkeys_available,
+                    passkeys: view
+                        .passkeys
+                        .into_iter()
+                        .map(|key| PasskeyItem {
+                            credential_id: key.credential_id,
+                            name: key.name,
+                            created_at: pages::time(key.created_at),
+                            last_used_at: key.last_used_at.map(pages::time),
+                        })
+                        .collect(),
                 },
             )
         }),
@@ -147,17 +169,27 @@ async fn call<T: Send + 'static>(
     super::blocking(move || call(&account, cookie.as_ref(), now)).await
 }
 
-fn refused(error: &AccountError) -> HttpResponse {
+pub(super) fn refused(error: &AccountError) -> HttpResponse {
     let back = Some(("/account", "Back to your account"));
     match error {
         AccountError::SignIn => super::see_other("/login?return_to=%2Faccount"),
+        AccountError::FreshSignIn => super::see_other("/login?return_to=%2Faccount&fresh=1"),
         AccountError::Throttled(_) => pages::message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
             &super::approvals::sentence(&error.to_string()),
             back,
         ),
-        AccountError::Totp(TotpError::Store(_)) => super::server_error_page(error),
+        AccountError::Totp(TotpError::Store(_))
+        | AccountError::Passkey(crate::accounts::passkeys::PasskeyError::Store(_)) => {
+            super::server_error_page(error)
+        }
+        AccountError::Passkey(refusal) => pages::message(
+            StatusCode::FORBIDDEN,
+            "Not done",
+            &format!("{refusal}."),
+            back,
+        ),
         AccountError::Totp(refusal) => pages::message(
             StatusCode::FORBIDDEN,
             "Not done",

@@ -230,6 +230,10 @@ fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
             view.approver_factor,
             ApproverFactor::Totp | ApproverFactor::Any
         ),
+        asks_passkey: matches!(
+            view.approver_factor,
+            ApproverFactor::Passkey | ApproverFactor::Any
+        ),
         can_revoke: view.can_revoke,
         id: view.id.into_string(),
     }

@@ -51,6 +51,10 @@ pub async fn static_file(path: web::Path<String>) -> HttpResponse {
             include_str!("../../static/inbox.js"),
             "text/javascript; charset=utf-8",
         ),
+        "passkeys.js" => (
+            include_str!("../../static/passkeys.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "form_post.js" => (
             include_str!("../../static/form_post.js"),
             "text/javascript; charset=utf-8",

@@ -17,6 +17,8 @@ pub mod limits;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod passkey_votes;
+pub mod passkeys;
 mod state;
 pub mod teams_bot;
 pub mod upstream;
@@ -114,6 +116,16 @@ pub fn routes(config: &mut web::ServiceConfig) {
     );
     config
         .service(web::resource("/account/totp/remove").route(web::post().to(account::remove_totp)));
+    config.service(
+        web::resource("/account/passkeys").route(web::post().to(passkeys::start_registration)),
+    );
+    // Before `/account/passkeys/{ceremony}`, which would take `remove` for a ceremony.
+    config
+        .service(web::resource("/account/passkeys/remove").route(web::post().to(passkeys::remove)));
+    config.service(
+        web::resource("/account/passkeys/{ceremony}")
+            .route(web::post().to(passkeys::finish_registration)),
+    );
     let [get, head] = get_and_head(logout::get);
     config.service(
         web::resource("/logout")
@@ -167,6 +179,13 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(web::resource("/approvals/{id}/revoke").route(web::post().to(approvals::revoke)));
     config
         .service(web::resource("/approvals/{id}/cancel").route(web::post().to(approvals::cancel)));
+    config.service(
+        web::resource("/approvals/{id}/ceremony").route(web::post().to(passkey_votes::start_vote)),
+    );
+    config.service(
+        web::resource("/approvals/{id}/ceremony/{ceremony}")
+            .route(web::post().to(passkey_votes::finish_vote)),
+    );
     let [get, head] = get_and_head(approvals::waiting);
     config.service(
         web::resource("/approvals/{id}/waiting")

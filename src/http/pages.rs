@@ -300,6 +300,8 @@ pub struct ReviewPage {
     pub factor: Option<String>,
     /// Show the code field (TOTP or a recovery code).
     pub asks_code: bool,
+    /// Offer "approve/deny with passkey" (`static/passkeys.js`).
+    pub asks_passkey: bool,
     /// Show the revoke form.
     pub can_revoke: bool,
 }

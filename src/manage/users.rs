@@ -154,7 +154,7 @@ pub fn disable_user(
     })
 }
 
-/// Removes all of a user's second factors (authenticator app and recovery codes): the
+/// Removes all of a user's second factors (authenticator app, recovery codes, passkeys): the
 /// recovery for an approver who lost them all (issue 18). Audited; ends nothing else.
 pub fn reset_factors(
     store: &Store,
@@ -164,13 +164,14 @@ pub fn reset_factors(
 ) -> Result<bool, ManageError> {
     store.write(|c| {
         let user = require_user(c, username)?;
-        let removed = store::delete_factors(c, &user.id)?;
+        let passkeys = store::delete_passkeys_of(c, &user.id)?;
+        let removed = store::delete_factors(c, &user.id)? || passkeys > 0;
         audit::record(
             c,
             actor,
             AuditAction::FactorsReset,
             &format!("user:{username}"),
-            json!({"removed": removed}),
+            json!({"removed": removed, "passkeys": passkeys}),
             now,
         )?;
         Ok(removed)

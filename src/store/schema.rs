@@ -259,6 +259,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkeys (credential_id) {
+        credential_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        sign_count -> BigInt,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webauthn_ceremonies (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        purpose -> Text,
+        approval_id -> Nullable<Text>,
+        approval_digest -> Nullable<Text>,
+        decision -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        name -> Nullable<Text>,
+        state -> Text,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     login_failures (subject) {
         subject -> Text,
         failures -> Integer,
@@ -378,6 +406,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     totp_credentials,
     recovery_codes,
     user_attributes,
+    passkeys,
+    webauthn_ceremonies,
     approval_groups,
     grants,
     authorization_codes,

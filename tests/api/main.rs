@@ -15,6 +15,7 @@ mod helpers;
 mod migrations;
 pub(crate) mod notify;
 pub(crate) mod oidc;
+mod passkeys;
 mod protections;
 mod step_up;
 mod store;

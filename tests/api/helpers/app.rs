@@ -62,6 +62,7 @@ pub struct TestAppBuilder {
     login_max_failures: Option<u32>,
     https_issuer: bool,
     local_passwords: Option<bool>,
+    localhost_issuer: bool,
 }
 
 impl TestAppBuilder {
@@ -133,6 +134,16 @@ impl TestAppBuilder {
     pub fn https_issuer(self) -> TestAppBuilder {
         TestAppBuilder {
             https_issuer: true,
+            ..self
+        }
+    }
+
+    /// Configure (and reach) the issuer as `http://localhost:<port>`: WebAuthn needs a
+    /// domain for its RP ID, and accepts plain HTTP only on localhost (WebAuthn L2
+    /// §5.1.3, secure contexts).
+    pub fn localhost_issuer(self) -> TestAppBuilder {
+        TestAppBuilder {
+            localhost_issuer: true,
             ..self
         }
     }
@@ -455,7 +466,11 @@ impl Server {
         let port = listener.local_addr().expect("bound address").port();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let address = format!("http://127.0.0.1:{port}");
-        let issuer = issuer.map_or_else(|| address.clone(), str::to_owned);
+        let own = match options.localhost_issuer {
+            true => format!("http://localhost:{port}"),
+            false => address.clone(),
+        };
+        let issuer = issuer.map_or(own, str::to_owned);
         let configured_issuer = match options.https_issuer {
             true => issuer.replacen("http://", "https://", 1),
             false => issuer.clone(),
