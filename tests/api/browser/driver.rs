@@ -276,6 +276,43 @@ impl Browser {
     }
 }
 
+/// WebDriver's virtual authenticator (WebAuthn Level 2 §11.3): a CTAP2 platform
+/// authenticator with resident keys and user verification that always succeeds.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let options = json!({
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+            "hasUserVerification": true, "isUserVerified": true,
+            "isUserConsenting": true,
+        });
+        (http::Method::POST, Some(options.to_string()))
+    }
+}
+
+impl Browser {
+    /// Gives the browser a virtual passkey authenticator (the WebDriver extension).
+    pub async fn add_virtual_authenticator(&self) {
+        self.client
+            .issue_cmd(AddVirtualAuthenticator)
+            .await
+            .expect("a virtual authenticator");
+    }
+}
+
 /// chromedriver's browser log (the `se/log` extension; W3C WebDriver has no log).
 #[derive(Debug)]
 struct BrowserLog;

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use super::driver::{browser, Browser, Options};
-use crate::approval::support::{demo_app, ApprovalSeed, TestApp};
+use crate::approval::support::{demo_app, ApprovalSeed};
+use crate::helpers::TestApp;
 use crate::helpers::PASSWORD;
 
 /// Signs in on the login form the browser is on.
@@ -222,4 +223,51 @@ async fn an_admin_makes_a_scope_sensitive_and_registers_a_client_in_the_console(
         "{scopes}"
     );
     assert!(registered.contains("shown only this once"), "{registered}");
+}
+
+#[tokio::test]
+async fn an_approver_registers_a_passkey_and_approves_with_it_in_the_browser() {
+    // Arrange: passkeys need a host name (not an IP) as their relying party id
+    let app = TestApp::builder()
+        .localhost_issuer()
+        .spawn()
+        .await
+        .seeded(ApprovalSeed::seed);
+    app.set_policy(countersign::manage::ScopeChanges {
+        approver_factor: Some(countersign::approval::ApproverFactor::Passkey),
+        ..Default::default()
+    });
+    let Some(bob) = browser(Options::default()).await else {
+        return;
+    };
+    bob.add_virtual_authenticator().await;
+    bob.open(&app.url("/account")).await;
+    sign_in(&bob, "bob").await;
+    bob.wait_for_text("Register a passkey", Duration::from_secs(10))
+        .await;
+    // Act: register
+    bob.fill("name", "virtual key").await;
+    bob.click("#passkey-register button[type=submit]").await;
+    bob.wait_for_text("virtual key", Duration::from_secs(10))
+        .await;
+    bob.check_page("account-passkeys").await;
+    // Act: approve alice's request with it
+    let (_, pending) = app.request_access(&app.alice).await;
+    bob.open(&app.url(&format!("/approvals/{}", pending.approval_id)))
+        .await;
+    bob.wait_for_text("Approve with passkey", Duration::from_secs(10))
+        .await;
+    bob.check_page("approver-page-passkey").await;
+    bob.click("#passkey-vote button[value=approve]").await;
+    // Assert
+    bob.wait_for_text("approved", Duration::from_secs(10)).await;
+    let votes = app.events("approval.vote");
+    assert_eq!(votes.len(), 1);
+    let details: serde_json::Value = serde_json::from_str(&votes[0].details).unwrap();
+    assert_eq!(
+        details["amr"],
+        serde_json::json!(["pwd", "hwk", "mfa"]),
+        "{details}"
+    );
+    assert!(details["credential_id"].is_string(), "{details}");
 }
