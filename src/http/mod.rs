@@ -404,6 +404,13 @@ fn admin_routes(config: &mut web::ServiceConfig) {
         web::resource("/admin/users/{name}/groups/remove").route(post().to(admin::remove_member)),
     );
     config.service(web::resource("/admin/groups").route(post().to(admin::create_group)));
+    config.service(
+        web::resource("/admin/users/{name}/attributes").route(post().to(admin::set_attribute)),
+    );
+    config.service(
+        web::resource("/admin/users/{name}/attributes/remove")
+            .route(post().to(admin::remove_attribute)),
+    );
     config.service(page!("/admin/keys", admin::keys));
     config.service(web::resource("/admin/keys/rotate").route(post().to(admin::rotate_keys)));
     config.service(page!("/admin/audit", admin::audit));

@@ -82,3 +82,20 @@ pub fn remove_attribute(
         Ok(before.is_some())
     })
 }
+
+/// Every user's attributes, by user id (the admin console's users page).
+pub fn all_attributes(
+    store: &Store,
+) -> Result<std::collections::BTreeMap<crate::ids::UserId, Vec<(String, String)>>, ManageError> {
+    store.read(|c| {
+        let mut all = std::collections::BTreeMap::new();
+        for user in store::list_users(c)? {
+            let attributes: Vec<(String, String)> =
+                store::user_attributes(c, &user.id)?.into_iter().collect();
+            if !attributes.is_empty() {
+                all.insert(user.id, attributes);
+            }
+        }
+        Ok(all)
+    })
+}

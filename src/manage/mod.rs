@@ -11,7 +11,7 @@ mod scopes;
 mod upstreams;
 mod users;
 
-pub use attributes::{remove_attribute, set_attribute};
+pub use attributes::{all_attributes, remove_attribute, set_attribute};
 pub use clients::{
     add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, update_client,
     ClientChanges, ClientSpec, NewClient, SECRET_HASH_PREFIX,

@@ -16,7 +16,8 @@ pub use clients::{
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
 pub use users::{
-    add_member, create_group, create_user, disable_user, remove_member, reset_password, users,
+    add_member, create_group, create_user, disable_user, remove_attribute, remove_member,
+    reset_password, set_attribute, users,
 };
 
 use actix_web::http::StatusCode;

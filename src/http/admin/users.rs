@@ -35,6 +35,8 @@ struct UserLine {
     groups: Vec<String>,
     approves: Vec<String>,
     chat: Option<String>,
+    /// Custom attributes (released as claims by the scopes naming them).
+    attributes: Vec<(String, String)>,
 }
 
 struct GroupLine {
@@ -166,6 +168,39 @@ pub async fn remove_member(
     .await
 }
 
+/// `POST /admin/users/{name}/attributes`: `attribute` set to `value`.
+pub async fn set_attribute(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let username = name.into_inner();
+    act(state, req, body, move |store, form, actor, now| {
+        let attribute = form.get("attribute").unwrap_or_default().trim().to_owned();
+        let value = form.get("value").unwrap_or_default().to_owned();
+        manage::set_attribute(store, &username, &attribute, &value, actor, now)?;
+        Ok(notice(format!("{attribute} of {username} is set.")))
+    })
+    .await
+}
+
+/// `POST /admin/users/{name}/attributes/remove`: `attribute` to remove.
+pub async fn remove_attribute(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let username = name.into_inner();
+    act(state, req, body, move |store, form, actor, now| {
+        let attribute = form.get("attribute").unwrap_or_default().trim().to_owned();
+        manage::remove_attribute(store, &username, &attribute, actor, now)?;
+        Ok(notice(format!("{attribute} of {username} is removed.")))
+    })
+    .await
+}
+
 /// `POST /admin/groups`: `group` to create.
 pub async fn create_group(
     state: web::Data<AppState>,
@@ -231,9 +266,10 @@ async fn page(state: &AppState, req: &HttpRequest, said: Said, status: StatusCod
             manage::list_users(&store)?,
             manage::list_groups(&store)?,
             manage::list_scopes(&store)?,
+            manage::all_attributes(&store)?,
         ))
     });
-    let (users, groups, scopes) = match loaded.await {
+    let (users, groups, scopes, mut attributes) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return crate::http::server_error_page(&error),
     };
@@ -246,7 +282,10 @@ async fn page(state: &AppState, req: &HttpRequest, said: Said, status: StatusCod
         .collect();
     let users = users
         .into_iter()
-        .map(|user| line(user, &groups, &scopes))
+        .map(|user| {
+            let own = attributes.remove(&user.id).unwrap_or_default();
+            line(user, &groups, &scopes, own)
+        })
         .collect();
     let [typed_username, typed_email, typed_name] = said.typed;
     with_csrf(state, req, |csrf_token| {
@@ -264,7 +303,12 @@ async fn page(state: &AppState, req: &HttpRequest, said: Said, status: StatusCod
     })
 }
 
-fn line(user: UserRow, groups: &[GroupLine], scopes: &[crate::store::ScopeRow]) -> UserLine {
+fn line(
+    user: UserRow,
+    groups: &[GroupLine],
+    scopes: &[crate::store::ScopeRow],
+    attributes: Vec<(String, String)>,
+) -> UserLine {
     let member_of: Vec<String> = groups
         .iter()
         .filter(|g| g.members.contains(&user.username))
@@ -303,5 +347,6 @@ fn line(user: UserRow, groups: &[GroupLine], scopes: &[crate::store::ScopeRow]) 
         groups: member_of,
         approves,
         chat,
+        attributes,
     }
 }

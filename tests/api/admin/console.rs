@@ -514,3 +514,49 @@ async fn an_admin_edits_a_clients_registration_and_a_bad_uri_changes_nothing() {
         updates[0].details
     );
 }
+
+#[tokio::test]
+async fn an_admin_sets_and_removes_a_users_attribute_and_a_reserved_name_is_refused() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let csrf = csrf_of(&app, &admin, "/admin/users").await;
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let (admin, csrf) = (admin.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            let mut form: Vec<(&str, String)> =
+                form.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+            form.push(("csrf_token", csrf));
+            let response = admin.post(app.url(path)).form(&form).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    // Act
+    let (set, page) = post(
+        "/admin/users/alice/attributes",
+        vec![("attribute", "department"), ("value", "Treasury")],
+    )
+    .await;
+    let (reserved, _) = post(
+        "/admin/users/alice/attributes",
+        vec![("attribute", "iss"), ("value", "https://evil.example")],
+    )
+    .await;
+    let (removed, after) = post(
+        "/admin/users/alice/attributes/remove",
+        vec![("attribute", "department")],
+    )
+    .await;
+    // Assert
+    assert_eq!(set, StatusCode::OK);
+    assert!(page.contains("<dt>department</dt><dd>Treasury"), "{page}");
+    assert_eq!(reserved, StatusCode::BAD_REQUEST);
+    assert_eq!(removed, StatusCode::OK);
+    assert!(!after.contains("<dt>department</dt>"), "{after}");
+    assert_eq!(
+        app.events("user.attribute_set").len(),
+        2,
+        "set and removed, audited"
+    );
+}
