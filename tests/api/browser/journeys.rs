@@ -271,3 +271,80 @@ async fn an_approver_registers_a_passkey_and_approves_with_it_in_the_browser() {
     );
     assert!(details["credential_id"].is_string(), "{details}");
 }
+
+#[tokio::test]
+async fn a_requester_who_cancels_is_told_the_sign_in_did_not_complete() {
+    // Arrange
+    let app = demo_app().await;
+    let Some(alice) = browser(Options::default()).await else {
+        return;
+    };
+    alice_asks(&app, &alice).await;
+    // Act
+    alice
+        .click("form[action$=\"/cancel\"] button[type=submit]")
+        .await;
+    // Assert
+    let shown = alice
+        .wait_for_text("did not complete", Duration::from_secs(15))
+        .await;
+    assert!(shown.to_lowercase().contains("cancel"), "{shown}");
+    alice.check_page("demo-cancelled").await;
+}
+
+#[tokio::test]
+async fn a_request_nobody_decides_shows_its_expiry_to_the_requester() {
+    // Arrange
+    let app = demo_app().await;
+    let Some(alice) = browser(Options::default()).await else {
+        return;
+    };
+    alice_asks(&app, &alice).await;
+    // Act: the pending time (15 min) runs out while the page is open
+    app.clock.advance(16 * 60);
+    // Assert: the page learns it (pushed or polled) and the demo says so
+    let shown = alice
+        .wait_for_text("did not complete", Duration::from_secs(20))
+        .await;
+    assert!(shown.to_lowercase().contains("expired"), "{shown}");
+    alice.check_page("demo-expired").await;
+}
+
+#[tokio::test]
+async fn the_console_fits_a_phone() {
+    // Arrange
+    let app = demo_app().await;
+    let phone = Options {
+        size: (390, 844),
+        phone: true,
+        ..Options::default()
+    };
+    let Some(admin) = browser(phone).await else {
+        return;
+    };
+    admin.open(&app.url("/admin")).await;
+    sign_in(&admin, "admin").await;
+    admin
+        .wait_for_text("Scopes and approval policies", Duration::from_secs(10))
+        .await;
+    // Act + Assert: no console page scrolls sideways
+    for path in [
+        "/admin",
+        "/admin/scopes",
+        "/admin/scopes/payments:write",
+        "/admin/clients",
+        "/admin/users",
+    ] {
+        admin.open(&app.url(path)).await;
+        let width = admin
+            .eval("return document.documentElement.scrollWidth;")
+            .await
+            .as_u64()
+            .unwrap_or(u64::MAX);
+        assert!(
+            width <= 390,
+            "{path} scrolls sideways on a phone: {width}px"
+        );
+        admin.assert_accessible(path).await;
+    }
+}
