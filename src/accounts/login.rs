@@ -81,6 +81,14 @@ pub(crate) fn current_counter(mut row: LoginFailureRow, lockout: i64, now: i64) 
     row
 }
 
+/// Counts one confirmed failure; reaching `max` locks the counter for `lockout`.
+pub(crate) fn count_failure(row: &mut LoginFailureRow, max: i32, lockout: i64, now: i64) {
+    row.failures += 1;
+    if row.failures >= max {
+        row.locked_until = Some(now + lockout);
+    }
+}
+
 /// Seconds to wait when a counter is full only of attempts still being checked: the
 /// account is not locked, so a moment is enough.
 const BUSY_RETRY: i64 = 1;
@@ -142,10 +150,7 @@ fn settle(
         let mut row = store::lock_login_failures(c, &subject, now)?;
         row.in_flight = (row.in_flight - 1).max(0);
         if !succeeded {
-            row.failures += 1;
-            if row.failures >= max {
-                row.locked_until = Some(now + policy.lockout);
-            }
+            count_failure(&mut row, max, policy.lockout, now);
         }
         store::save_login_failures(c, &row)?;
         if succeeded && index == 0 {

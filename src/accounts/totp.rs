@@ -10,7 +10,7 @@ use totp_rs::{Builder, Secret, Totp};
 
 use serde_json::json;
 
-use super::login::{current_counter, ThrottlePolicy};
+use super::login::{count_failure, current_counter, ThrottlePolicy};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto::{self, Sealer};
 use crate::ids::UserId;
@@ -188,11 +188,8 @@ impl TotpFactor {
             Err(TotpError::NotEnrolled) => Ok(Err(CodeRefused::NotEnrolled)),
             Err(TotpError::Store(error)) => Err(error),
             Err(TotpError::Wrong | TotpError::AlreadyEnrolled) => {
-                counter.failures += 1;
                 let max = i32::try_from(throttle.max_failures).unwrap_or(i32::MAX);
-                if counter.failures >= max {
-                    counter.locked_until = Some(now + throttle.lockout);
-                }
+                count_failure(&mut counter, max, throttle.lockout, now);
                 store::save_login_failures(c, &counter)?;
                 audit::record(
                     c,

@@ -26,3 +26,17 @@ pub use views::ApprovalView;
 pub use policy::{requirements, Requirements};
 pub use service::{ApprovalError, Approver, NewApproval, Via, OVERSIGHT_GROUP};
 pub use state::{ApprovalEvent, ApprovalState, Decision};
+
+/// A domain reason (lower case, no full stop) as a sentence for a page or a chat card.
+pub fn sentence(reason: &str) -> String {
+    let mut chars = reason.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}

@@ -148,6 +148,7 @@ pub fn shared_view(
         });
     }
     let request = store::request_by_id(c, &row.request_id)?;
+    let requirements = service::requirements_of(&row)?;
     let view = ApprovalView {
         state: row.state,
         requester_username: requester
@@ -161,8 +162,8 @@ pub fn shared_view(
         requester_email: requester.map(|u| u.email).unwrap_or_default(),
         client_name,
         scopes,
-        required: service::requirements_of(&row)?.describe(),
-        approver_factor: service::requirements_of(&row)?.approver_factor,
+        required: requirements.describe(),
+        approver_factor: requirements.approver_factor,
         viewer_is_requester: false,
         can_revoke: false,
         cannot_decide: None,

@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::RwLock;
 
 use super::Chat;
+use crate::approval::sentence;
 use crate::approval::{views, ApprovalError, ChatAccount, ChatRefusal, Desk, DeskError};
 use crate::notify::teams::{
     invoke_error, invoke_response, parse_invoke, teams_bot_card, TeamsInvoke, TeamsInvokeError,
@@ -291,18 +292,4 @@ fn refused(refusal: ChatRefusal) -> Result<Value, StoreError> {
         ApprovalError::Unprocessable(why) => invoke_error(400, "bad_request", &sentence(why)),
         ApprovalError::StepUp(why) => invoke_error(403, "forbidden", &sentence(&why.to_string())),
     })
-}
-
-/// The domain's lower-case reason as a sentence.
-fn sentence(reason: &str) -> String {
-    let mut chars = reason.chars();
-    let mut out: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }

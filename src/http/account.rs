@@ -177,7 +177,7 @@ pub(super) fn refused(error: &AccountError) -> HttpResponse {
         AccountError::Throttled(_) => pages::message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
-            &super::approvals::sentence(&error.to_string()),
+            &crate::approval::sentence(&error.to_string()),
             back,
         ),
         AccountError::Totp(TotpError::Store(_))
@@ -193,7 +193,7 @@ pub(super) fn refused(error: &AccountError) -> HttpResponse {
         AccountError::Totp(refusal) => pages::message(
             StatusCode::FORBIDDEN,
             "Not done",
-            &super::approvals::sentence(&refusal.to_string()),
+            &crate::approval::sentence(&refusal.to_string()),
             back,
         ),
     }

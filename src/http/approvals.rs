@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use super::cookies;
 use super::pages::{self, InboxItem, InboxPage, ReviewPage, ReviewScope, ReviewVote, WaitingPage};
 use super::AppState;
+use crate::approval::sentence;
 use crate::approval::step_up::StepUpRefusal;
 use crate::approval::ApproverFactor;
 use crate::approval::{ApprovalError, ApprovalView, Decision, Desk, DeskError, Presented, Vote};
@@ -60,16 +61,6 @@ pub(super) fn refused(error: DeskError, req: &HttpRequest, id: Option<&str>) -> 
         }
         DeskError::Approval(ApprovalError::Store(error)) => super::server_error_page(&error),
     }
-}
-
-/// The domain's lower-case reason as a sentence.
-pub(super) fn sentence(reason: &str) -> String {
-    let mut chars = reason.chars();
-    let first: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    format!("{first}{}.", chars.as_str())
 }
 
 /// Renders a page with the CSRF token of this browser (setting its cookie if new).

@@ -87,15 +87,5 @@ pub fn remove_attribute(
 pub fn all_attributes(
     store: &Store,
 ) -> Result<std::collections::BTreeMap<crate::ids::UserId, Vec<(String, String)>>, ManageError> {
-    store.read(|c| {
-        let mut all = std::collections::BTreeMap::new();
-        for user in store::list_users(c)? {
-            let attributes: Vec<(String, String)> =
-                store::user_attributes(c, &user.id)?.into_iter().collect();
-            if !attributes.is_empty() {
-                all.insert(user.id, attributes);
-            }
-        }
-        Ok(all)
-    })
+    Ok(store.read(store::all_user_attributes)?)
 }

@@ -59,12 +59,11 @@ pub struct Released {
 
 /// The claims `scopes` release for `user`.
 pub fn released(c: &mut DbConn, user: &UserRow, scopes: &ScopeSet) -> Result<Released, StoreError> {
-    let mut wanted = BTreeSet::new();
-    for name in scopes.iter() {
-        if let Some(scope) = store::scope_by_name(c, name)? {
-            wanted.extend(decode_list(&scope.claims));
-        }
-    }
+    let names: Vec<&str> = scopes.iter().collect();
+    let wanted: BTreeSet<String> = store::claim_lists_of(c, &names)?
+        .iter()
+        .flat_map(|list| decode_list(list))
+        .collect();
     let routing_wanted = wanted
         .iter()
         .any(|claim| !PROFILE_CLAIMS.contains(&claim.as_str()));

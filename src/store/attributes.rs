@@ -50,3 +50,22 @@ pub fn remove_user_attribute(
     diesel::delete(key).execute(c)?;
     Ok(before)
 }
+
+/// Every user's attributes, by user id, in one query (the admin console's users page).
+pub fn all_user_attributes(
+    c: &mut DbConn,
+) -> Result<BTreeMap<UserId, Vec<(String, String)>>, StoreError> {
+    let rows: Vec<(UserId, String, String)> = user_attributes::table
+        .order((user_attributes::user_id, user_attributes::name))
+        .select((
+            user_attributes::user_id,
+            user_attributes::name,
+            user_attributes::value,
+        ))
+        .load(c)?;
+    let mut all: BTreeMap<UserId, Vec<(String, String)>> = BTreeMap::new();
+    for (user_id, name, value) in rows {
+        all.entry(user_id).or_default().push((name, value));
+    }
+    Ok(all)
+}

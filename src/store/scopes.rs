@@ -188,3 +188,12 @@ pub fn list_scopes(c: &mut DbConn) -> Result<Vec<ScopeRow>, StoreError> {
         .load(c)?;
     with_groups(c, all)
 }
+
+/// The claim lists (JSON text) of the scopes named, in one query: what a token's
+/// scopes release (`oidc::claims`), read at every token and userinfo request.
+pub fn claim_lists_of(c: &mut DbConn, names: &[&str]) -> Result<Vec<String>, StoreError> {
+    Ok(scopes::table
+        .filter(scopes::name.eq_any(names))
+        .select(scopes::claims)
+        .load(c)?)
+}
