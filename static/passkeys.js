@@ -1,5 +1,7 @@
 // Passkeys (WebAuthn L2 §5.1.3 create, §5.1.4 get): registering one on the account page
-// (form#passkey-register) and deciding with one on the approval page (form#passkey-vote).
+// (form#passkey-register), deciding with one on the approval page (form#passkey-vote),
+// and signing in with one on the login page (form#passkey-sign-in, hidden until this
+// script finds WebAuthn in the browser).
 // Each form's POST starts a ceremony on the server, which answers {ceremony_id, options};
 // the browser asks the authenticator, and the answer goes back, base64url-encoded, as
 // the form field `credential` to `<form action>/<ceremony_id>`. The server keeps the
@@ -67,16 +69,22 @@
     if (el) { el.textContent = String(error.message || error); el.hidden = false; }
   }
 
+  // The form's hidden inputs (where to go afterwards) go with the answer.
+  function hiddenFields(form, fields) {
+    form.querySelectorAll("input[type=hidden]").forEach(function (input) {
+      fields[input.name] = input.value;
+    });
+    return fields;
+  }
+
   function run(form, fields, ask) {
     var csrf = form.getAttribute("data-csrf");
     fields.csrf_token = csrf;
     post(form.action, fields)
       .then(function (started) {
         return ask(started.options.publicKey).then(function (credential) {
-          return post(form.action + "/" + encodeURIComponent(started.ceremony_id), {
-            csrf_token: csrf,
-            credential: answer(credential)
-          });
+          return post(form.action + "/" + encodeURIComponent(started.ceremony_id),
+            hiddenFields(form, { csrf_token: csrf, credential: answer(credential) }));
         });
       })
       .then(function (done) { window.location.assign(done.location); })
@@ -87,11 +95,27 @@
   if (register && window.PublicKeyCredential) {
     register.addEventListener("submit", function (event) {
       event.preventDefault();
-      run(register, { name: register.querySelector("#passkey-name").value }, function (options) {
+      var code = register.querySelector("#passkey-code");
+      var fields = { name: register.querySelector("#passkey-name").value };
+      if (code) { fields.code = code.value; }
+      run(register, fields, function (options) {
         options.challenge = toBytes(options.challenge);
         options.user.id = toBytes(options.user.id);
         options.excludeCredentials = withIds(options.excludeCredentials);
         return navigator.credentials.create({ publicKey: options });
+      });
+    });
+  }
+
+  var signIn = document.getElementById("passkey-sign-in");
+  if (signIn && window.PublicKeyCredential) {
+    signIn.hidden = false;
+    signIn.addEventListener("submit", function (event) {
+      event.preventDefault();
+      run(signIn, {}, function (options) {
+        options.challenge = toBytes(options.challenge);
+        options.allowCredentials = withIds(options.allowCredentials);
+        return navigator.credentials.get({ publicKey: options });
       });
     });
   }

@@ -1,15 +1,16 @@
 //! A user's own second factors, behind the account page (issue 18): what is enrolled,
 //! TOTP enrolment (start, then confirm with a first code, which issues the recovery
-//! codes), and removal (which asks for a current code, so a borrowed session cannot
-//! strip an approver's factor). Each change is audited in its transaction. Passkeys
-//! are registered and removed in `passkey_account.rs`.
+//! codes), and removal. Who may change factors is `factor_changes.rs` (a recent
+//! sign-in, and a factor already held). Each change is audited in its transaction.
+//! Passkeys are registered and removed in `passkey_account.rs`.
 
 use serde_json::json;
 
+use super::factor_changes::{ProofNeeded, FRESH_SIGN_IN};
 use super::login::ThrottlePolicy;
 use super::passkeys::{PasskeyError, PasskeyFactor};
 use super::sessions::{self, Session, SessionPolicy};
-use super::totp::{CodeRefused, Enrolment, TotpError, TotpFactor};
+use super::totp::{Enrolment, TotpError, TotpFactor};
 use crate::audit::{self, Actor, AuditAction};
 use crate::ids::SessionToken;
 use crate::store::{self, DbConn, Store, StoreError};
@@ -42,6 +43,8 @@ pub struct FactorsView {
     pub passkeys_available: bool,
     /// The registered passkeys, oldest first.
     pub passkeys: Vec<store::PasskeyRow>,
+    /// What a change of factors needs beyond a recent sign-in.
+    pub proof_needed: ProofNeeded,
 }
 
 /// Why an account call was refused.
@@ -60,8 +63,11 @@ pub enum AccountError {
     #[error("{0}")]
     Passkey(#[from] PasskeyError),
     /// The sign-in is too old for this change: sign in again first.
-    #[error("sign in again first: adding or removing a passkey needs a recent sign-in")]
+    #[error("sign in again first: changing your second factors needs a recent sign-in")]
     FreshSignIn,
+    /// The account holds a factor, and this change needs it: the text says how.
+    #[error("{0}")]
+    ProveFactor(&'static str),
 }
 
 impl From<StoreError> for AccountError {
@@ -83,17 +89,26 @@ impl Account {
         })
     }
 
-    /// Starts TOTP enrolment (a new secret each time until confirmed).
+    /// Starts TOTP enrolment (a new secret each time until confirmed), after
+    /// [`Account::may_change`].
     pub fn start_totp(
         &self,
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<Enrolment, AccountError> {
-        self.store.write(|c| {
-            let session = self.session(c, cookie, now)?;
-            let user = &session.user;
-            Ok(self.totp.enrol(c, &user.id, &user.username, now)?)
-        })
+        self.store.write(
+            |c| -> Result<Result<Enrolment, AccountError>, AccountError> {
+                let session = self.session(c, cookie, now)?;
+                if TotpFactor::is_enrolled(c, &session.user.id)? {
+                    return Ok(Err(TotpError::AlreadyEnrolled.into()));
+                }
+                if let Err(refused) = self.may_change(c, &session, None, now)? {
+                    return Ok(Err(refused));
+                }
+                let user = &session.user;
+                Ok(Ok(self.totp.enrol(c, &user.id, &user.username, now)?))
+            },
+        )?
     }
 
     /// Confirms TOTP enrolment with a first code; returns the recovery codes.
@@ -105,6 +120,11 @@ impl Account {
     ) -> Result<Vec<String>, AccountError> {
         self.store.write(|c| {
             let session = self.session(c, cookie, now)?;
+            // The enrolment was started under `may_change`; its confirmation needs the
+            // same recent sign-in.
+            if now - session.auth_time > FRESH_SIGN_IN {
+                return Err(AccountError::FreshSignIn);
+            }
             let codes = self.totp.confirm(c, &session.user.id, code, now)?;
             audit::record(
                 c,
@@ -118,29 +138,23 @@ impl Account {
         })
     }
 
-    /// Removes the authenticator app and recovery codes, given a current code.
+    /// Removes the authenticator app and recovery codes, given a current code (or
+    /// after a passkey sign-in: [`Account::may_change`]).
     pub fn remove_totp(
         &self,
         cookie: Option<&SessionToken>,
         code: &str,
         now: i64,
     ) -> Result<(), AccountError> {
-        let removed = self
-            .store
+        self.store
             .write(|c| -> Result<Result<(), AccountError>, AccountError> {
                 let session = self.session(c, cookie, now)?;
-                let checked =
-                    self.totp
-                        .verify_throttled(c, &session.user.id, code, self.throttle, now)?;
-                if let Err(refused) = checked {
+                if !TotpFactor::is_enrolled(c, &session.user.id)? {
+                    return Ok(Err(AccountError::Totp(TotpError::NotEnrolled)));
+                }
+                if let Err(refused) = self.may_change(c, &session, Some(code), now)? {
                     // Committed: a wrong code's count must stay.
-                    return Ok(Err(match refused {
-                        CodeRefused::NotEnrolled => AccountError::Totp(TotpError::NotEnrolled),
-                        CodeRefused::Wrong => AccountError::Totp(TotpError::Wrong),
-                        CodeRefused::Throttled { retry_after } => {
-                            AccountError::Throttled(retry_after)
-                        }
-                    }));
+                    return Ok(Err(refused));
                 }
                 store::delete_factors(c, &session.user.id)?;
                 audit::record(
@@ -152,8 +166,7 @@ impl Account {
                     now,
                 )?;
                 Ok(Ok(()))
-            })?;
-        removed
+            })?
     }
 
     pub(super) fn session(
@@ -171,6 +184,7 @@ impl Account {
     fn view_of(&self, c: &mut DbConn, session: &Session) -> Result<FactorsView, AccountError> {
         let user = &session.user;
         Ok(FactorsView {
+            proof_needed: self.proof_needed(c, session)?,
             passkeys_available: self.passkeys.available(),
             passkeys: store::passkeys_of(c, &user.id)?,
             username: user.username.clone(),

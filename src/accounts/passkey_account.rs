@@ -1,13 +1,15 @@
 //! Passkeys on the account page (issue 18; WebAuthn L2 §7.1 registration): start a
 //! registration (the options for `navigator.credentials.create`), finish it (the
 //! ceremony is consumed whether or not the answer verifies), and remove a passkey.
-//! Adding or removing one needs a sign-in from the last ten minutes, so an old session
-//! (left open, or stolen) cannot give its holder a passkey of theirs to decide with.
+//! Adding or removing one needs a recent sign-in and, once the account holds a factor,
+//! that factor (`factor_changes.rs`), so an old session (left open, or stolen) cannot
+//! give its holder a passkey of theirs to decide with.
 //! Each change is audited in its transaction, naming the credential, never its key.
 
 use serde_json::json;
 use webauthn_rs::prelude::{CreationChallengeResponse, RegisterPublicKeyCredential};
 
+use super::factor_changes::FRESH_SIGN_IN;
 use super::factors::{Account, AccountError};
 use super::passkeys::PasskeyError;
 use super::sessions::Session;
@@ -18,10 +20,6 @@ use crate::store;
 /// Longest passkey name kept.
 pub const NAME_MAX: usize = 64;
 
-/// How recent a sign-in must be to add or remove a passkey (the default
-/// `approver_max_age`).
-pub const FRESH_SIGN_IN: i64 = 600;
-
 fn fresh(session: &Session, now: i64) -> Result<(), AccountError> {
     match now - session.auth_time > FRESH_SIGN_IN {
         true => Err(AccountError::FreshSignIn),
@@ -30,24 +28,34 @@ fn fresh(session: &Session, now: i64) -> Result<(), AccountError> {
 }
 
 impl Account {
-    /// Starts registering a passkey called `name`: the ceremony id and the options.
+    /// Starts registering a passkey called `name`, after [`Account::may_change`]
+    /// (`code`: the form's authenticator code, if any): the ceremony id and the
+    /// options.
     pub fn start_passkey(
         &self,
         cookie: Option<&SessionToken>,
         name: &str,
+        code: Option<&str>,
         now: i64,
     ) -> Result<(String, CreationChallengeResponse), AccountError> {
         let name: String = name.trim().chars().take(NAME_MAX).collect();
         if name.is_empty() {
             return Err(PasskeyError::Refused("give the passkey a name").into());
         }
-        self.store.write(|c| {
-            let session = self.session(c, cookie, now)?;
-            fresh(&session, now)?;
-            Ok(self
-                .passkeys
-                .start_registration(c, &session.user, &name, now)?)
-        })
+        type Started = (String, CreationChallengeResponse);
+        self.store
+            .write(|c| -> Result<Result<Started, AccountError>, AccountError> {
+                let session = self.session(c, cookie, now)?;
+                if let Err(refused) = self.may_change(c, &session, code, now)? {
+                    return Ok(Err(refused));
+                }
+                Ok(Ok(self.passkeys.start_registration(
+                    c,
+                    &session.user,
+                    &name,
+                    now,
+                )?))
+            })?
     }
 
     /// Finishes registration `ceremony_id` with the browser's answer; the passkey's
@@ -90,29 +98,46 @@ impl Account {
         finished
     }
 
-    /// Removes the signed-in user's passkey `credential_id`.
+    /// Removes the signed-in user's passkey `credential_id`, after
+    /// [`Account::may_change`].
     pub fn remove_passkey(
         &self,
         cookie: Option<&SessionToken>,
         credential_id: &str,
+        code: Option<&str>,
         now: i64,
     ) -> Result<(), AccountError> {
-        self.store.write(|c| {
-            let session = self.session(c, cookie, now)?;
-            fresh(&session, now)?;
-            let user_id = &session.user.id;
-            if !store::delete_passkey(c, user_id, credential_id)? {
-                return Err(PasskeyError::Refused("you have no such passkey").into());
-            }
-            audit::record(
-                c,
-                &Actor::User(user_id.clone()),
-                AuditAction::FactorRemoved,
-                &format!("user:{user_id}"),
-                json!({"factor": "passkey", "credential_id": credential_id}),
-                now,
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(|c| -> Result<Result<(), AccountError>, AccountError> {
+                let session = self.session(c, cookie, now)?;
+                if let Err(refused) = self.may_change(c, &session, code, now)? {
+                    return Ok(Err(refused));
+                }
+                // A refusal here rolls back: nothing was removed, nothing to keep.
+                self.delete_passkey(c, &session, credential_id, now)?;
+                Ok(Ok(()))
+            })?
+    }
+
+    fn delete_passkey(
+        &self,
+        c: &mut store::DbConn,
+        session: &Session,
+        credential_id: &str,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        let user_id = &session.user.id;
+        if !store::delete_passkey(c, user_id, credential_id)? {
+            return Err(PasskeyError::Refused("you have no such passkey").into());
+        }
+        audit::record(
+            c,
+            &Actor::User(user_id.clone()),
+            AuditAction::FactorRemoved,
+            &format!("user:{user_id}"),
+            json!({"factor": "passkey", "credential_id": credential_id}),
+            now,
+        )?;
+        Ok(())
     }
 }

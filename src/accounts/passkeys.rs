@@ -16,6 +16,7 @@ use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
     Webauthn, WebauthnBuilder,
 };
+use webauthn_rs_proto::ResidentKeyRequirement;
 
 use crate::crypto;
 use crate::ids::UserId;
@@ -82,7 +83,7 @@ impl PasskeyFactor {
         self.webauthn.is_some()
     }
 
-    fn webauthn(&self) -> Result<&Webauthn, PasskeyError> {
+    pub(super) fn webauthn(&self) -> Result<&Webauthn, PasskeyError> {
         self.webauthn.as_deref().ok_or(PasskeyError::Unavailable)
     }
 
@@ -108,7 +109,8 @@ impl PasskeyFactor {
                 Some(exclude),
             )
             .map_err(|error| refused("registration start", &error))?;
-        let mut row = ceremony(&user.id, "register", to_json(&state)?, now);
+        let options = discoverable(options);
+        let mut row = ceremony(Some(&user.id), "register", to_json(&state)?, now);
         row.name = Some(name.to_owned());
         store::insert_ceremony(c, &row, now)?;
         Ok((row.id, options))
@@ -174,7 +176,7 @@ impl PasskeyFactor {
         let (options, state) = webauthn
             .start_passkey_authentication(&passkeys)
             .map_err(|error| refused("assertion start", &error))?;
-        let mut row = ceremony(user_id, "approve", to_json(&state)?, now);
+        let mut row = ceremony(Some(user_id), "approve", to_json(&state)?, now);
         row.approval_id = Some(binding.approval_id);
         row.approval_digest = Some(binding.digest);
         row.decision = Some(binding.decision);
@@ -268,7 +270,7 @@ fn stored_passkeys(c: &mut DbConn, user_id: &UserId) -> Result<Vec<Passkey>, Sto
 
 /// The WebAuthn user handle (L2 §14.6.1: no personal data): the user id when it is a
 /// UUID, which is how users are created; else a UUID derived from it.
-fn user_handle(user_id: &UserId) -> Uuid {
+pub(super) fn user_handle(user_id: &UserId) -> Uuid {
     Uuid::parse_str(user_id.as_str())
         .or_else(|_| {
             // 32 hex digits are a UUID's simple form.
@@ -278,10 +280,15 @@ fn user_handle(user_id: &UserId) -> Uuid {
         .unwrap_or_default()
 }
 
-fn ceremony(user_id: &UserId, purpose: &str, state: String, now: i64) -> CeremonyRow {
+pub(super) fn ceremony(
+    user_id: Option<&UserId>,
+    purpose: &str,
+    state: String,
+    now: i64,
+) -> CeremonyRow {
     CeremonyRow {
         id: crypto::random_id(16),
-        user_id: Some(user_id.clone()),
+        user_id: user_id.cloned(),
         purpose: purpose.into(),
         approval_id: None,
         approval_digest: None,
@@ -294,16 +301,32 @@ fn ceremony(user_id: &UserId, purpose: &str, state: String, now: i64) -> Ceremon
     }
 }
 
+/// Registration options asking for a discoverable credential where the authenticator
+/// can keep one (WebAuthn L2 §5.4.6 `residentKey: "preferred"`), so the passkey can
+/// later sign its user in without a username. webauthn-rs's passkey defaults
+/// discourage it (to spare CTAP 2.0 keys' few slots); "preferred" lets such a key
+/// decline, and the server's own checks are unchanged (nothing at finish depends on
+/// residency).
+fn discoverable(mut options: CreationChallengeResponse) -> CreationChallengeResponse {
+    if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+        selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+    }
+    options
+}
+
 /// The base64url credential id of a passkey.
 pub fn credential_id(passkey: &Passkey) -> String {
     crypto::b64url(passkey.cred_id().as_ref())
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+pub(super) fn to_json(value: &impl serde::Serialize) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("unserialisable: {e}")))
 }
 
-fn refused(step: &'static str, error: &webauthn_rs::prelude::WebauthnError) -> PasskeyError {
+pub(super) fn refused(
+    step: &'static str,
+    error: &webauthn_rs::prelude::WebauthnError,
+) -> PasskeyError {
     tracing::info!(step, %error, "passkey ceremony refused");
     PasskeyError::Refused(NOT_VERIFIED)
 }

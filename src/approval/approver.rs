@@ -50,15 +50,18 @@ pub struct Approver {
     pub groups: Vec<String>,
     /// The second factor they presented with this vote, checked (issue 18).
     pub proof: Proof,
+    /// On the page, the session's RFC 8176 `amr` (how they signed in); from chat,
+    /// nothing.
+    pub signed_in_with: Vec<String>,
 }
 
 impl Approver {
-    /// The RFC 8176 `amr` values this vote records: on the page, the password sign-in
-    /// and the factor presented; from chat, none (the chat platform vouches for the
+    /// The RFC 8176 `amr` values this vote records: on the page, the sign-in and the
+    /// factor presented; from chat, none (the chat platform vouches for the
     /// account, and no factor can be presented there).
     pub fn amr(&self) -> Vec<String> {
         match self.via {
-            Via::Page { .. } => self.proof.page_amr(),
+            Via::Page { .. } => self.proof.page_amr(&self.signed_in_with),
             Via::Slack | Via::Teams => Vec::new(),
         }
     }

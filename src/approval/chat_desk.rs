@@ -77,6 +77,7 @@ impl Desk {
                     // Chat presents no factor: a policy that asks for one keeps its
                     // requests off chat (`Requirements::chat_decisions`).
                     proof: Proof::None,
+                    signed_in_with: Vec::new(),
                 };
                 service::decide(c, &id, &approver, decision, comment, now)
             })

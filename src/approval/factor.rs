@@ -112,16 +112,27 @@ pub enum Proof {
 }
 
 impl Proof {
-    /// The RFC 8176 `amr` values of a vote on the page (signed in by password) with
-    /// this proof: `pwd`, then `otp` or `hwk`, and `mfa` when there are two.
-    pub fn page_amr(&self) -> Vec<String> {
-        let mut amr = vec!["pwd".to_owned()];
-        match self {
-            Proof::None => return amr,
-            Proof::Totp => amr.push("otp".into()),
-            Proof::Passkey { .. } => amr.push("hwk".into()),
+    /// The RFC 8176 `amr` values of a vote on the page: how the approver's session
+    /// signed in (`signed_in_with`, e.g. `pwd`, or `hwk` for a passkey), then the
+    /// factor presented with the vote (`otp` or `hwk`), each once, and `mfa` when
+    /// they come to two methods or the sign-in already was multi-factor.
+    pub fn page_amr(&self, signed_in_with: &[String]) -> Vec<String> {
+        let mut amr: Vec<String> = signed_in_with
+            .iter()
+            .filter(|method| *method != "mfa")
+            .cloned()
+            .collect();
+        let presented = match self {
+            Proof::None => None,
+            Proof::Totp => Some("otp"),
+            Proof::Passkey { .. } => Some("hwk"),
+        };
+        if let Some(method) = presented.filter(|m| !amr.iter().any(|have| have == m)) {
+            amr.push(method.to_owned());
         }
-        amr.push("mfa".into());
+        if amr.len() >= 2 || signed_in_with.iter().any(|method| method == "mfa") {
+            amr.push("mfa".into());
+        }
         amr
     }
 
@@ -166,12 +177,19 @@ mod tests {
 
     #[test]
     fn amr_names_the_factors_used() {
-        assert_eq!(Proof::None.page_amr(), ["pwd"]);
-        assert_eq!(Proof::Totp.page_amr(), ["pwd", "otp", "mfa"]);
+        let pwd = ["pwd".to_owned()];
+        assert_eq!(Proof::None.page_amr(&pwd), ["pwd"]);
+        assert_eq!(Proof::Totp.page_amr(&pwd), ["pwd", "otp", "mfa"]);
         let passkey = Proof::Passkey {
             credential_id: "c".into(),
         };
-        assert_eq!(passkey.page_amr(), ["pwd", "hwk", "mfa"]);
+        assert_eq!(passkey.page_amr(&pwd), ["pwd", "hwk", "mfa"]);
+        // Signed in with a passkey: the sign-in was already two factors, and the
+        // vote's passkey is the same method.
+        let hwk = ["hwk".to_owned(), "mfa".to_owned()];
+        assert_eq!(Proof::None.page_amr(&hwk), ["hwk", "mfa"]);
+        assert_eq!(passkey.page_amr(&hwk), ["hwk", "mfa"]);
+        assert_eq!(Proof::Totp.page_amr(&hwk), ["hwk", "otp", "mfa"]);
     }
 
     #[test]

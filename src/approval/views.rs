@@ -105,6 +105,7 @@ impl Viewer {
             },
             groups: self.groups.clone(),
             proof: super::factor::Proof::None,
+            signed_in_with: self.session.amr.clone(),
         }
     }
 }

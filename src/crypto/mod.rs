@@ -14,7 +14,7 @@ pub use jwt::{
 };
 pub use keys::{generate_key, is_published, jwks, KeyAlg, KeyEvent, KeyState};
 pub use passwords::{hash_password, verify_password, PasswordError};
-pub use seal::{derive_key, Sealer};
+pub use seal::{derive_key, Sealer, SEALED_PREFIX};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -11,7 +11,9 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
-const PREFIX: &str = "v1:";
+/// How every sealed value begins.
+pub const SEALED_PREFIX: &str = "v1:";
+const PREFIX: &str = SEALED_PREFIX;
 
 /// Seals and opens secrets stored in the database.
 #[derive(Clone)]

@@ -2,6 +2,8 @@
 //! factors; `POST /account/totp` starts enrolling an authenticator app (QR code and
 //! key), `POST /account/totp/confirm` confirms it with a first code and shows the
 //! recovery codes once, `POST /account/totp/remove` removes it given a current code.
+//! Once a factor is held, changes need it (`accounts/factor_changes.rs`): the forms
+//! then ask for a code, or the page asks for a passkey sign-in first.
 //! It also lists passkeys, registered through `passkeys.rs` and `static/passkeys.js`.
 //! Every form is CSRF-checked; nobody signed in is sent to sign in first.
 
@@ -10,6 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{cookies, pages, AppState};
+use crate::accounts::factor_changes::ProofNeeded;
 use crate::accounts::factors::{Account, AccountError};
 use crate::accounts::totp::TotpError;
 use crate::ids::SessionToken;
@@ -23,6 +26,10 @@ struct FactorsPage {
     recovery_codes_left: i64,
     passkeys_available: bool,
     passkeys: Vec<PasskeyItem>,
+    /// Changes need a current authenticator code in the form.
+    code_needed: bool,
+    /// Changes need a sign-in with a passkey first (the account holds only those).
+    passkey_sign_in_needed: bool,
 }
 
 /// One registered passkey, as the account page lists it.
@@ -73,6 +80,8 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
                             last_used_at: key.last_used_at.map(pages::time),
                         })
                         .collect(),
+                    code_needed: view.proof_needed == ProofNeeded::Code,
+                    passkey_sign_in_needed: view.proof_needed == ProofNeeded::PasskeySignIn,
                 },
             )
         }),
@@ -184,6 +193,12 @@ pub(super) fn refused(error: &AccountError) -> HttpResponse {
         | AccountError::Passkey(crate::accounts::passkeys::PasskeyError::Store(_)) => {
             super::server_error_page(error)
         }
+        AccountError::ProveFactor(why) => pages::message(
+            StatusCode::FORBIDDEN,
+            "Not done",
+            &crate::approval::sentence(why),
+            back,
+        ),
         AccountError::Passkey(refusal) => pages::message(
             StatusCode::FORBIDDEN,
             "Not done",

@@ -1,7 +1,8 @@
 //! `GET|POST /login`: the username and password form (CSRF-protected), throttled per
-//! account and per client IP (429 + Retry-After), session id rotated at login; and the
-//! "Sign in with NAME" links of the upstream providers (`local_passwords = false`
-//! leaves only those).
+//! account and per client IP (429 + Retry-After), session id rotated at login; the
+//! "Sign in with a passkey" button (`passkey_login.rs`, when the browser has
+//! WebAuthn); and the "Sign in with NAME" links of the upstream providers
+//! (`local_passwords = false` leaves only those).
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -125,6 +126,7 @@ async fn form(
         error,
         upstreams,
         passwords: state.upstreams.local_passwords,
+        passkeys: state.upstreams.local_passwords && state.account.passkeys.available(),
     };
     let mut response = pages::render(status, &page);
     if let Some(cookie) = csrf.cookie {

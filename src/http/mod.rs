@@ -17,6 +17,7 @@ pub mod limits;
 pub mod login;
 pub mod logout;
 pub mod pages;
+pub mod passkey_login;
 pub mod passkey_votes;
 pub mod passkeys;
 mod state;
@@ -102,6 +103,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(get)
             .route(head)
             .route(web::post().to(login::post)),
+    );
+    config.service(web::resource("/login/passkey").route(web::post().to(passkey_login::start)));
+    config.service(
+        web::resource("/login/passkey/{ceremony}").route(web::post().to(passkey_login::finish)),
     );
     admin_routes(config);
     config.service(web::resource("/login/upstream/{name}").route(web::get().to(upstream::start)));

@@ -26,6 +26,9 @@ pub struct LoginPage {
     pub upstreams: Vec<(String, String)>,
     /// The password form is offered (`local_passwords`).
     pub passwords: bool,
+    /// The passkey button is offered (passwords on, and the issuer can be a WebAuthn
+    /// relying party).
+    pub passkeys: bool,
 }
 
 /// A consented scope line.

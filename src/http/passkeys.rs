@@ -5,8 +5,10 @@
 //! a CSRF-checked form; the answers are JSON (`{error}` when refused), but for the
 //! plain removal form.
 //!
-//! - `POST /account/passkeys` (`name`), `POST /account/passkeys/{ceremony}`: register;
-//! - `POST /account/passkeys/remove` (`credential_id`): remove, back to `/account`.
+//! - `POST /account/passkeys` (`name`, and `code` when the account holds an
+//!   authenticator app), `POST /account/passkeys/{ceremony}`: register;
+//! - `POST /account/passkeys/remove` (`credential_id`, `code` likewise): remove, back
+//!   to `/account`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,8 +32,9 @@ pub async fn start_registration(
         Err(refused) => return *refused,
     };
     let name = form.get("name").unwrap_or_default().to_owned();
+    let code = form.get("code").map(str::to_owned);
     let started = account_call(&state, &req, move |account, cookie, now| {
-        account.start_passkey(cookie, &name, now)
+        account.start_passkey(cookie, &name, code.as_deref(), now)
     });
     match started.await {
         Ok((ceremony_id, options)) => ok(json!({"ceremony_id": ceremony_id, "options": options})),
@@ -70,8 +73,9 @@ pub async fn remove(
         Err(refused) => return *refused,
     };
     let id = form.get("credential_id").unwrap_or_default().to_owned();
+    let code = form.get("code").map(str::to_owned);
     let removed = account_call(&state, &req, move |account, cookie, now| {
-        account.remove_passkey(cookie, &id, now)
+        account.remove_passkey(cookie, &id, code.as_deref(), now)
     });
     match removed.await {
         Ok(()) => super::see_other("/account"),

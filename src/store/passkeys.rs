@@ -172,6 +172,30 @@ pub fn consume_ceremony(
     )
     .set(webauthn_ceremonies::used_at.eq(now))
     .execute(c)?;
+    consumed(c, id, changed)
+}
+
+/// Consumes the sign-in ceremony `id` (`login`, which belongs to nobody until the
+/// passkey says who it is), when unused and unexpired.
+pub fn consume_sign_in_ceremony(
+    c: &mut DbConn,
+    id: &str,
+    now: i64,
+) -> Result<Option<CeremonyRow>, StoreError> {
+    let changed = diesel::update(
+        webauthn_ceremonies::table
+            .find(id)
+            .filter(webauthn_ceremonies::purpose.eq("login"))
+            .filter(webauthn_ceremonies::user_id.is_null())
+            .filter(webauthn_ceremonies::used_at.is_null())
+            .filter(webauthn_ceremonies::expires_at.gt(now)),
+    )
+    .set(webauthn_ceremonies::used_at.eq(now))
+    .execute(c)?;
+    consumed(c, id, changed)
+}
+
+fn consumed(c: &mut DbConn, id: &str, changed: usize) -> Result<Option<CeremonyRow>, StoreError> {
     if changed != 1 {
         return Ok(None);
     }

@@ -37,10 +37,17 @@ impl Broker {
                 return None;
             }
         };
+        let id_token = match self.unseal(id_token) {
+            Ok(id_token) => id_token,
+            Err(error) => {
+                tracing::warn!(%error, "upstream logout skipped");
+                return None;
+            }
+        };
         let payload = URL_SAFE_NO_PAD.encode(then.unwrap_or_default());
         let state = format!("{payload}.{}", crypto::csrf_mac(&self.logout_key, &payload));
         url.query_pairs_mut()
-            .append_pair("id_token_hint", id_token)
+            .append_pair("id_token_hint", &id_token)
             .append_pair("client_id", &row.client_id)
             .append_pair("post_logout_redirect_uri", &self.logout_return())
             .append_pair("state", &state);

@@ -154,11 +154,17 @@ impl Broker {
     ) -> Result<(url::Url, String), UpstreamError> {
         let row = self.upstream(name).await?;
         let request = protocol::start(&self.http, &self.registration(&row, None)).await?;
+        // Sealed at rest: with a code stolen in flight, a readable verifier would
+        // undo PKCE (RFC 7636 §1).
+        let verifier = self
+            .sealer
+            .seal(&request.verifier)
+            .map_err(UpstreamError::Sealed)?;
         let login = UpstreamLoginRow {
             state_hash: crypto::sha256_hex(request.state.as_bytes()),
             upstream: row.name,
             nonce: request.nonce,
-            pkce_verifier: request.verifier,
+            pkce_verifier: verifier,
             request_id: next.request,
             return_to: next.return_to,
             expires_at: now + LOGIN_TTL,
@@ -206,9 +212,10 @@ impl Broker {
             .map_err(UpstreamError::Sealed)?;
         let registration = self.registration(&row, Some(SecretString::from(secret)));
         let groups_claim = row.groups_claim.as_deref().unwrap_or("groups");
+        let verifier = self.unseal(&login.pkce_verifier)?;
         let expected = protocol::Expected {
             nonce: &login.nonce,
-            verifier: &login.pkce_verifier,
+            verifier: &verifier,
             groups_claim,
         };
         let identity = protocol::finish(&self.http, &registration, &code, expected, now).await?;
@@ -226,6 +233,13 @@ impl Broker {
     ) -> Result<SignedIn, UpstreamError> {
         let (store, policy) = (self.store.clone(), self.sessions);
         let request = login.request_id.clone();
+        // Kept for the upstream logout's id_token_hint, sealed: it carries the
+        // person's claims.
+        let mut identity = identity;
+        identity.id_token = self
+            .sealer
+            .seal(&identity.id_token)
+            .map_err(UpstreamError::Sealed)?;
         let outcome = blocking(move || {
             let map = group_map(&row);
             let brokered = Brokered {
@@ -248,6 +262,16 @@ impl Broker {
                 },
             }),
             BrokeredOutcome::Disabled => Err(UpstreamError::Disabled),
+        }
+    }
+
+    /// Opens a value this broker sealed; one stored before values were sealed (no
+    /// `v1:` prefix, which neither a JWT nor a PKCE verifier can start with) is
+    /// taken as it is.
+    fn unseal(&self, stored: &str) -> Result<String, UpstreamError> {
+        match stored.starts_with(crypto::SEALED_PREFIX) {
+            true => self.sealer.open(stored).map_err(UpstreamError::Sealed),
+            false => Ok(stored.to_owned()),
         }
     }
 

@@ -311,6 +311,14 @@ impl Browser {
             .await
             .expect("a virtual authenticator");
     }
+
+    /// Signs this browser out by forgetting its cookies (its authenticator stays).
+    pub async fn forget_cookies(&self) {
+        self.client
+            .delete_all_cookies()
+            .await
+            .expect("delete the cookies");
+    }
 }
 
 /// chromedriver's browser log (the `se/log` extension; W3C WebDriver has no log).

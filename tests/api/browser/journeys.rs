@@ -226,7 +226,7 @@ async fn an_admin_makes_a_scope_sensitive_and_registers_a_client_in_the_console(
 }
 
 #[tokio::test]
-async fn an_approver_registers_a_passkey_and_approves_with_it_in_the_browser() {
+async fn an_approver_registers_a_passkey_approves_with_it_and_signs_in_with_it() {
     // Arrange: passkeys need a host name (not an IP) as their relying party id
     let app = TestApp::builder()
         .localhost_issuer()
@@ -270,6 +270,20 @@ async fn an_approver_registers_a_passkey_and_approves_with_it_in_the_browser() {
         "{details}"
     );
     assert!(details["credential_id"].is_string(), "{details}");
+    // Act: signed out, bob comes back with the passkey alone, no username typed.
+    bob.forget_cookies().await;
+    bob.open(&app.url("/login?return_to=%2Faccount")).await;
+    bob.wait_for_text("Sign in with a passkey", Duration::from_secs(10))
+        .await;
+    bob.check_page("login-passkey").await;
+    bob.click("#passkey-sign-in button[type=submit]").await;
+    // Assert
+    bob.wait_for_text("Signed in as bob", Duration::from_secs(10))
+        .await;
+    assert_eq!(bob.path().await, "/account");
+    let logins = app.events("login.succeeded");
+    let details: serde_json::Value = serde_json::from_str(&logins.last().unwrap().details).unwrap();
+    assert_eq!(details["method"], "passkey", "{details}");
 }
 
 #[tokio::test]

@@ -72,9 +72,14 @@ async fn a_typed_code_never_satisfies_a_passkey_requirement() {
     // Arrange: bob has both an authenticator app and a passkey.
     let app = passkey_app().await;
     app.require(ApproverFactor::Passkey);
-    let bob = app.signed_in(&app.bob).await;
+    let password_session = app.signed_in(&app.bob).await;
+    let mut key = soft_passkey();
+    let held = app
+        .register_held(&password_session, &mut key, "laptop")
+        .await;
+    // The app beside the passkey needs a sign-in with the passkey.
+    let bob = app.signed_in_with_passkey(&mut key, &held).await;
     let totp = app.enrol_totp(&bob).await;
-    app.register(&bob, &mut soft_passkey(), "laptop").await;
     let (alice, pending) = app.request_access(&app.alice).await;
     let id = &pending.approval_id;
     // Act: a current, unused code with the plain form.

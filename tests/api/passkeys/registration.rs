@@ -11,11 +11,16 @@ use crate::helpers::see_other;
 
 #[tokio::test]
 async fn passkeys_are_registered_by_name_listed_and_removed() {
-    // Arrange
+    // Arrange: once he holds a passkey, bob signs in with it to change his factors.
     let app = passkey_app().await;
-    let bob = app.signed_in(&app.bob).await;
+    let password_session = app.signed_in(&app.bob).await;
+    let mut key = soft_passkey();
     // Act
-    let laptop = app.register(&bob, &mut soft_passkey(), "laptop").await;
+    let held = app
+        .register_held(&password_session, &mut key, "laptop")
+        .await;
+    let laptop = held.credential_id.clone();
+    let bob = app.signed_in_with_passkey(&mut key, &held).await;
     let phone = app.register(&bob, &mut soft_passkey(), "phone").await;
     let listed = app.account_page(&bob).await;
     let csrf = app.account_csrf(&bob).await;

@@ -47,9 +47,11 @@ impl TestApp<ApprovalSeed> {
 
     // `account_page` (GET /account, asserting 200) is the step-up suite's.
 
-    /// This browser's CSRF token, from its account page.
+    /// This browser's CSRF token (bound to its cookie, the same on every page), from
+    /// the sign-in page, which always has a form (the account page may have none).
     pub async fn account_csrf(&self, browser: &reqwest::Client) -> String {
-        hidden_input(&self.account_page(browser).await, "csrf_token").expect("a CSRF token")
+        let page = self.get(browser, "/login").await.text().await.unwrap();
+        hidden_input(&page, "csrf_token").expect("a CSRF token")
     }
 
     /// `POST /account/passkeys` (`name`): the ceremony id and the creation options.
@@ -168,6 +170,97 @@ impl TestApp<ApprovalSeed> {
             .await
     }
 
+    /// Registers `key` like [`TestApp::register`]; the passkey as a discoverable
+    /// authenticator keeps it (its credential id and its user handle).
+    pub async fn register_held(
+        &self,
+        browser: &reqwest::Client,
+        key: &mut SoftPasskey,
+        name: &str,
+    ) -> Held {
+        let (ceremony, options) = self.start_registration(browser, name).await;
+        let json = serde_json::to_value(&options).unwrap();
+        assert_eq!(
+            json["publicKey"]["authenticatorSelection"]["residentKey"], "preferred",
+            "registration asks for a discoverable credential"
+        );
+        let user_handle = json["publicKey"]["user"]["id"].as_str().unwrap().to_owned();
+        let credential = key.do_registration(self.origin(), options).unwrap();
+        let response = self
+            .finish_registration(browser, &ceremony, &credential)
+            .await;
+        assert_eq!(ok_json(response).await["name"], name);
+        Held {
+            credential_id: credential.id,
+            user_handle,
+        }
+    }
+
+    /// `POST /login/passkey` (asserting success): the ceremony id and the options.
+    pub async fn start_sign_in(
+        &self,
+        browser: &reqwest::Client,
+    ) -> (String, RequestChallengeResponse) {
+        let csrf = self.account_csrf(browser).await;
+        let response = self
+            .post(browser, "/login/passkey", &[("csrf_token", &csrf)])
+            .await;
+        let body = ok_json(response).await;
+        let options = serde_json::from_value(body["options"].clone()).unwrap();
+        (body["ceremony_id"].as_str().unwrap().to_owned(), options)
+    }
+
+    /// What a discoverable authenticator answers to `options` (which name no
+    /// credential): `key` asserts with `held`, and says whose it is. The soft passkey
+    /// only answers for credentials it is told of, and keeps no user handle: the test
+    /// tells it and adds the handle, which is not signed (WebAuthn L2 §5.2.2).
+    pub fn discoverable_answer(
+        &self,
+        key: &mut SoftPasskey,
+        held: &Held,
+        options: &RequestChallengeResponse,
+    ) -> PublicKeyCredential {
+        let mut json = serde_json::to_value(options).unwrap();
+        assert_eq!(json["publicKey"]["allowCredentials"], serde_json::json!([]));
+        json["publicKey"]["allowCredentials"] =
+            serde_json::json!([{"type": "public-key", "id": held.credential_id}]);
+        let told = serde_json::from_value(json).unwrap();
+        let credential = key.do_authentication(self.origin(), told).unwrap();
+        let mut json = serde_json::to_value(&credential).unwrap();
+        json["response"]["userHandle"] = held.user_handle.clone().into();
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// `POST /login/passkey/{ceremony}` with `credential` and `fields`.
+    pub async fn finish_sign_in(
+        &self,
+        browser: &reqwest::Client,
+        ceremony: &str,
+        credential: &PublicKeyCredential,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let csrf = self.account_csrf(browser).await;
+        let credential = serde_json::to_string(credential).unwrap();
+        let mut form = vec![("csrf_token", csrf.as_str()), ("credential", &credential)];
+        form.extend_from_slice(fields);
+        self.post(browser, &format!("/login/passkey/{ceremony}"), &form)
+            .await
+    }
+
+    /// A new browser signed in with `key`'s passkey `held` (asserting success).
+    pub async fn signed_in_with_passkey(
+        &self,
+        key: &mut SoftPasskey,
+        held: &Held,
+    ) -> reqwest::Client {
+        let browser = crate::helpers::browser();
+        let (ceremony, options) = self.start_sign_in(&browser).await;
+        let answer = self.discoverable_answer(key, held, &options);
+        let signed_in = self.finish_sign_in(&browser, &ceremony, &answer, &[]).await;
+        assert_eq!(ok_json(signed_in).await["location"], "/approvals");
+        browser
+    }
+
     /// Enrols an authenticator app for `browser`'s user through the account page; a
     /// generator of its codes.
     pub async fn enrol_totp(&self, browser: &reqwest::Client) -> totp_rs::Totp {
@@ -202,6 +295,15 @@ impl TestApp<ApprovalSeed> {
         let at = u64::try_from(self.now() + 30 * steps).unwrap();
         totp.generate(at).to_string()
     }
+}
+
+/// A passkey as a discoverable authenticator holds it.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// Its credential id (base64url).
+    pub credential_id: String,
+    /// The user handle it was registered with (base64url).
+    pub user_handle: String,
 }
 
 /// Asserts 200 and returns the JSON body.

@@ -1,9 +1,12 @@
 //! Signing out of a brokered session ends the upstream's session too (issue 22 item 4,
 //! RP-Initiated Logout 1.0 §2), then returns where the client asked; the way back
-//! cannot be used to send a browser anywhere else.
+//! cannot be used to send a browser anywhere else. What the brokered sign-in keeps
+//! (the PKCE verifier, the upstream's ID token) is sealed at rest.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use countersign::store::schema::{upstream_logins, upstream_sessions};
+use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use super::support::{location, start_path, Brokering, Browsers};
@@ -60,4 +63,41 @@ async fn the_way_back_from_the_upstream_logout_redirects_only_where_we_said() {
     // Assert
     assert_eq!(response.status(), StatusCode::OK, "the signed-out page");
     assert!(response.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn what_a_brokered_sign_in_keeps_at_rest_is_sealed() {
+    // Arrange
+    let b = Brokering::new().await;
+    let browsers = Browsers::new();
+    // Act: up to the upstream's answer (the login is waiting), then the callback.
+    let callback = b.to_callback(&browsers, &start_path(), &b.ursula).await;
+    let verifiers = stored(&b, |c| {
+        upstream_logins::table
+            .select(upstream_logins::pkce_verifier)
+            .load::<String>(c)
+    });
+    let signed_in = browsers.down.get(&callback).send().await.unwrap();
+    let id_tokens = stored(&b, |c| {
+        upstream_sessions::table
+            .select(upstream_sessions::id_token)
+            .load::<String>(c)
+    });
+    // Assert
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(verifiers.len(), 1);
+    assert_eq!(id_tokens.len(), 1);
+    for value in verifiers.iter().chain(&id_tokens) {
+        assert!(value.starts_with("v1:"), "sealed: {value}");
+    }
+}
+
+fn stored(
+    b: &Brokering,
+    query: impl FnOnce(&mut countersign::store::DbConn) -> diesel::QueryResult<Vec<String>>,
+) -> Vec<String> {
+    b.down
+        .store
+        .read(|c| query(c).map_err(countersign::store::StoreError::from))
+        .unwrap()
 }
