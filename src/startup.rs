@@ -100,6 +100,7 @@ impl Application {
                 throttle: provider.throttle,
                 passkeys: passkeys.clone(),
             },
+            oversight: config.admin_group.clone(),
         });
         let account = Arc::new(Account {
             store: store.clone(),
@@ -134,6 +135,9 @@ impl Application {
         let console = Arc::new(crate::admin::Console {
             store: store.clone(),
             sessions: provider.sessions,
+            group: config.admin_group.clone(),
+            factor: config.admin_factor,
+            step_up: desk.step_up.clone(),
         });
         let upstreams = Arc::new(
             crate::upstream::Broker::new(

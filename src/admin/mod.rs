@@ -1,11 +1,19 @@
 //! The admin console's gate (issue 19): who may use `/admin` and when. Admins are the
-//! members of the oversight group (the group that may also revoke any approval); any
-//! change needs a sign-in within the last [`FRESH_SIGN_IN`] seconds, so a session left
-//! open does not administer. The console changes nothing itself: its pages call the
-//! same `manage` functions as the CLI, which audit before and after.
+//! members of the configured `admin_group` (by default the oversight group `admins`,
+//! which may also revoke any approval); any change needs a sign-in within the last
+//! [`FRESH_SIGN_IN`] seconds and, unless `admin_factor = "none"`, a second factor
+//! proven in that session (`step_up.rs`: a passkey sign-in, or a code from the
+//! authenticator app), so neither a session left open nor a stolen password
+//! administers. The console changes nothing itself: its pages call the same `manage`
+//! functions as the CLI, which audit before and after.
+
+mod step_up;
+
+pub use step_up::Elevation;
 
 use crate::accounts::sessions::{self, Session, SessionPolicy};
-use crate::approval::OVERSIGHT_GROUP;
+use crate::approval::step_up::StepUp;
+use crate::approval::ApproverFactor;
 use crate::audit::Actor;
 use crate::ids::SessionToken;
 use crate::store::{self, Store, StoreError};
@@ -20,6 +28,12 @@ pub struct Console {
     pub store: Store,
     /// Session timeouts.
     pub sessions: SessionPolicy,
+    /// Whose members are admins (`admin_group`).
+    pub group: String,
+    /// The second factor a change needs (`admin_factor`).
+    pub factor: ApproverFactor,
+    /// How a code typed on the step-up page is checked (throttled like votes' codes).
+    pub step_up: StepUp,
 }
 
 /// Why the console refused.
@@ -31,8 +45,11 @@ pub enum Refusal {
     /// The sign-in is too old to change anything.
     #[error("sign in again to make changes")]
     Stale,
+    /// Fresh, but the session has not proven the second factor changes need.
+    #[error("changes need {}: confirm it first", .0.describe())]
+    Factor(ApproverFactor),
     /// Signed in, but not an admin.
-    #[error("only members of the admins group may use the console")]
+    #[error("only admins may use the console")]
     NotAdmin,
     /// Storage failed.
     #[error("{0}")]
@@ -76,12 +93,23 @@ impl Console {
         let groups = self
             .store
             .read(|c| store::groups_of_user(c, &session.user.id))?;
-        if !groups.iter().any(|g| g == OVERSIGHT_GROUP) {
+        if !groups.contains(&self.group) {
             return Err(Refusal::NotAdmin);
         }
-        if access == Access::Change && now - session.auth_time > FRESH_SIGN_IN {
-            return Err(Refusal::Stale);
+        if access == Access::Change {
+            if now - session.auth_time > FRESH_SIGN_IN {
+                return Err(Refusal::Stale);
+            }
+            if !self.factor.proven_by_session(&session.amr) {
+                return Err(Refusal::Factor(self.factor));
+            }
         }
         Ok(Admin { session })
+    }
+
+    /// Whether `admin` may change things now (for the pages' hints).
+    pub fn may_change(&self, admin: &Admin, now: i64) -> bool {
+        now - admin.session.auth_time <= FRESH_SIGN_IN
+            && self.factor.proven_by_session(&admin.session.amr)
     }
 }

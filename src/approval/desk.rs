@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::factor::{ApproverFactor, Presented};
-use super::service::{self, ApprovalError, OVERSIGHT_GROUP};
+use super::service::{self, ApprovalError};
 use super::signal::Signal;
 use super::state::ApprovalState;
 use super::state::Decision;
@@ -57,6 +57,8 @@ pub struct Desk {
     pub signal: Signal,
     /// The second factors approvers present with their votes.
     pub step_up: StepUp,
+    /// The group whose members may see and revoke any approval (`admin_group`).
+    pub oversight: String,
 }
 
 fn viewer(
@@ -64,6 +66,7 @@ fn viewer(
     cookie: Option<&SessionToken>,
     now: i64,
     policy: SessionPolicy,
+    oversight: &str,
 ) -> Result<Viewer, DeskError> {
     let session = match cookie {
         Some(cookie) => sessions::find(c, cookie, now, policy)?,
@@ -71,7 +74,12 @@ fn viewer(
     };
     let session = session.ok_or(DeskError::SignIn)?;
     let groups = store::groups_of_user(c, &session.user.id)?;
-    Ok(Viewer { session, groups })
+    let oversees = groups.iter().any(|g| g == oversight);
+    Ok(Viewer {
+        session,
+        groups,
+        oversees,
+    })
 }
 
 /// An approval id from a URL path, parsed once the viewer is known (a signed-out
@@ -84,7 +92,7 @@ fn approval_id(text: &str) -> Result<ApprovalId, DeskError> {
 /// learns nothing, not even that the approval exists.
 fn may_view(row: &ApprovalRow, viewer: &Viewer) -> bool {
     row.requester_id == viewer.session.user.id
-        || viewer.groups.iter().any(|g| g == OVERSIGHT_GROUP)
+        || viewer.oversees
         || service::requirements_of(row).is_ok_and(|r| !r.groups_of(&viewer.groups).is_empty())
 }
 
@@ -149,7 +157,7 @@ impl Desk {
         call: impl FnOnce(&mut DbConn, Viewer) -> Result<T, DeskError>,
     ) -> Result<T, DeskError> {
         self.store.write(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
+            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
             call(c, viewer)
         })
     }
@@ -195,7 +203,7 @@ impl Desk {
         now: i64,
     ) -> Result<Vec<ApprovalId>, DeskError> {
         self.store.read(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions)?;
+            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
             let (rows, _) = decidable(c, &viewer, now, 0)?;
             Ok(rows.into_iter().map(|row| row.id).collect())
         })
@@ -320,7 +328,7 @@ impl Desk {
     ) -> Result<ApprovalRow, DeskError> {
         self.change_as_viewer(cookie, now, |c, viewer| {
             let row = visible(c, id, &viewer, now)?;
-            if !service::may_revoke(&row, &viewer.groups, now) {
+            if !service::may_revoke(&row, &viewer.groups, viewer.oversees, now) {
                 return Err(ApprovalError::Forbidden(
                     "only an approver of its groups or an admin may revoke, while access lasts",
                 )

@@ -54,6 +54,18 @@ impl ApproverFactor {
         )
     }
 
+    /// Whether a session whose sign-in (or later step-up) recorded RFC 8176 `amr`
+    /// proves this factor: `otp` for TOTP, `hwk` for a passkey.
+    pub fn proven_by_session(self, amr: &[String]) -> bool {
+        let has = |method: &str| amr.iter().any(|m| m == method);
+        match self {
+            ApproverFactor::None => true,
+            ApproverFactor::Totp => has("otp"),
+            ApproverFactor::Passkey => has("hwk"),
+            ApproverFactor::Any => has("otp") || has("hwk"),
+        }
+    }
+
     /// Words for pages: "a code from your authenticator app".
     pub fn describe(self) -> &'static str {
         match self {

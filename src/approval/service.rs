@@ -14,7 +14,8 @@ use crate::ids::{ApprovalId, ClientId, RequestId, UserId};
 use crate::scope_set::ScopeSet;
 use crate::store::{self, ApprovalRow, DbConn, DecisionRow, Store, StoreError};
 
-/// Members of this group may revoke any approval.
+/// The default `admin_group`: its members use the admin console and may see and
+/// revoke any approval.
 pub const OVERSIGHT_GROUP: &str = "admins";
 
 /// Why an approval action was refused.
@@ -336,12 +337,11 @@ pub fn redeem(c: &mut DbConn, row: &ApprovalRow, now: i64) -> Result<ApprovalRow
     )
 }
 
-/// True when `user` may revoke `row`: an admin, or a member of a required group; only
-/// while access lasts.
-pub fn may_revoke(row: &ApprovalRow, groups: &[String], now: i64) -> bool {
+/// True when someone in `groups` (`oversees`: an admin) may revoke `row`: an admin,
+/// or a member of a required group; only while access lasts.
+pub fn may_revoke(row: &ApprovalRow, groups: &[String], oversees: bool, now: i64) -> bool {
     let live = row.state.is_revocable() && row.access_until.is_some_and(|until| until > now);
-    let entitled = groups.iter().any(|g| g == OVERSIGHT_GROUP)
-        || requirements_of(row).is_ok_and(|r| !r.groups_of(groups).is_empty());
+    let entitled = oversees || requirements_of(row).is_ok_and(|r| !r.groups_of(groups).is_empty());
     live && entitled
 }
 

@@ -94,6 +94,8 @@ pub struct StatusView {
 pub(super) struct Viewer {
     pub(super) session: Session,
     pub(super) groups: Vec<String>,
+    /// A member of the oversight (admin) group.
+    pub(super) oversees: bool,
 }
 
 impl Viewer {
@@ -226,6 +228,6 @@ pub(super) fn build_view(
         Err(reason) => Some(reason.to_string()),
     };
     view.viewer_is_requester = row.requester_id == viewer.session.user.id;
-    view.can_revoke = service::may_revoke(&row, &viewer.groups, now);
+    view.can_revoke = service::may_revoke(&row, &viewer.groups, viewer.oversees, now);
     Ok(view)
 }

@@ -92,5 +92,8 @@ named_enum! {
         FactorsReset = "factor.reset",
         /// A second factor presented with a decision was refused.
         StepUpFailed = "step_up.failed",
+        /// A session proved a second factor after its sign-in (the admin console's
+        /// step-up).
+        SessionElevated = "session.elevated",
     }
 }

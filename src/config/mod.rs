@@ -68,6 +68,10 @@ pub struct RawSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_passwords: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_factor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<RawNotify>,
 }
 
@@ -129,6 +133,11 @@ pub struct Config {
     /// Users may sign in with a local password; false: only through upstream
     /// providers (`countersign upstream add`).
     pub local_passwords: bool,
+    /// The group whose members use the admin console and may revoke any approval.
+    pub admin_group: String,
+    /// The second factor an admin's session must have proven to change anything in
+    /// the console (`any` by default; `none` leaves only the recent sign-in).
+    pub admin_factor: crate::approval::ApproverFactor,
     /// Notifications: Slack, Teams, webhooks, mail and the outbox.
     pub notify: NotifySettings,
 }
@@ -259,6 +268,18 @@ impl Config {
             )?,
             request_timeout: duration("request_timeout", raw.request_timeout, "10s")?,
             local_passwords: raw.local_passwords.unwrap_or(true),
+            admin_group: admin_group(raw.admin_group)?,
+            admin_factor: match raw.admin_factor.as_deref() {
+                None => crate::approval::ApproverFactor::Any,
+                Some(text) => {
+                    crate::approval::ApproverFactor::parse(text.trim()).ok_or_else(|| {
+                        bad(
+                            "admin_factor",
+                            format!("{text:?} is not none, totp, passkey or any"),
+                        )
+                    })?
+                }
+            },
             notify: NotifySettings::from_raw(raw.notify.unwrap_or_default())?,
         })
     }
@@ -287,6 +308,16 @@ impl Config {
             Err(e) => Err(fail(e)),
         }
     }
+}
+
+/// The admin group's name: the oversight group `admins` unless configured.
+fn admin_group(raw: Option<String>) -> Result<String, ConfigError> {
+    let name = raw.unwrap_or_else(|| crate::approval::OVERSIGHT_GROUP.to_owned());
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        return Err(bad("admin_group", format!("{name:?} is not a group name")));
+    }
+    Ok(name.to_owned())
 }
 
 /// Parses "30s", "15m", "1h", "30d" (any positive humantime duration).

@@ -73,3 +73,39 @@ fn defaults_are_the_documented_ones() {
         matches!(config.database_url, DatabaseUrl::Sqlite(ref p) if p.ends_with("countersign-data/countersign.sqlite3"))
     );
 }
+
+#[test]
+fn the_console_defaults_to_the_admins_group_and_any_second_factor() {
+    let config = Config::from_raw(RawSettings::default()).unwrap();
+    assert_eq!(config.admin_group, "admins");
+    assert_eq!(config.admin_factor, crate::approval::ApproverFactor::Any);
+    let raw = RawSettings {
+        admin_group: Some(" it-admins ".into()),
+        admin_factor: Some("passkey".into()),
+        ..RawSettings::default()
+    };
+    let config = Config::from_raw(raw).unwrap();
+    assert_eq!(config.admin_group, "it-admins");
+    assert_eq!(
+        config.admin_factor,
+        crate::approval::ApproverFactor::Passkey
+    );
+    for (raw, key) in [
+        (
+            RawSettings {
+                admin_factor: Some("sms".into()),
+                ..RawSettings::default()
+            },
+            "admin_factor",
+        ),
+        (
+            RawSettings {
+                admin_group: Some("it admins".into()),
+                ..RawSettings::default()
+            },
+            "admin_group",
+        ),
+    ] {
+        assert_eq!(Config::from_raw(raw).unwrap_err().key, key);
+    }
+}

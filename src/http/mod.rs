@@ -396,6 +396,7 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     }
     let post = web::post;
     config.service(page!("/admin", admin::overview));
+    config.service(page!("/admin/step-up", admin::step_up_page).route(post().to(admin::step_up)));
     config.service(page!("/admin/approvals", admin::approvals));
     config.service(page!("/admin/users", admin::users).route(post().to(admin::create_user)));
     config.service(

@@ -7,6 +7,7 @@ mod approvals;
 mod clients;
 mod operations;
 mod scopes;
+mod step_up;
 mod users;
 
 pub use approvals::approvals;
@@ -15,6 +16,7 @@ pub use clients::{
 };
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
+pub use step_up::{step_up, step_up_page};
 pub use users::{
     add_member, create_group, create_user, disable_user, remove_attribute, remove_member,
     reset_password, set_attribute, users,
@@ -32,6 +34,8 @@ use crate::manage::{self, ManageError};
 #[template(path = "admin/overview.html")]
 struct OverviewPage {
     username: String,
+    /// Changes would be refused now (the sign-in is old, or the factor unproven).
+    must_confirm: bool,
     clients: usize,
     scopes: usize,
     sensitive: usize,
@@ -43,6 +47,7 @@ pub async fn overview(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
         Ok(admin) => admin,
         Err(refused) => return *refused,
     };
+    let must_confirm = !state.console.may_change(&admin, state.clock.now());
     let store = state.console.store.clone();
     let counts = super::blocking(move || -> Result<_, ManageError> {
         let scopes = manage::list_scopes(&store)?;
@@ -54,6 +59,7 @@ pub async fn overview(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
             StatusCode::OK,
             &OverviewPage {
                 username: admin.session.user.username,
+                must_confirm,
                 clients,
                 scopes,
                 sensitive,
@@ -76,20 +82,25 @@ async fn gate(
         state.clock.now(),
     );
     let admitted = super::blocking(move || console.admin(cookie.as_ref(), access, now)).await;
+    admitted.map_err(|refusal| Box::new(refusal_page(req, refusal)))
+}
+
+/// The answer to a refused admin: sign in (again, for a change), prove the second
+/// factor first (then make the change again, from the console), or 403.
+fn refusal_page(req: &HttpRequest, refusal: Refusal) -> HttpResponse {
     let back: String = url::form_urlencoded::byte_serialize(req.path().as_bytes()).collect();
-    admitted.map_err(|refusal| {
-        Box::new(match refusal {
-            Refusal::SignIn => super::see_other(&format!("/login?return_to={back}")),
-            Refusal::Stale => super::see_other(&format!("/login?return_to={back}&fresh=1")),
-            Refusal::NotAdmin => pages::error_page(
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "Only members of the admins group may use the console.",
-                None,
-            ),
-            Refusal::Store(error) => super::server_error_page(&error),
-        })
-    })
+    match refusal {
+        Refusal::SignIn => super::see_other(&format!("/login?return_to={back}")),
+        Refusal::Stale => super::see_other(&format!("/login?return_to={back}&fresh=1")),
+        Refusal::Factor(_) => super::see_other("/admin/step-up"),
+        Refusal::NotAdmin => pages::error_page(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Only admins may use the console.",
+            None,
+        ),
+        Refusal::Store(error) => super::server_error_page(&error),
+    }
 }
 
 /// The admin allowed to change, once the form's CSRF token checks out.

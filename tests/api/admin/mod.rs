@@ -1,5 +1,7 @@
 //! The admin console (issue 19): who may enter and when, and the journeys an admin who
 //! never used the CLI makes: register a relying party, make a scope sensitive with its
-//! approvers, then that client completes a countersigned flow.
+//! approvers, then that client completes a countersigned flow; and the second factor
+//! its changes need.
 
 mod console;
+mod step_up;

@@ -63,6 +63,8 @@ pub struct TestAppBuilder {
     https_issuer: bool,
     local_passwords: Option<bool>,
     localhost_issuer: bool,
+    admin_factor: Option<String>,
+    admin_group: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -117,6 +119,23 @@ impl TestAppBuilder {
     pub fn login_max_failures(self, failures: u32) -> TestAppBuilder {
         TestAppBuilder {
             login_max_failures: Some(failures),
+            ..self
+        }
+    }
+
+    /// `admin_factor` (the tests' default is `none`: the console suites test the
+    /// console, and `admin::step_up` tests the factor).
+    pub fn admin_factor(self, factor: &str) -> TestAppBuilder {
+        TestAppBuilder {
+            admin_factor: Some(factor.to_owned()),
+            ..self
+        }
+    }
+
+    /// `admin_group` (the console's admins, who may also revoke any approval).
+    pub fn admin_group(self, group: &str) -> TestAppBuilder {
+        TestAppBuilder {
+            admin_group: Some(group.to_owned()),
             ..self
         }
     }
@@ -486,6 +505,13 @@ impl Server {
             trusted_proxies: options.trusted_proxies.clone(),
             login_max_failures: options.login_max_failures,
             local_passwords: options.local_passwords,
+            admin_factor: Some(
+                options
+                    .admin_factor
+                    .clone()
+                    .unwrap_or_else(|| "none".into()),
+            ),
+            admin_group: options.admin_group.clone(),
             ..RawSettings::default()
         })
         .expect("test configuration is valid");
