@@ -410,6 +410,8 @@ fn admin_routes(config: &mut web::ServiceConfig) {
         web::resource("/admin/users/{name}/groups/remove").route(post().to(admin::remove_member)),
     );
     config.service(web::resource("/admin/groups").route(post().to(admin::create_group)));
+    config
+        .service(web::resource("/admin/groups/{name}/notify").route(post().to(admin::set_notify)));
     config.service(
         web::resource("/admin/users/{name}/attributes").route(post().to(admin::set_attribute)),
     );

@@ -26,6 +26,8 @@ struct ScopeLine {
     sensitive: bool,
     policy: String,
     clients: String,
+    /// Where its approver groups are told of requests (redacted).
+    notified: String,
 }
 
 #[derive(Template, Default)]
@@ -57,10 +59,14 @@ pub async fn scopes(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     }
     let store = state.console.store.clone();
     let listed = crate::http::blocking(move || -> Result<_, ManageError> {
-        Ok((manage::list_scopes(&store)?, manage::list_clients(&store)?))
+        Ok((
+            manage::list_scopes(&store)?,
+            manage::list_clients(&store)?,
+            manage::group_channels(&store, None)?,
+        ))
     });
     match listed.await {
-        Ok((rows, clients)) => {
+        Ok((rows, clients, channels)) => {
             let scopes = rows
                 .into_iter()
                 .map(|row| {
@@ -70,6 +76,7 @@ pub async fn scopes(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
                         .map(|c| c.name.as_str())
                         .collect();
                     ScopeLine {
+                        notified: notified(&row, &channels),
                         policy: policy_summary(&row),
                         clients: users.join(", "),
                         name: row.name,
@@ -329,6 +336,27 @@ fn changes_of(form: &ScopeForm) -> Result<ScopeChanges, String> {
 }
 
 /// "1 approval from approvers, 2 from security; a code at each decision".
+/// "approvers: slack:C0123, email:…" for each approver group of `row` that is
+/// notified somewhere.
+fn notified(row: &ScopeRow, channels: &[(String, crate::notify::Target)]) -> String {
+    let Some(requirements) = crate::approval::requirements(std::slice::from_ref(row)) else {
+        return String::new();
+    };
+    requirements
+        .groups
+        .iter()
+        .filter_map(|quorum| {
+            let of_group: Vec<String> = channels
+                .iter()
+                .filter(|(group, _)| *group == quorum.group)
+                .map(|(_, target)| target.redacted())
+                .collect();
+            (!of_group.is_empty()).then(|| format!("{}: {}", quorum.group, of_group.join(", ")))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn policy_summary(row: &ScopeRow) -> String {
     let Some(requirements) = crate::approval::requirements(std::slice::from_ref(row)) else {
         return String::new();

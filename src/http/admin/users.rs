@@ -42,13 +42,15 @@ struct UserLine {
 struct GroupLine {
     name: String,
     members: Vec<String>,
+    /// Where the group is told of requests (redacted: webhook URLs carry secrets).
+    channels: Vec<String>,
 }
 
 /// What a change leaves to say on the page, and the add-user form as typed.
 #[derive(Default)]
-struct Said {
-    error: Option<String>,
-    notice: Option<String>,
+pub(super) struct Said {
+    pub(super) error: Option<String>,
+    pub(super) notice: Option<String>,
     typed: [String; 3],
 }
 
@@ -215,7 +217,7 @@ pub async fn create_group(
     .await
 }
 
-fn notice(text: String) -> Said {
+pub(super) fn notice(text: String) -> Said {
     Said {
         notice: Some(text),
         ..Said::default()
@@ -224,7 +226,7 @@ fn notice(text: String) -> Said {
 
 /// Runs one change as the signed-in admin (CSRF-checked, fresh sign-in) and shows the
 /// page with what it said; a refused change says why (400).
-async fn act(
+pub(super) async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
@@ -267,15 +269,21 @@ async fn page(state: &AppState, req: &HttpRequest, said: Said, status: StatusCod
             manage::list_groups(&store)?,
             manage::list_scopes(&store)?,
             manage::all_attributes(&store)?,
+            manage::group_channels(&store, None)?,
         ))
     });
-    let (users, groups, scopes, mut attributes) = match loaded.await {
+    let (users, groups, scopes, mut attributes, channels) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return crate::http::server_error_page(&error),
     };
     let groups: Vec<GroupLine> = groups
         .into_iter()
         .map(|(group, members)| GroupLine {
+            channels: channels
+                .iter()
+                .filter(|(name, _)| *name == group.name)
+                .map(|(_, target)| target.redacted())
+                .collect(),
             name: group.name,
             members,
         })

@@ -4,4 +4,5 @@
 //! its changes need.
 
 mod console;
+mod notify;
 mod step_up;

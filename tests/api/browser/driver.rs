@@ -143,13 +143,14 @@ impl Browser {
         self.client.goto(url).await.expect("navigation");
     }
 
-    /// Types `value` into the field named `name`.
+    /// Types `value` into the field named `name`, replacing what it held.
     pub async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(&format!("[name=\"{name}\"]")))
             .await
             .expect("the field");
+        field.clear().await.expect("clearing");
         field.send_keys(value).await.expect("typing");
     }
 

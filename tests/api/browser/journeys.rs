@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::driver::{browser, Browser, Options};
 use crate::approval::support::{demo_app, ApprovalSeed};
 use crate::helpers::TestApp;
-use crate::helpers::PASSWORD;
+use crate::helpers::{HttpReceiver, PASSWORD};
 
 /// Signs in on the login form the browser is on.
 async fn sign_in(browser: &Browser, username: &str) {
@@ -182,7 +182,8 @@ async fn without_javascript_the_waiting_page_refreshes_itself_until_decided() {
 }
 
 #[tokio::test]
-async fn an_admin_makes_a_scope_sensitive_and_registers_a_client_in_the_console() {
+async fn an_admin_registers_a_client_and_a_sensitive_scope_in_the_console_and_the_client_is_countersigned(
+) {
     // Arrange
     let app = demo_app().await;
     let Some(admin) = browser(Options::default()).await else {
@@ -207,22 +208,94 @@ async fn an_admin_makes_a_scope_sensitive_and_registers_a_client_in_the_console(
         .await;
     admin.check_page("admin-scopes").await;
     // Act: a client that may ask for it
+    // Its redirect URI is a local server standing in for the relying party.
+    let relying_party = HttpReceiver::start();
+    let callback = format!("{}/callback", relying_party.url);
     admin.open(&app.url("/admin/clients/new")).await;
     admin.fill("name", "Treasury App").await;
-    admin
-        .fill("redirect_uris", "https://treasury.example/callback")
-        .await;
+    admin.fill("redirect_uris", &callback).await;
+    admin.fill("scopes", "openid treasury:move").await;
     admin.click("form button[type=submit]").await;
     let registered = admin
         .wait_for_text("Client registered", Duration::from_secs(10))
         .await;
     admin.check_page("admin-client-registered").await;
-    // Assert
+    let client_id = admin
+        .eval("return document.querySelector('dd code').textContent")
+        .await;
+    let secret = admin
+        .eval("return document.getElementById('secret').textContent")
+        .await;
+    let (client_id, secret) = (client_id.as_str().unwrap(), secret.as_str().unwrap());
+    // Act: that client sends alice to sign in; bob approves in his browser.
+    let (Some(alice), Some(bob)) = (
+        browser(Options::default()).await,
+        browser(Options::default()).await,
+    ) else {
+        return;
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", &callback),
+            ("scope", "openid treasury:move"),
+            ("state", "journey"),
+            ("nonce", "n-journey"),
+        ])
+        .finish();
+    alice.open(&app.url(&format!("/authorize?{query}"))).await;
+    sign_in(&alice, "alice").await;
+    alice
+        .wait_for_text("treasury:move", Duration::from_secs(10))
+        .await;
+    alice.click("button[name=decision][value=allow]").await;
+    alice
+        .wait_for_text("Waiting for a countersignature", Duration::from_secs(10))
+        .await;
+    bob_opens_the_request(&app, &bob).await;
+    bob.click("button[name=decision][value=approve]").await;
+    // Assert: the console's view
     assert!(
         scopes.contains("Needs a countersignature: 1 approval from approvers"),
         "{scopes}"
     );
     assert!(registered.contains("shown only this once"), "{registered}");
+    // Assert: alice's browser reaches the client with a code, which buys tokens
+    // naming bob's approval.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !alice.path().await.starts_with("/callback?") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alice never reached the client"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let landed = alice.path().await;
+    let code = url::form_urlencoded::parse(landed.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", callback.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = crate::approval::client::jwt_payload(tokens["access_token"].as_str().unwrap());
+    assert_eq!(
+        access["approval"]["approvers"][0],
+        app.bob.id.as_str(),
+        "{access}"
+    );
 }
 
 #[tokio::test]

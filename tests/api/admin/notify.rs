@@ -1,0 +1,96 @@
+//! Where approver groups are told of requests, set from the console (issue 19 with
+//! DESIGN.md §5.4): the form replaces a group's channels through the CLI's own call
+//! (checked, audited), listings redact webhook secrets, the scopes page says where a
+//! sensitive scope's approvers are notified, and a refused form changes nothing.
+
+use countersign::manage;
+use reqwest::StatusCode;
+
+use crate::approval::support::{approval_app, ApprovalSeed, TestApp};
+use crate::helpers::{hidden_input, unescape};
+
+async fn set_channels(
+    app: &TestApp<ApprovalSeed>,
+    admin: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let page = app.get(admin, "/admin/users").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    let response = app
+        .post(admin, "/admin/groups/approvers/notify", &form)
+        .await;
+    let status = response.status();
+    (status, unescape(&response.text().await.unwrap()))
+}
+
+fn channels(app: &TestApp<ApprovalSeed>) -> Vec<String> {
+    manage::group_channels(&app.store, Some("approvers"))
+        .unwrap()
+        .into_iter()
+        .map(|(_, target)| target.stored())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_sets_where_a_group_is_notified_and_the_scopes_page_says_so() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    // Act
+    let (status, page) = set_channels(
+        &app,
+        &admin,
+        &[
+            ("slack_channel", "C0123456789"),
+            ("webhook", "https://hooks.example/countersign?token=SECRET"),
+            ("email", "approvers@example.com"),
+        ],
+    )
+    .await;
+    let scopes = unescape(&app.get(&admin, "/admin/scopes").await.text().await.unwrap());
+    // Assert
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("notified on 3 channel(s)"), "{page}");
+    assert!(page.contains("slack:C0123456789"), "{page}");
+    assert!(
+        page.contains("webhook:https://hooks.example/countersign?…"),
+        "{page}"
+    );
+    assert!(!page.contains("SECRET"), "webhook secrets are never shown");
+    assert_eq!(channels(&app).len(), 3);
+    assert!(
+        scopes.contains("Approvers notified on approvers: email:approvers@example.com, slack:C0123456789, webhook:https://hooks.example/countersign?…"),
+        "{scopes}"
+    );
+    let audited = app.events("group.notify_changed");
+    assert_eq!(audited.len(), 1);
+    assert!(audited[0].actor.contains(&app.admin.id), "as the admin");
+    assert!(!audited[0].details.contains("SECRET"));
+}
+
+#[tokio::test]
+async fn a_refused_form_changes_nothing_and_an_empty_one_clears_the_channels() {
+    // Arrange: the group is notified on Slack.
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    set_channels(&app, &admin, &[("slack_channel", "C0123456789")]).await;
+    // Act
+    let (bad_slack, said) = set_channels(&app, &admin, &[("slack_channel", "general")]).await;
+    let (half_teams, _) = set_channels(
+        &app,
+        &admin,
+        &[("teams_service_url", "https://smba.trafficmanager.net/emea/")],
+    )
+    .await;
+    let kept = channels(&app);
+    let (cleared, _) = set_channels(&app, &admin, &[]).await;
+    // Assert
+    assert_eq!(bad_slack, StatusCode::BAD_REQUEST);
+    assert!(said.contains("is not a Slack channel id"), "{said}");
+    assert_eq!(half_teams, StatusCode::BAD_REQUEST);
+    assert_eq!(kept, ["slack:C0123456789"]);
+    assert_eq!(cleared, StatusCode::OK);
+    assert!(channels(&app).is_empty());
+}
