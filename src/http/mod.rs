@@ -412,6 +412,7 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     config.service(web::resource("/admin/groups").route(post().to(admin::create_group)));
     config
         .service(web::resource("/admin/groups/{name}/notify").route(post().to(admin::set_notify)));
+    config.service(web::resource("/admin/users/{name}/chat").route(post().to(admin::link_chat)));
     config.service(
         web::resource("/admin/users/{name}/attributes").route(post().to(admin::set_attribute)),
     );

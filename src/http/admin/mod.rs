@@ -5,7 +5,7 @@
 
 mod approvals;
 mod clients;
-mod groups;
+mod notify;
 mod operations;
 mod scopes;
 mod step_up;
@@ -15,7 +15,7 @@ pub use approvals::approvals;
 pub use clients::{
     client_form, clients, create_client, edit_form, remove_client, rotate_secret, update_client,
 };
-pub use groups::set_notify;
+pub use notify::{link_chat, set_notify};
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
 pub use step_up::{step_up, step_up_page};

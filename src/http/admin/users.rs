@@ -35,6 +35,10 @@ struct UserLine {
     groups: Vec<String>,
     approves: Vec<String>,
     chat: Option<String>,
+    /// The linked Slack user id, for the form ("" when none).
+    slack_id: String,
+    /// The linked Teams (Entra) object id, for the form ("" when none).
+    teams_id: String,
     /// Custom attributes (released as claims by the scopes naming them).
     attributes: Vec<(String, String)>,
 }
@@ -348,6 +352,8 @@ fn line(
         ),
     };
     UserLine {
+        slack_id: user.slack_user_id.clone().unwrap_or_default(),
+        teams_id: user.teams_user_id.clone().unwrap_or_default(),
         name: user.name.unwrap_or_default(),
         email: user.email,
         disabled: user.disabled,

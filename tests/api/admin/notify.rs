@@ -1,7 +1,8 @@
-//! Where approver groups are told of requests, set from the console (issue 19 with
-//! DESIGN.md §5.4): the form replaces a group's channels through the CLI's own call
-//! (checked, audited), listings redact webhook secrets, the scopes page says where a
-//! sensitive scope's approvers are notified, and a refused form changes nothing.
+//! Where approver groups are told of requests, and whose chat accounts are whose, set
+//! from the console (issue 19 with DESIGN.md §5.4): the forms go through the CLI's own
+//! calls (checked, audited), listings redact webhook secrets, the scopes page says
+//! where a sensitive scope's approvers are notified, and a refused form changes
+//! nothing.
 
 use countersign::manage;
 use reqwest::StatusCode;
@@ -93,4 +94,52 @@ async fn a_refused_form_changes_nothing_and_an_empty_one_clears_the_channels() {
     assert_eq!(kept, ["slack:C0123456789"]);
     assert_eq!(cleared, StatusCode::OK);
     assert!(channels(&app).is_empty());
+}
+
+#[tokio::test]
+async fn an_admin_links_and_unlinks_a_users_chat_accounts() {
+    // Arrange
+    let app = approval_app().await;
+    let admin = app.signed_in(&app.admin).await;
+    let page = app.get(&admin, "/admin/users").await.text().await.unwrap();
+    let csrf = hidden_input(&page, "csrf_token").unwrap();
+    let link = |slack: &'static str, teams: &'static str| {
+        let (app, admin, csrf) = (&app, admin.clone(), csrf.clone());
+        async move {
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("slack_user_id", slack),
+                ("teams_user_id", teams),
+            ];
+            app.post(&admin, "/admin/users/bob/chat", &form).await
+        }
+    };
+    let bob_ids = || {
+        let user = manage::list_users(&app.store)
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == "bob")
+            .unwrap();
+        (user.slack_user_id, user.teams_user_id)
+    };
+    // Act
+    let linked = link("U0123456789", "8D3C1A52-0000-4000-8000-00000000ABCD").await;
+    let after_link = bob_ids();
+    let refused = link("bob", "").await;
+    let after_refusal = bob_ids();
+    let unlinked = link("", "").await;
+    // Assert
+    assert_eq!(linked.status(), StatusCode::OK);
+    assert_eq!(
+        after_link,
+        (
+            Some("U0123456789".into()),
+            Some("8d3c1a52-0000-4000-8000-00000000abcd".into())
+        )
+    );
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(unescape(&refused.text().await.unwrap()).contains("is not a Slack user id"));
+    assert_eq!(after_refusal, after_link, "a refused form changes nothing");
+    assert_eq!(unlinked.status(), StatusCode::OK);
+    assert_eq!(bob_ids(), (None, None));
 }

@@ -1,8 +1,11 @@
-//! `POST /admin/groups/{name}/notify`: where a group is told of the requests it may
-//! decide (DESIGN.md §5.4), the console's form of `countersign group set-notify`. The
-//! form gives the whole list (an empty form clears it), checked and audited by the
-//! same `manage::set_group_notify` as the CLI; webhook URLs, which carry secrets in
-//! their query, are listed redacted.
+//! Notification settings in the console (DESIGN.md §5.4), through the CLI's own
+//! `manage` calls (checked, audited):
+//! - `POST /admin/groups/{name}/notify`: where a group is told of the requests it may
+//!   decide (`group set-notify`). The form gives the whole list (an empty form clears
+//!   it); webhook URLs, which carry secrets in their query, are listed redacted.
+//! - `POST /admin/users/{name}/chat`: which Slack and Teams accounts are the user's
+//!   (`user link-chat`), so their clicks in chat count as theirs; an empty field
+//!   unlinks.
 
 use super::users::{act, notice};
 use crate::manage::{self, NotifyChanges};
@@ -52,3 +55,23 @@ pub async fn set_notify(
 }
 
 use super::super::AppState;
+
+/// `POST /admin/users/{name}/chat`: `slack_user_id`, `teams_user_id` (empty: unlink).
+pub async fn link_chat(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    name: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let username = name.into_inner();
+    act(state, req, body, move |store, form, actor, now| {
+        // The form holds both ids: an empty (or absent) one unlinks that account.
+        let slack = Some(form.get("slack_user_id").unwrap_or_default().trim());
+        let teams = Some(form.get("teams_user_id").unwrap_or_default().trim());
+        manage::link_chat(store, &username, slack, teams, actor, now)?;
+        Ok(notice(format!(
+            "The chat accounts of {username} were saved."
+        )))
+    })
+    .await
+}
