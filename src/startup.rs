@@ -137,7 +137,6 @@ impl Application {
             sessions: provider.sessions,
             group: config.admin_group.clone(),
             factor: config.admin_factor,
-            step_up: desk.step_up.clone(),
         });
         let upstreams = Arc::new(
             crate::upstream::Broker::new(

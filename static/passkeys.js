@@ -1,7 +1,8 @@
 // Passkeys (WebAuthn L2 §5.1.3 create, §5.1.4 get): registering one on the account page
 // (form#passkey-register), deciding with one on the approval page (form#passkey-vote),
-// and signing in with one on the login page (form#passkey-sign-in, hidden until this
-// script finds WebAuthn in the browser).
+// signing in with one on the login page (form#passkey-sign-in), and confirming with one
+// in a session (form#passkey-step-up, on the account and console step-up pages); the
+// last two stay hidden until this script finds WebAuthn in the browser.
 // Each form's POST starts a ceremony on the server, which answers {ceremony_id, options};
 // the browser asks the authenticator, and the answer goes back, base64url-encoded, as
 // the form field `credential` to `<form action>/<ceremony_id>`. The server keeps the
@@ -107,18 +108,21 @@
     });
   }
 
-  var signIn = document.getElementById("passkey-sign-in");
-  if (signIn && window.PublicKeyCredential) {
-    signIn.hidden = false;
-    signIn.addEventListener("submit", function (event) {
+  // Signing in (any passkey of this site) and confirming in a session (one of the
+  // user's): an assertion, then on to where the server says.
+  ["passkey-sign-in", "passkey-step-up"].forEach(function (id) {
+    var form = document.getElementById(id);
+    if (!form || !window.PublicKeyCredential) { return; }
+    form.hidden = false;
+    form.addEventListener("submit", function (event) {
       event.preventDefault();
-      run(signIn, {}, function (options) {
+      run(form, {}, function (options) {
         options.challenge = toBytes(options.challenge);
         options.allowCredentials = withIds(options.allowCredentials);
         return navigator.credentials.get({ publicKey: options });
       });
     });
-  }
+  });
 
   var vote = document.getElementById("passkey-vote");
   if (vote && window.PublicKeyCredential) {

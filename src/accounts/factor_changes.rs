@@ -1,17 +1,23 @@
 //! Who may change an account's second factors (issue 18): every change needs a
 //! sign-in from the last ten minutes, and once the account holds a factor, a change
 //! also needs that factor, so a stolen password (or a session left open) can neither
-//! add the thief's own factor nor strip the owner's. The factor is proven by having
-//! signed in with a passkey (`amr` has `hwk`), or by a current code from the
-//! authenticator app typed into the form (each code once, wrong codes throttled like
-//! passwords). Someone who lost every factor is helped by an admin
+//! add the thief's own factor nor strip the owner's. The factor is proven in the
+//! session (a passkey sign-in, or a step-up: `session_step_up.rs`), or by a current
+//! code from the authenticator app typed into the form (each code once, wrong codes
+//! throttled like passwords). Someone who lost every factor is helped by an admin
 //! (`countersign user reset-factors`).
 
 use super::factors::{Account, AccountError};
-use super::passkey_sign_in::PASSKEY_AMR;
 use super::sessions::Session;
 use super::totp::{CodeRefused, TotpError, TotpFactor};
 use crate::store::{self, DbConn, StoreError};
+
+/// The session methods that stand for a factor proven by this server.
+const LOCAL_PROOFS: [&str; 3] = ["otp", "hwk", "swk"];
+
+/// The refusal when only passkeys are held and none was proven in the session.
+pub const CONFIRM_WITH_PASSKEY: &str =
+    "confirm with one of your passkeys first: changing factors needs one of them";
 
 /// How recent a sign-in must be to change factors (the default `approver_max_age`).
 pub const FRESH_SIGN_IN: i64 = 600;
@@ -19,12 +25,13 @@ pub const FRESH_SIGN_IN: i64 = 600;
 /// What a change of factors needs beyond a recent sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProofNeeded {
-    /// Nothing: no factor held yet, or the session signed in with a passkey.
+    /// Nothing: no factor held yet, or one already proven in this session.
     Nothing,
     /// A current code from the enrolled authenticator app.
     Code,
-    /// Only passkeys are held: sign in with one of them.
-    PasskeySignIn,
+    /// Only passkeys are held: confirm with one of them first (a step-up, or a
+    /// passkey sign-in).
+    Passkey,
 }
 
 impl Account {
@@ -35,7 +42,13 @@ impl Account {
         session: &Session,
     ) -> Result<ProofNeeded, StoreError> {
         let user_id = &session.user.id;
-        if session.amr.iter().any(|method| method == PASSKEY_AMR[0]) {
+        // A factor proven in this session (a passkey sign-in, or a step-up): upstream
+        // sessions never carry these methods (`accounts/upstream.rs`).
+        if session
+            .amr
+            .iter()
+            .any(|method| LOCAL_PROOFS.contains(&method.as_str()))
+        {
             return Ok(ProofNeeded::Nothing);
         }
         if TotpFactor::is_enrolled(c, user_id)? {
@@ -43,7 +56,7 @@ impl Account {
         }
         match store::passkeys_of(c, user_id)?.is_empty() {
             true => Ok(ProofNeeded::Nothing),
-            false => Ok(ProofNeeded::PasskeySignIn),
+            false => Ok(ProofNeeded::Passkey),
         }
     }
 
@@ -61,9 +74,7 @@ impl Account {
         }
         match self.proof_needed(c, session)? {
             ProofNeeded::Nothing => Ok(Ok(())),
-            ProofNeeded::PasskeySignIn => Ok(Err(AccountError::ProveFactor(
-                "sign in with one of your passkeys first: changing factors needs one of them",
-            ))),
+            ProofNeeded::Passkey => Ok(Err(AccountError::ProveFactor(CONFIRM_WITH_PASSKEY))),
             ProofNeeded::Code => {
                 let Some(code) = code.map(str::trim).filter(|code| !code.is_empty()) else {
                     return Ok(Err(AccountError::ProveFactor(

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::factor_changes::{ProofNeeded, FRESH_SIGN_IN};
+use super::factor_changes::{ProofNeeded, CONFIRM_WITH_PASSKEY, FRESH_SIGN_IN};
 use super::login::ThrottlePolicy;
 use super::passkeys::{PasskeyError, PasskeyFactor};
 use super::sessions::{self, Session, SessionPolicy};
@@ -121,9 +121,20 @@ impl Account {
         self.store.write(|c| {
             let session = self.session(c, cookie, now)?;
             // The enrolment was started under `may_change`; its confirmation needs the
-            // same recent sign-in.
+            // same recent sign-in, an enrolment started within it, and still no other
+            // factor to prove (one added since, a passkey, must not be outflanked by
+            // an enrolment begun before it).
             if now - session.auth_time > FRESH_SIGN_IN {
                 return Err(AccountError::FreshSignIn);
+            }
+            let started = store::totp_of(c, &session.user.id)?.map(|row| row.created_at);
+            if started.is_some_and(|at| now - at > FRESH_SIGN_IN) {
+                return Err(AccountError::ProveFactor(
+                    "this enrolment is too old: start it again",
+                ));
+            }
+            if self.proof_needed(c, &session)? != ProofNeeded::Nothing {
+                return Err(AccountError::ProveFactor(CONFIRM_WITH_PASSKEY));
             }
             let codes = self.totp.confirm(c, &session.user.id, code, now)?;
             audit::record(

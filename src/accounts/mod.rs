@@ -9,6 +9,7 @@ pub mod login;
 pub mod passkey_account;
 pub mod passkey_sign_in;
 pub mod passkeys;
+pub mod session_step_up;
 pub mod sessions;
 pub mod totp;
 pub mod upstream;

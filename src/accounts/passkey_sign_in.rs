@@ -5,7 +5,8 @@
 //! verifies the assertion with user verification required. No username is typed, so
 //! there is nothing to guess and nothing to throttle per account: each ceremony is
 //! single-use and expires in five minutes, and a failure is audited like a wrong
-//! password.
+//! password. A disabled user, or one linked to an upstream provider (who signs in
+//! there, so that the provider's offboarding holds), is refused.
 //!
 //! The session records `amr: ["hwk", "mfa"]` (RFC 8176): possession of the key, and
 //! the PIN or biometric the authenticator verified.
@@ -165,14 +166,20 @@ impl PasskeyFactor {
         }
         passkey.update_credential(&result);
         store::update_passkey(c, &id, &passkeys::to_json(&passkey)?, now)?;
-        match store::user_by_id(c, &stored.user_id)?.filter(|user| !user.disabled) {
-            Some(user) => Ok(Ok(user)),
-            None => Ok(Err(disabled(&stored.user_id))),
+        let Some(user) = store::user_by_id(c, &stored.user_id)?.filter(|user| !user.disabled)
+        else {
+            return Ok(Err(refused_user(&stored.user_id, "disabled")));
+        };
+        // Someone who came through an upstream provider signs in there, so that the
+        // provider's offboarding holds; their passkeys still prove their decisions.
+        if store::has_upstream_link(c, &user.id)? {
+            return Ok(Err(refused_user(&user.id, "signs in through an upstream")));
         }
+        Ok(Ok(user))
     }
 }
 
-fn disabled(user_id: &UserId) -> PasskeyError {
-    tracing::info!(%user_id, "a disabled user's passkey tried to sign in");
+fn refused_user(user_id: &UserId, why: &'static str) -> PasskeyError {
+    tracing::info!(%user_id, why, "a passkey sign-in was refused for its user");
     PasskeyError::Refused(NOT_VERIFIED)
 }

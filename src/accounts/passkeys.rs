@@ -168,6 +168,39 @@ impl PasskeyFactor {
         binding: Binding,
         now: i64,
     ) -> Result<(String, RequestChallengeResponse), PasskeyError> {
+        let (mut row, options) = self.assertion_ceremony(c, user_id, "approve", now)?;
+        row.approval_id = Some(binding.approval_id);
+        row.approval_digest = Some(binding.digest);
+        row.decision = Some(binding.decision);
+        row.comment = binding.comment;
+        store::insert_ceremony(c, &row, now)?;
+        Ok((row.id, options))
+    }
+
+    /// Starts an assertion by one of `user_id`'s passkeys for `purpose` (a step-up
+    /// in the user's own session, bound to nothing else); the ceremony id and the
+    /// options.
+    pub fn start_user_assertion(
+        &self,
+        c: &mut DbConn,
+        user_id: &UserId,
+        purpose: &str,
+        now: i64,
+    ) -> Result<(String, RequestChallengeResponse), PasskeyError> {
+        let (row, options) = self.assertion_ceremony(c, user_id, purpose, now)?;
+        store::insert_ceremony(c, &row, now)?;
+        Ok((row.id, options))
+    }
+
+    /// A ceremony row (not yet stored) and the options for an assertion by one of
+    /// `user_id`'s passkeys.
+    fn assertion_ceremony(
+        &self,
+        c: &mut DbConn,
+        user_id: &UserId,
+        purpose: &str,
+        now: i64,
+    ) -> Result<(CeremonyRow, RequestChallengeResponse), PasskeyError> {
         let webauthn = self.webauthn()?;
         let passkeys = stored_passkeys(c, user_id)?;
         if passkeys.is_empty() {
@@ -176,13 +209,10 @@ impl PasskeyFactor {
         let (options, state) = webauthn
             .start_passkey_authentication(&passkeys)
             .map_err(|error| refused("assertion start", &error))?;
-        let mut row = ceremony(Some(user_id), "approve", to_json(&state)?, now);
-        row.approval_id = Some(binding.approval_id);
-        row.approval_digest = Some(binding.digest);
-        row.decision = Some(binding.decision);
-        row.comment = binding.comment;
-        store::insert_ceremony(c, &row, now)?;
-        Ok((row.id, options))
+        Ok((
+            ceremony(Some(user_id), purpose, to_json(&state)?, now),
+            options,
+        ))
     }
 
     /// Checks an assertion against a consumed ceremony's `state`: the signature, the

@@ -86,6 +86,42 @@ pub fn find(
     }))
 }
 
+/// Records a new authentication in `session` (a second factor proven after sign-in:
+/// `method`, and `mfa`) under a new cookie value: a session gaining rights gets a new
+/// id, so a value captured before cannot use them. The `sid` shared with clients, the
+/// timeouts and an upstream sign-in's logout record carry over; the old value ends.
+pub fn reauthenticate(
+    c: &mut DbConn,
+    session: &Session,
+    method: &str,
+    now: i64,
+) -> Result<(SessionToken, Vec<String>), StoreError> {
+    let Some(row) = store::session_by_hash(c, &session.id_hash)? else {
+        return Err(StoreError::NotFound);
+    };
+    let mut amr = session.amr.clone();
+    for added in [method, "mfa"] {
+        if !amr.iter().any(|m| m == added) {
+            amr.push(added.to_owned());
+        }
+    }
+    let cookie = SessionToken::new(crypto::random_token(32));
+    let id_hash = crypto::sha256_hex(cookie.expose().as_bytes());
+    store::insert_session(
+        c,
+        &SessionRow {
+            id_hash: id_hash.clone(),
+            auth_time: now,
+            amr: amr.join(" "),
+            last_seen_at: now,
+            ..row
+        },
+    )?;
+    store::move_upstream_session(c, &session.id_hash, &id_hash)?;
+    store::delete_session(c, &session.id_hash)?;
+    Ok((cookie, amr))
+}
+
 /// Ends the session behind a cookie value; true when there was one.
 pub fn end(c: &mut DbConn, cookie: &SessionToken) -> Result<bool, StoreError> {
     store::delete_session(c, &crypto::sha256_hex(cookie.expose().as_bytes()))

@@ -16,6 +16,9 @@ use crate::ids::{RequestId, SessionToken, UserId};
 use crate::store::{self, DbConn, StoreError, UserRow};
 use crate::upstream::Identity;
 
+/// The RFC 8176 methods that, in a session, stand for a factor this server checked.
+const LOCAL_FACTORS: [&str; 3] = ["otp", "hwk", "swk"];
+
 /// One brokered sign-in to apply.
 #[derive(Debug)]
 pub struct Brokered<'a> {
@@ -70,14 +73,17 @@ pub fn sign_in(
     if let Some(previous) = login.previous_session {
         sessions::end(c, previous)?;
     }
-    // RFC 8176: "fed", federated authentication, plus what the upstream reported.
+    // RFC 8176: "fed", federated authentication, plus what the upstream reported;
+    // but not the factor methods countersign proves itself (`otp`, `hwk`, `swk`):
+    // here they mean a factor checked by this server (the console's and the account
+    // page's step-up trust them), never one an upstream says it checked.
     let mut amr = vec!["fed"];
     amr.extend(
         identity
             .amr
             .iter()
             .map(String::as_str)
-            .filter(|m| is_amr(m)),
+            .filter(|m| is_amr(m) && !LOCAL_FACTORS.contains(m)),
     );
     let cookie = sessions::start(c, &user.id, &amr, now, policy)?;
     let session_hash = crypto::sha256_hex(cookie.expose().as_bytes());

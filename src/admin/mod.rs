@@ -2,9 +2,9 @@
 //! members of the configured `admin_group` (by default the oversight group `admins`,
 //! which may also revoke any approval); any change needs a sign-in within the last
 //! [`FRESH_SIGN_IN`] seconds and, unless `admin_factor = "none"`, a second factor
-//! proven in that session (`step_up.rs`: a passkey sign-in, or a code from the
-//! authenticator app), so neither a session left open nor a stolen password
-//! administers. The console changes nothing itself: its pages call the same `manage`
+//! proven in that session (a passkey sign-in, or a step-up with a code or a passkey:
+//! `step_up.rs`), so neither a session left open nor a stolen password administers
+//! (once the admin holds a factor: the first one is enrolled with the password). The console changes nothing itself: its pages call the same `manage`
 //! functions as the CLI, which audit before and after.
 
 mod step_up;
@@ -12,7 +12,6 @@ mod step_up;
 pub use step_up::Elevation;
 
 use crate::accounts::sessions::{self, Session, SessionPolicy};
-use crate::approval::step_up::StepUp;
 use crate::approval::ApproverFactor;
 use crate::audit::Actor;
 use crate::ids::SessionToken;
@@ -32,8 +31,6 @@ pub struct Console {
     pub group: String,
     /// The second factor a change needs (`admin_factor`).
     pub factor: ApproverFactor,
-    /// How a code typed on the step-up page is checked (throttled like votes' codes).
-    pub step_up: StepUp,
 }
 
 /// Why the console refused.

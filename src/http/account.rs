@@ -3,7 +3,8 @@
 //! key), `POST /account/totp/confirm` confirms it with a first code and shows the
 //! recovery codes once, `POST /account/totp/remove` removes it given a current code.
 //! Once a factor is held, changes need it (`accounts/factor_changes.rs`): the forms
-//! then ask for a code, or the page asks for a passkey sign-in first.
+//! then ask for a code, or the page asks to confirm with a passkey first
+//! (`step_up.rs`).
 //! It also lists passkeys, registered through `passkeys.rs` and `static/passkeys.js`.
 //! Every form is CSRF-checked; nobody signed in is sent to sign in first.
 
@@ -28,8 +29,9 @@ struct FactorsPage {
     passkeys: Vec<PasskeyItem>,
     /// Changes need a current authenticator code in the form.
     code_needed: bool,
-    /// Changes need a sign-in with a passkey first (the account holds only those).
-    passkey_sign_in_needed: bool,
+    /// Changes need a passkey confirmed in the session first (the account holds only
+    /// passkeys).
+    passkey_needed: bool,
 }
 
 /// One registered passkey, as the account page lists it.
@@ -81,7 +83,7 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
                         })
                         .collect(),
                     code_needed: view.proof_needed == ProofNeeded::Code,
-                    passkey_sign_in_needed: view.proof_needed == ProofNeeded::PasskeySignIn,
+                    passkey_needed: view.proof_needed == ProofNeeded::Passkey,
                 },
             )
         }),

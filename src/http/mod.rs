@@ -21,6 +21,7 @@ pub mod passkey_login;
 pub mod passkey_votes;
 pub mod passkeys;
 mod state;
+pub mod step_up;
 pub mod teams_bot;
 pub mod upstream;
 pub mod userinfo;
@@ -116,6 +117,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
     let [get, head] = get_and_head(account::get);
     config.service(web::resource("/account").route(get).route(head));
     config.service(web::resource("/account/totp").route(web::post().to(account::start_totp)));
+    config.service(web::resource("/account/step-up").route(web::post().to(step_up::with_code)));
+    config.service(
+        web::resource("/account/step-up/passkey").route(web::post().to(step_up::start_passkey)),
+    );
+    config.service(
+        web::resource("/account/step-up/passkey/{ceremony}")
+            .route(web::post().to(step_up::finish_passkey)),
+    );
     config.service(
         web::resource("/account/totp/confirm").route(web::post().to(account::confirm_totp)),
     );
@@ -396,7 +405,7 @@ fn admin_routes(config: &mut web::ServiceConfig) {
     }
     let post = web::post;
     config.service(page!("/admin", admin::overview));
-    config.service(page!("/admin/step-up", admin::step_up_page).route(post().to(admin::step_up)));
+    config.service(page!("/admin/step-up", admin::step_up_page));
     config.service(page!("/admin/approvals", admin::approvals));
     config.service(page!("/admin/users", admin::users).route(post().to(admin::create_user)));
     config.service(

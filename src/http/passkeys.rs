@@ -124,7 +124,7 @@ pub(super) fn error(status: StatusCode, why: &str) -> HttpResponse {
         .json(json!({"error": why}))
 }
 
-fn account_refused(refusal: &AccountError) -> HttpResponse {
+pub(super) fn account_refused(refusal: &AccountError) -> HttpResponse {
     match refusal {
         AccountError::SignIn => error(StatusCode::UNAUTHORIZED, "sign in first"),
         AccountError::FreshSignIn => error(StatusCode::UNAUTHORIZED, &refusal.to_string()),

@@ -36,7 +36,7 @@ pub struct PasskeyRow {
 pub struct CeremonyRow {
     pub id: String,
     pub user_id: Option<UserId>,
-    /// `register`, `approve` or `login`.
+    /// `register`, `approve`, `login` or `step-up`.
     pub purpose: String,
     pub approval_id: Option<ApprovalId>,
     /// SHA-256 of what the approver sees and approves (`approve` only).

@@ -46,20 +46,6 @@ pub fn touch_session(c: &mut DbConn, id_hash: &str, now: i64) -> Result<(), Stor
     Ok(())
 }
 
-/// Records a new authentication in a live session (a second factor proven after
-/// sign-in): its time and the methods used so far.
-pub fn reauthenticate_session(
-    c: &mut DbConn,
-    id_hash: &str,
-    auth_time: i64,
-    amr: &str,
-) -> Result<(), StoreError> {
-    diesel::update(sessions::table.find(id_hash))
-        .set((sessions::auth_time.eq(auth_time), sessions::amr.eq(amr)))
-        .execute(c)?;
-    Ok(())
-}
-
 /// Deletes a session; true when one was deleted.
 pub fn delete_session(c: &mut DbConn, id_hash: &str) -> Result<bool, StoreError> {
     Ok(diesel::delete(sessions::table.find(id_hash)).execute(c)? == 1)

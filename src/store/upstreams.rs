@@ -85,6 +85,15 @@ pub fn linked_user(
         .map(UserId::new))
 }
 
+/// Whether `user_id` is linked to any upstream identity (such a user signs in
+/// through their provider, which decides whether they still may).
+pub fn has_upstream_link(c: &mut DbConn, user_id: &UserId) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        upstream_links::table.filter(upstream_links::user_id.eq(user_id)),
+    ))
+    .get_result(c)?)
+}
+
 /// Links `(issuer, subject)` to a local user; `Conflict` when it is already linked.
 pub fn insert_link(
     c: &mut DbConn,
@@ -153,6 +162,14 @@ pub fn insert_upstream_session(
             upstream_sessions::upstream.eq(upstream),
             upstream_sessions::id_token.eq(id_token),
         ))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Moves the upstream sign-in record of a session whose id changed.
+pub fn move_upstream_session(c: &mut DbConn, from: &str, to: &str) -> Result<(), StoreError> {
+    diesel::update(upstream_sessions::table.find(from))
+        .set(upstream_sessions::session_hash.eq(to))
         .execute(c)?;
     Ok(())
 }

@@ -18,7 +18,7 @@ pub use clients::{
 pub use notify::{link_chat, set_notify};
 pub use operations::{audit, export, keys, rotate_keys};
 pub use scopes::{create_scope, new_scope, scope_form, scopes, update_scope};
-pub use step_up::{step_up, step_up_page};
+pub use step_up::step_up_page;
 pub use users::{
     add_member, create_group, create_user, disable_user, remove_attribute, remove_member,
     reset_password, set_attribute, users,

@@ -1,14 +1,54 @@
 //! Notification settings in the console (DESIGN.md §5.4), through the CLI's own
 //! `manage` calls (checked, audited):
 //! - `POST /admin/groups/{name}/notify`: where a group is told of the requests it may
-//!   decide (`group set-notify`). The form gives the whole list (an empty form clears
-//!   it); webhook URLs, which carry secrets in their query, are listed redacted.
+//!   decide (`group set-notify`). The form shows what is set and gives the whole list;
+//!   webhook URLs, which carry secrets in their query, are listed redacted and never
+//!   shown back: an empty webhook field keeps the one set unless "remove" is chosen.
 //! - `POST /admin/users/{name}/chat`: which Slack and Teams accounts are the user's
 //!   (`user link-chat`), so their clicks in chat count as theirs; an empty field
 //!   unlinks.
 
 use super::users::{act, notice};
 use crate::manage::{self, NotifyChanges};
+use crate::notify::target::SLACK_MEMBERS;
+use crate::notify::{ChannelKind, Target};
+
+/// A group's channel form, filled with what is set (never a webhook URL: its query is
+/// a secret; the page says one is set, and it is kept unless replaced or removed).
+#[derive(Debug, Default)]
+pub(super) struct ChannelForm {
+    pub(super) slack_channel: String,
+    pub(super) slack_dm: bool,
+    pub(super) teams_service_url: String,
+    pub(super) teams_conversation: String,
+    pub(super) email: String,
+    /// Redacted, when one is set.
+    pub(super) teams_webhook: Option<String>,
+    /// Redacted, when one is set.
+    pub(super) webhook: Option<String>,
+}
+
+impl ChannelForm {
+    pub(super) fn of(targets: &[&Target]) -> Self {
+        let mut form = ChannelForm::default();
+        for target in targets {
+            let destination = target.destination.clone();
+            match target.kind {
+                ChannelKind::Slack if destination == SLACK_MEMBERS => form.slack_dm = true,
+                ChannelKind::Slack => form.slack_channel = destination,
+                ChannelKind::TeamsBot => {
+                    let (url, conversation) = destination.split_once(' ').unwrap_or_default();
+                    form.teams_service_url = url.to_owned();
+                    form.teams_conversation = conversation.to_owned();
+                }
+                ChannelKind::Email => form.email = destination,
+                ChannelKind::Teams => form.teams_webhook = Some(target.redacted()),
+                ChannelKind::Webhook => form.webhook = Some(target.redacted()),
+            }
+        }
+        form
+    }
+}
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// `POST /admin/groups/{name}/notify`: `slack_channel`, `slack_dm` (`yes`),
@@ -36,13 +76,27 @@ pub async fn set_notify(
                 ))
             }
         };
+        // Webhook URLs are never shown back (their query is a secret): an empty field
+        // keeps the one set, unless the form says to remove it.
+        let existing = manage::group_channels(store, Some(&group))?;
+        let kept = |kind: ChannelKind, remove: &str| {
+            (form.get(remove) != Some("yes"))
+                .then(|| {
+                    existing
+                        .iter()
+                        .find(|(_, target)| target.kind == kind)
+                        .map(|(_, target)| target.destination.clone())
+                })
+                .flatten()
+        };
         let changes = NotifyChanges {
             clear: true,
             slack_channel: field("slack_channel"),
             slack_dm: form.get("slack_dm") == Some("yes"),
-            teams_webhook: field("teams_webhook"),
+            teams_webhook: field("teams_webhook")
+                .or_else(|| kept(ChannelKind::Teams, "remove_teams_webhook")),
             teams_conversation,
-            webhook: field("webhook"),
+            webhook: field("webhook").or_else(|| kept(ChannelKind::Webhook, "remove_webhook")),
             email: field("email"),
         };
         let targets = manage::set_group_notify(store, &group, changes, actor, now)?;

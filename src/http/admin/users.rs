@@ -11,6 +11,7 @@ use super::{gate, gate_form};
 use crate::admin::Access;
 use crate::http::{approvals::with_csrf, pages, AppState};
 use crate::manage::{self, ManageError, NewUser};
+use crate::notify::Target;
 use crate::oidc::params::Params;
 use crate::store::{Store, UserRow};
 
@@ -48,6 +49,8 @@ struct GroupLine {
     members: Vec<String>,
     /// Where the group is told of requests (redacted: webhook URLs carry secrets).
     channels: Vec<String>,
+    /// The channel form as it stands (secret-bearing URLs are not shown, but kept).
+    form: super::notify::ChannelForm,
 }
 
 /// What a change leaves to say on the page, and the add-user form as typed.
@@ -282,14 +285,18 @@ async fn page(state: &AppState, req: &HttpRequest, said: Said, status: StatusCod
     };
     let groups: Vec<GroupLine> = groups
         .into_iter()
-        .map(|(group, members)| GroupLine {
-            channels: channels
+        .map(|(group, members)| {
+            let own: Vec<&Target> = channels
                 .iter()
                 .filter(|(name, _)| *name == group.name)
-                .map(|(_, target)| target.redacted())
-                .collect(),
-            name: group.name,
-            members,
+                .map(|(_, target)| target)
+                .collect();
+            GroupLine {
+                channels: own.iter().map(|target| target.redacted()).collect(),
+                form: super::notify::ChannelForm::of(&own),
+                name: group.name,
+                members,
+            }
         })
         .collect();
     let users = users

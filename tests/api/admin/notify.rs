@@ -87,13 +87,40 @@ async fn a_refused_form_changes_nothing_and_an_empty_one_clears_the_channels() {
     .await;
     let kept = channels(&app);
     let (cleared, _) = set_channels(&app, &admin, &[]).await;
+    let after_clearing = channels(&app);
+    // Act: a webhook, then a form without it keeps it (it is never shown back), until
+    // the form says to remove it.
+    let hook = "https://hooks.example/in?token=SECRET";
+    set_channels(&app, &admin, &[("webhook", hook)]).await;
+    let (_, form) = set_channels(&app, &admin, &[("email", "ops@example.com")]).await;
+    let with_email = channels(&app);
+    set_channels(
+        &app,
+        &admin,
+        &[("email", "ops@example.com"), ("remove_webhook", "yes")],
+    )
+    .await;
     // Assert
     assert_eq!(bad_slack, StatusCode::BAD_REQUEST);
     assert!(said.contains("is not a Slack channel id"), "{said}");
     assert_eq!(half_teams, StatusCode::BAD_REQUEST);
     assert_eq!(kept, ["slack:C0123456789"]);
     assert_eq!(cleared, StatusCode::OK);
-    assert!(channels(&app).is_empty());
+    assert!(after_clearing.is_empty());
+    let mut expected = vec![
+        "email:ops@example.com".to_owned(),
+        format!("webhook:{hook}"),
+    ];
+    expected.sort();
+    let mut with_email = with_email;
+    with_email.sort();
+    assert_eq!(with_email, expected);
+    assert!(
+        form.contains("value=\"ops@example.com\""),
+        "the form shows what is set"
+    );
+    assert!(!form.contains("SECRET"));
+    assert_eq!(channels(&app), ["email:ops@example.com"]);
 }
 
 #[tokio::test]

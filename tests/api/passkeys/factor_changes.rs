@@ -40,13 +40,13 @@ async fn a_second_passkey_needs_a_sign_in_with_the_first() {
     let page = unescape(&app.account_page(&bob).await);
     // Assert
     let why = refused_json(add, StatusCode::FORBIDDEN).await;
-    assert!(why.contains("sign in with one of your passkeys"), "{why}");
+    assert!(why.contains("confirm with one of your passkeys"), "{why}");
     for refused in [remove, totp] {
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let html = unescape(&refused.text().await.unwrap());
-        assert!(html.contains("ign in with one of your passkeys"), "{html}");
+        assert!(html.contains("onfirm with one of your passkeys"), "{html}");
     }
-    assert!(page.contains("sign in with one of your passkeys"), "{page}");
+    assert!(page.contains("confirm with one of your passkeys"), "{page}");
     assert!(!page.contains("id=\"passkey-register\""));
     assert!(page.contains(&held.credential_id), "still there");
     // And after signing in with it, both work.
@@ -108,4 +108,33 @@ async fn beside_an_authenticator_app_a_passkey_needs_a_current_code() {
         page.contains("id=\"passkey-code\""),
         "the form asks for the code"
     );
+}
+
+#[tokio::test]
+async fn an_enrolment_begun_before_a_passkey_was_added_cannot_be_confirmed_after() {
+    // Arrange: with no factor yet, a password session starts enrolling an app (say,
+    // a thief with bob's password keeps the key); then bob registers a passkey.
+    let app = passkey_app().await;
+    let thief = app.signed_in(&app.bob).await;
+    let (secret, _) = app.start_enrolment(&thief).await;
+    let bob = app.signed_in(&app.bob).await;
+    app.register(&bob, &mut soft_passkey(), "laptop").await;
+    // Act: the thief confirms the enrolment with a code from the key they kept.
+    let code = crate::step_up::support::code_at(&secret, app.now());
+    let csrf = app.account_csrf(&thief).await;
+    let confirmed = app
+        .post(
+            &thief,
+            "/account/totp/confirm",
+            &[("csrf_token", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    // Assert
+    assert_eq!(confirmed.status(), StatusCode::FORBIDDEN);
+    let page = unescape(&confirmed.text().await.unwrap());
+    assert!(page.contains("onfirm with one of your passkeys"), "{page}");
+    assert!(!app
+        .account_page(&bob)
+        .await
+        .contains("An authenticator app is enrolled"));
 }

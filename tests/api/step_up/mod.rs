@@ -2,6 +2,6 @@
 //! `--approver-factor` checked at the decision itself, the evidence of how each
 //! approver proved themselves, throttling and recovery.
 
-mod support;
+pub(crate) mod support;
 mod totp;
 mod totp_decisions;

@@ -214,3 +214,29 @@ async fn with_local_passwords_off_only_upstreams_sign_in() {
         .contains("Passwords are turned off"));
     assert_eq!(location(&brokered), "/approvals");
 }
+
+#[tokio::test]
+async fn someone_who_came_through_the_upstream_signs_in_there_not_with_a_passkey() {
+    // Arrange: ursula signed in through the upstream and registered a passkey here
+    // (it proves her decisions).
+    let b = Brokering::start(TestApp::builder().localhost_issuer()).await;
+    let browsers = Browsers::new();
+    b.sign_in(&browsers, &start_path(), &b.ursula).await;
+    let mut key = crate::passkeys::support::soft_passkey();
+    let held = b
+        .down
+        .register_held(&browsers.down, &mut key, "laptop")
+        .await;
+    // Act: the passkey alone, in a new browser, would skip the upstream.
+    let fresh = browser();
+    let (ceremony, options) = b.down.start_sign_in(&fresh).await;
+    let answer = b.down.discoverable_answer(&mut key, &held, &options);
+    let refused = b.down.finish_sign_in(&fresh, &ceremony, &answer, &[]).await;
+    // Assert
+    let why = crate::passkeys::support::refused_json(refused, StatusCode::FORBIDDEN).await;
+    assert!(why.contains("could not be verified"), "{why}");
+    assert_eq!(
+        b.down.get(&fresh, "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}

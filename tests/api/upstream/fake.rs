@@ -191,3 +191,25 @@ async fn an_expired_id_token_is_refused() {
     .await;
     assert_unverified(&down, response).await;
 }
+
+#[tokio::test]
+async fn the_factors_an_upstream_reports_never_pass_for_ones_checked_here() {
+    // Arrange: the upstream says it checked a code and a hardware key.
+    let (down, response) = sign_in_with(|claims| {
+        claims["amr"] = json!(["pwd", "otp", "hwk", "mfa"]);
+        0
+    })
+    .await;
+    // Assert: the session says "federated" and keeps pwd and mfa, but otp and hwk
+    // mean factors this server checked (the console and the account page trust them).
+    assert_eq!(location(&response), "/approvals");
+    let mut conn = down.store.conn().unwrap();
+    let logins: Vec<Value> = countersign::store::audit_rows_after(&mut conn, 0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "login.succeeded")
+        .map(|row| serde_json::from_str(&row.details).unwrap())
+        .collect();
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0]["amr"], json!(["fed", "pwd", "mfa"]));
+}

@@ -1,0 +1,22 @@
+-- A fourth WebAuthn ceremony: a passkey confirmed inside a session (a step-up, for the
+-- account page's factor changes and the console's admin_factor). SQLite cannot alter
+-- a CHECK, so the table (ceremonies of at most five minutes) is rebuilt, keeping what
+-- is in flight.
+CREATE TABLE webauthn_ceremonies_new (
+    id TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL CHECK (purpose IN ('register', 'approve', 'login', 'step-up')),
+    approval_id TEXT REFERENCES approvals (id) ON DELETE CASCADE,
+    approval_digest TEXT,
+    decision TEXT CHECK (decision IN ('approve', 'deny')),
+    comment TEXT,
+    name TEXT,
+    state TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+INSERT INTO webauthn_ceremonies_new SELECT id, user_id, purpose, approval_id, approval_digest,
+    decision, comment, name, state, expires_at, used_at FROM webauthn_ceremonies;
+DROP TABLE webauthn_ceremonies;
+ALTER TABLE webauthn_ceremonies_new RENAME TO webauthn_ceremonies;
+CREATE INDEX webauthn_ceremonies_expiry ON webauthn_ceremonies (expires_at);
