@@ -421,6 +421,11 @@ async fn the_console_fits_a_phone() {
         "/admin/scopes/payments:write",
         "/admin/clients",
         "/admin/users",
+        "/admin/approvals",
+        "/admin/keys",
+        "/admin/audit",
+        "/admin/step-up",
+        "/account",
     ] {
         admin.open(&app.url(path)).await;
         let width = admin
