@@ -8,22 +8,20 @@
 //! password. A disabled user, or one linked to an upstream provider (who signs in
 //! there, so that the provider's offboarding holds), is refused.
 //!
-//! The session records `amr: ["hwk", "mfa"]` (RFC 8176): possession of the key, and
-//! the PIN or biometric the authenticator verified.
+//! The session records `amr: ["hwk", "mfa"]` (RFC 8176): possession of the key (`swk`
+//! instead for a synced, backup-eligible passkey, whose key is not bound to one
+//! device's hardware), and the PIN or biometric the authenticator verified.
 
 use serde_json::json;
 use webauthn_rs::prelude::RequestChallengeResponse;
 use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PublicKeyCredential};
 
-use super::passkeys::{self, PasskeyError, PasskeyFactor, NOT_VERIFIED};
+use super::passkeys::{self, key_method, PasskeyError, PasskeyFactor, NOT_VERIFIED};
 use super::sessions::{self, SessionPolicy};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
 use crate::ids::{RequestId, SessionToken, UserId};
 use crate::store::{self, DbConn, Store, StoreError, UserRow};
-
-/// The session's `amr` after a passkey sign-in.
-pub const PASSKEY_AMR: [&str; 2] = ["hwk", "mfa"];
 
 /// A passkey sign-in's answer from a browser.
 #[derive(Debug)]
@@ -81,8 +79,8 @@ impl PasskeyFactor {
         now: i64,
     ) -> Result<Result<PasskeySignIn, PasskeyError>, StoreError> {
         store.write(|c| {
-            let user = match self.check(c, attempt, now)? {
-                Ok(user) => user,
+            let (user, synced) = match self.check(c, attempt, now)? {
+                Ok(checked) => checked,
                 Err(refusal) => {
                     audit::record(
                         c,
@@ -98,7 +96,8 @@ impl PasskeyFactor {
             if let Some(previous) = attempt.previous_session {
                 sessions::end(c, previous)?;
             }
-            let cookie = sessions::start(c, &user.id, &PASSKEY_AMR, now, policy)?;
+            let amr = [key_method(synced), "mfa"];
+            let cookie = sessions::start(c, &user.id, &amr, now, policy)?;
             if let Some(request) = attempt.request.and_then(|id| RequestId::parse(id).ok()) {
                 store::note_request_login(c, &request, now)?;
             }
@@ -107,7 +106,7 @@ impl PasskeyFactor {
                 &Actor::User(user.id.clone()),
                 AuditAction::LoginSucceeded,
                 &format!("user:{}", user.username),
-                json!({"ip": attempt.ip, "amr": PASSKEY_AMR, "method": "passkey"}),
+                json!({"ip": attempt.ip, "amr": amr, "method": "passkey"}),
                 now,
             )?;
             Ok(Ok(PasskeySignIn {
@@ -117,13 +116,14 @@ impl PasskeyFactor {
         })
     }
 
-    /// Consumes the ceremony and verifies the assertion; the user it signs in.
+    /// Consumes the ceremony and verifies the assertion; the user it signs in, and
+    /// whether the passkey is a synced one.
     fn check(
         &self,
         c: &mut DbConn,
         attempt: &PasskeyAttempt<'_>,
         now: i64,
-    ) -> Result<Result<UserRow, PasskeyError>, StoreError> {
+    ) -> Result<Result<(UserRow, bool), PasskeyError>, StoreError> {
         let webauthn = match self.webauthn() {
             Ok(webauthn) => webauthn,
             Err(unavailable) => return Ok(Err(unavailable)),
@@ -175,7 +175,7 @@ impl PasskeyFactor {
         if store::has_upstream_link(c, &user.id)? {
             return Ok(Err(refused_user(&user.id, "signs in through an upstream")));
         }
-        Ok(Ok(user))
+        Ok(Ok((user, result.backup_eligible())))
     }
 }
 

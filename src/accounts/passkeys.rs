@@ -218,7 +218,7 @@ impl PasskeyFactor {
     /// Checks an assertion against a consumed ceremony's `state`: the signature, the
     /// challenge, the origin and RP ID, user verification (WebAuthn L2 §7.2), that the
     /// credential is `user_id`'s, and that its counter rose; then stores it.
-    /// The credential id on success.
+    /// The key that answered on success.
     pub fn verify_assertion(
         &self,
         c: &mut DbConn,
@@ -226,7 +226,7 @@ impl PasskeyFactor {
         state: &str,
         credential: &PublicKeyCredential,
         now: i64,
-    ) -> Result<Result<String, PasskeyError>, StoreError> {
+    ) -> Result<Result<Verified, PasskeyError>, StoreError> {
         let Ok(webauthn) = self.webauthn() else {
             return Ok(Err(PasskeyError::Unavailable));
         };
@@ -256,7 +256,36 @@ impl PasskeyFactor {
         // Backup flags (WebAuthn L2 §6.1.3) and webauthn-rs's copy of the counter.
         passkey.update_credential(&result);
         store::update_passkey(c, &id, &to_json(&passkey)?, now)?;
-        Ok(Ok(id))
+        Ok(Ok(Verified {
+            credential_id: id,
+            synced: result.backup_eligible(),
+        }))
+    }
+}
+
+/// A passkey that answered an assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Its credential id (base64url).
+    pub credential_id: String,
+    /// Backup eligible (WebAuthn L2 §6.1.3 BE flag): a synced passkey, whose key may
+    /// live outside any one device's hardware.
+    pub synced: bool,
+}
+
+impl Verified {
+    /// Its RFC 8176 method: `hwk` for a key bound to one authenticator, `swk` for a
+    /// synced one.
+    pub fn method(&self) -> &'static str {
+        key_method(self.synced)
+    }
+}
+
+/// RFC 8176's method for a passkey: `swk` when synced (backup eligible), else `hwk`.
+pub fn key_method(synced: bool) -> &'static str {
+    match synced {
+        true => "swk",
+        false => "hwk",
     }
 }
 

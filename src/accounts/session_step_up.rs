@@ -5,7 +5,8 @@
 //! the console's `admin_factor`), this is how it gets one, whoever signed the session
 //! in (a password, an upstream provider). Proven, the session records a new
 //! authentication under a new id ([`sessions::reauthenticate`]: `auth_time` now, the
-//! method and `mfa` in its RFC 8176 `amr`), audited `session.elevated`. Wrong codes
+//! method (`otp`, or `hwk`/`swk` for a passkey bound to one device or synced) and
+//! `mfa` in its RFC 8176 `amr`), audited `session.elevated`. Wrong codes
 //! are throttled and audited like those typed with a vote.
 
 use serde_json::json;
@@ -81,7 +82,16 @@ impl Account {
                 .passkeys
                 .verify_assertion(c, user_id, &row.state, credential, now)?;
             match checked {
-                Ok(credential_id) => Ok(Ok(elevate(c, &session, "hwk", Some(credential_id), now)?)),
+                Ok(verified) => {
+                    let method = verified.method();
+                    Ok(Ok(elevate(
+                        c,
+                        &session,
+                        method,
+                        Some(verified.credential_id),
+                        now,
+                    )?))
+                }
                 Err(refused) => Ok(Err(refused.into())),
             }
         })

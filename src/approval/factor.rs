@@ -55,14 +55,14 @@ impl ApproverFactor {
     }
 
     /// Whether a session whose sign-in (or later step-up) recorded RFC 8176 `amr`
-    /// proves this factor: `otp` for TOTP, `hwk` for a passkey.
+    /// proves this factor: `otp` for TOTP, `hwk` or `swk` for a passkey.
     pub fn proven_by_session(self, amr: &[String]) -> bool {
         let has = |method: &str| amr.iter().any(|m| m == method);
         match self {
             ApproverFactor::None => true,
             ApproverFactor::Totp => has("otp"),
-            ApproverFactor::Passkey => has("hwk"),
-            ApproverFactor::Any => has("otp") || has("hwk"),
+            ApproverFactor::Passkey => has("hwk") || has("swk"),
+            ApproverFactor::Any => has("otp") || has("hwk") || has("swk"),
         }
     }
 
@@ -120,13 +120,16 @@ pub enum Proof {
     Passkey {
         /// The credential id (base64url).
         credential_id: String,
+        /// A synced (backup-eligible) passkey: RFC 8176 `swk` rather than `hwk`.
+        synced: bool,
     },
 }
 
 impl Proof {
     /// The RFC 8176 `amr` values of a vote on the page: how the approver's session
     /// signed in (`signed_in_with`, e.g. `pwd`, or `hwk` for a passkey), then the
-    /// factor presented with the vote (`otp` or `hwk`), each once, and `mfa` when
+    /// factor presented with the vote (`otp`, or `hwk`/`swk` for a passkey bound to
+    /// one device or synced), each once, and `mfa` when
     /// they come to two methods or the sign-in already was multi-factor.
     pub fn page_amr(&self, signed_in_with: &[String]) -> Vec<String> {
         let mut amr: Vec<String> = signed_in_with
@@ -137,7 +140,7 @@ impl Proof {
         let presented = match self {
             Proof::None => None,
             Proof::Totp => Some("otp"),
-            Proof::Passkey { .. } => Some("hwk"),
+            Proof::Passkey { synced, .. } => Some(crate::accounts::passkeys::key_method(*synced)),
         };
         if let Some(method) = presented.filter(|m| !amr.iter().any(|have| have == m)) {
             amr.push(method.to_owned());
@@ -151,7 +154,7 @@ impl Proof {
     /// The credential behind the proof, if it names one.
     pub fn credential_id(&self) -> Option<String> {
         match self {
-            Proof::Passkey { credential_id } => Some(credential_id.clone()),
+            Proof::Passkey { credential_id, .. } => Some(credential_id.clone()),
             _ => None,
         }
     }
@@ -176,6 +179,7 @@ mod tests {
     fn each_requirement_accepts_exactly_its_proofs() {
         let passkey = Proof::Passkey {
             credential_id: "c".into(),
+            synced: false,
         };
         assert!(None.satisfied_by(&Proof::None));
         assert!(!Totp.satisfied_by(&Proof::None));
@@ -194,8 +198,14 @@ mod tests {
         assert_eq!(Proof::Totp.page_amr(&pwd), ["pwd", "otp", "mfa"]);
         let passkey = Proof::Passkey {
             credential_id: "c".into(),
+            synced: false,
         };
         assert_eq!(passkey.page_amr(&pwd), ["pwd", "hwk", "mfa"]);
+        let synced = Proof::Passkey {
+            credential_id: "c".into(),
+            synced: true,
+        };
+        assert_eq!(synced.page_amr(&pwd), ["pwd", "swk", "mfa"]);
         // Signed in with a passkey: the sign-in was already two factors, and the
         // vote's passkey is the same method.
         let hwk = ["hwk".to_owned(), "mfa".to_owned()];

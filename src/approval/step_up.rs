@@ -102,7 +102,12 @@ impl StepUp {
             now,
         )?;
         let why = match checked {
-            Ok(credential_id) => return Ok(Ok(Proof::Passkey { credential_id })),
+            Ok(verified) => {
+                return Ok(Ok(Proof::Passkey {
+                    credential_id: verified.credential_id,
+                    synced: verified.synced,
+                }))
+            }
             Err(PasskeyError::Refused(why)) => why,
             Err(PasskeyError::Unavailable) => UNAVAILABLE,
             Err(PasskeyError::Store(_)) => NOT_VERIFIED,
