@@ -223,7 +223,10 @@ pub async fn countersign(spec: CountersignSpec<'_>) -> Result<Server> {
     cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
     cmd.current_dir(&dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::null());
+        .stdout(Stdio::null())
+        // Its log (warnings only: undeliverable approver e-mails among them) stays in
+        // the scratch directory, off the driver's terminal.
+        .stderr(std::fs::File::create(dir.join("serve.log"))?);
     let child = cmd.spawn().context("countersign serve")?;
     let server = Server {
         pid: child.id(),
@@ -279,7 +282,9 @@ pub async fn peer(dir: &Path, cpu: usize, users: usize) -> Result<Server> {
         .env("PEER_USERS", users.to_string());
     cmd.env("PEER_PASSWORD", PASSWORD)
         .env("NODE_ENV", "production");
-    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let child = cmd.spawn().context("node peer.mjs")?;
     let server = Server {
         pid: child.id(),
