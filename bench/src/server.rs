@@ -263,6 +263,9 @@ fn seed(url: &str, dir: &Path) -> Result<()> {
     let mut child = cmd.spawn().context("sqlite3 or psql")?;
     if let Some(mut pipe) = child.stdin.take() {
         pipe.write_all(include_str!("seed.sql").as_bytes())?;
+        if !url.starts_with("sqlite://") {
+            pipe.write_all(b"ANALYZE;\n")?;
+        }
     }
     if !child.wait()?.success() {
         bail!("seeding failed");
