@@ -213,6 +213,10 @@ async fn run(args: RunArgs) -> Result<()> {
     };
     let ctx = scenarios::Ctx::of(&server).await?;
     let rss_idle = runner::rss(server.pid).0;
+    let watched = runner::Watched {
+        pid: server.pid,
+        db: server.pg_database.clone(),
+    };
     let wanted: Vec<String> = match &args.scenarios {
         Some(list) if list == "scale" => scenarios::SCALE.iter().map(|s| (*s).to_owned()).collect(),
         Some(list) => list.split(',').map(str::to_owned).collect(),
@@ -231,8 +235,7 @@ async fn run(args: RunArgs) -> Result<()> {
             continue;
         }
         for &c in &levels {
-            let measured = match scenarios::run(scenario, &ctx, c, users, bounds, server.pid).await
-            {
+            let measured = match scenarios::run(scenario, &ctx, c, users, bounds, &watched).await {
                 Ok(m) => m,
                 Err(e) => Measured {
                     errors: 1,

@@ -81,11 +81,37 @@ pub fn parse_machine(stat: &str) -> Result<f64> {
     Ok(busy / TICKS)
 }
 
+/// CPU seconds of every process whose command line contains `needle`: the PostgreSQL
+/// backends serving one database (their process title names it, e.g.
+/// `postgres: postgres csbench_1_2 127.0.0.1(5000) idle`).
+pub fn cpu_of_matching(needle: &str) -> f64 {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| matches_title(&cmd, needle))
+        })
+        .filter_map(|pid| cpu_seconds(&pid).ok())
+        .sum()
+}
+
+/// Whether a `/proc/PID/cmdline` (NUL-separated) names `needle` as a whole word.
+pub fn matches_title(cmdline: &[u8], needle: &str) -> bool {
+    let text = String::from_utf8_lossy(cmdline).replace('\0', " ");
+    text.starts_with("postgres:") && text.split_whitespace().any(|w| w == needle)
+}
+
 /// CPU readings at one instant: server, driver, machine.
 #[derive(Clone, Copy)]
 pub struct Sample {
     /// The server's CPU seconds.
     pub server: f64,
+    /// CPU seconds of the server's PostgreSQL backends (0 on SQLite and for the peer).
+    pub db: f64,
     /// This driver's CPU seconds.
     pub driver: f64,
     /// The machine's busy seconds.
@@ -93,10 +119,11 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// Reads all three now.
-    pub fn take(server_pid: u32) -> Result<Sample> {
+    /// Reads them all now; `db` names the server's PostgreSQL database, if any.
+    pub fn take(server_pid: u32, db: Option<&str>) -> Result<Sample> {
         Ok(Sample {
             server: cpu_seconds(&server_pid.to_string())?,
+            db: db.map_or(0.0, cpu_of_matching),
             driver: cpu_seconds("self")?,
             machine: machine_busy_seconds()?,
         })
@@ -118,6 +145,14 @@ mod tests {
         let status = "Name:\tx\nVmHWM:\t  20480 kB\nVmRSS:\t  10240 kB\n";
         let (rss, hwm) = parse_status(status).unwrap_or_default();
         assert!((rss - 10.0).abs() < 1e-9 && (hwm - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn recognises_the_backends_of_one_database() {
+        let title = b"postgres: postgres csbench_1_2 127.0.0.1(5000) idle\0";
+        assert!(matches_title(title, "csbench_1_2"));
+        assert!(!matches_title(title, "csbench_1"));
+        assert!(!matches_title(b"psql\0-d\0csbench_1_2\0", "csbench_1_2"));
     }
 
     #[test]

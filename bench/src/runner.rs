@@ -35,6 +35,7 @@ pub trait Worker {
 
 /// What a phase measured.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Measured {
     /// Operations completed in the window.
     pub ops: u64,
@@ -56,6 +57,10 @@ pub struct Measured {
     pub ops_per_cpu_s: f64,
     /// Server CPU milliseconds per operation.
     pub cpu_ms_per_op: f64,
+    /// CPU seconds of the server's PostgreSQL backends in the window.
+    pub db_cpu: f64,
+    /// Operations per CPU-second of the server and its PostgreSQL backends together.
+    pub ops_per_cpu_s_with_db: f64,
     /// Cores the driver used (should stay well under 1).
     pub driver_cores: f64,
     /// Cores everything else on the machine used.
@@ -86,8 +91,21 @@ pub fn quantile(v: &[f64], q: f64) -> f64 {
     v[rank.clamp(1, v.len()) - 1]
 }
 
-/// Runs one phase with `workers` against the server `pid`.
-pub async fn phase<W: Worker + 'static>(workers: Vec<W>, bounds: Bounds, pid: u32) -> Measured {
+/// What a phase watches: the server's process, and its PostgreSQL database if any.
+pub struct Watched {
+    /// The server's pid.
+    pub pid: u32,
+    /// Its PostgreSQL database's name (whose backends' CPU is counted too).
+    pub db: Option<String>,
+}
+
+/// Runs one phase with `workers` against the server `watched`.
+pub async fn phase<W: Worker + 'static>(
+    workers: Vec<W>,
+    bounds: Bounds,
+    watched: &Watched,
+) -> Measured {
+    let (pid, db) = (watched.pid, watched.db.as_deref());
     let tally = Rc::new(RefCell::new(Tally::default()));
     let start = Instant::now();
     let window_start = start + bounds.warmup;
@@ -136,9 +154,9 @@ pub async fn phase<W: Worker + 'static>(workers: Vec<W>, bounds: Bounds, pid: u3
     }
     let samples = local.run_until(async {
         tokio::time::sleep_until(window_start.into()).await;
-        let a = (Instant::now(), Sample::take(pid));
+        let a = (Instant::now(), Sample::take(pid, db));
         tokio::time::sleep_until(window_end.into()).await;
-        let b = (Instant::now(), Sample::take(pid));
+        let b = (Instant::now(), Sample::take(pid, db));
         (a, b)
     });
     let ((ta, a), (tb, b)) = samples.await;
@@ -151,13 +169,14 @@ fn summarise(mut t: Tally, secs: f64, a: Option<Sample>, b: Option<Sample>) -> M
     t.latencies.sort_by(f64::total_cmp);
     t.secondary.sort_by(f64::total_cmp);
     let ops = t.latencies.len() as u64;
-    let (server_cpu, driver, machine) = match (a, b) {
+    let (server_cpu, db_cpu, driver, machine) = match (a, b) {
         (Some(a), Some(b)) => (
             b.server - a.server,
+            (b.db - a.db).max(0.0),
             b.driver - a.driver,
             b.machine - a.machine,
         ),
-        _ => (0.0, 0.0, 0.0),
+        _ => (0.0, 0.0, 0.0, 0.0),
     };
     let secondary = !t.secondary.is_empty();
     Measured {
@@ -179,8 +198,14 @@ fn summarise(mut t: Tally, secs: f64, a: Option<Sample>, b: Option<Sample>) -> M
         } else {
             0.0
         },
+        db_cpu,
+        ops_per_cpu_s_with_db: if server_cpu + db_cpu > 0.0 {
+            ops as f64 / (server_cpu + db_cpu)
+        } else {
+            0.0
+        },
         driver_cores: driver / secs.max(1e-9),
-        other_cores: ((machine - server_cpu - driver) / secs.max(1e-9)).max(0.0),
+        other_cores: ((machine - server_cpu - db_cpu - driver) / secs.max(1e-9)).max(0.0),
         secondary_p50: secondary.then(|| quantile(&t.secondary, 0.5)),
         secondary_p90: secondary.then(|| quantile(&t.secondary, 0.9)),
         first_error: t.first_error,

@@ -44,6 +44,8 @@ pub struct Server {
     pub client_secret: String,
     /// What a machine token asks for.
     pub machine_scope: String,
+    /// Its PostgreSQL database, if any.
+    pub pg_database: Option<String>,
     _scratch: Option<Scratch>,
 }
 
@@ -123,7 +125,7 @@ pub async fn countersign(spec: CountersignSpec<'_>) -> Result<Server> {
     };
     let scratch = Scratch {
         dir: dir.clone(),
-        pg_database,
+        pg_database: pg_database.clone(),
     };
     let port = free_port()?;
     let addr = format!("127.0.0.1:{port}");
@@ -236,6 +238,7 @@ pub async fn countersign(spec: CountersignSpec<'_>) -> Result<Server> {
         client_id: text("client_id")?,
         client_secret: text("client_secret")?,
         machine_scope: "bench:api".into(),
+        pg_database,
         _scratch: Some(scratch),
     };
     server.ready().await?;
@@ -297,6 +300,7 @@ pub async fn peer(dir: &Path, cpu: usize, users: usize) -> Result<Server> {
         client_id: "bench".into(),
         client_secret: "bench-client-secret-0123456789abcdef".into(),
         machine_scope: "bench:api".into(),
+        pg_database: None,
         _scratch: None,
     };
     server.ready().await?;

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use hyper::StatusCode;
 
 use crate::http::{path_of, Conn};
-use crate::runner::{self, Bounds, Measured, Worker};
+use crate::runner::{self, Bounds, Measured, Watched, Worker};
 use crate::server::{Kind, Server};
 
 /// Every scenario, in the order they run.
@@ -175,7 +175,7 @@ pub async fn run(
     concurrency: usize,
     users: usize,
     bounds: Bounds,
-    pid: u32,
+    watched: &Watched,
 ) -> Result<Measured> {
     let conn = || Conn::new(&ctx.addr);
     Ok(match scenario {
@@ -188,14 +188,14 @@ pub async fn run(
                 conn: conn(),
                 path: path.clone(),
             });
-            runner::phase(ws.collect(), bounds, pid).await
+            runner::phase(ws.collect(), bounds, watched).await
         }
         "client_credentials" => {
             let ws = (0..concurrency).map(|_| ClientCredentials {
                 conn: conn(),
                 ctx: ctx.clone(),
             });
-            runner::phase(ws.collect(), bounds, pid).await
+            runner::phase(ws.collect(), bounds, watched).await
         }
         "introspection" => {
             let mut ws = vec![];
@@ -208,18 +208,18 @@ pub async fn run(
                     token,
                 });
             }
-            runner::phase(ws, bounds, pid).await
+            runner::phase(ws, bounds, watched).await
         }
         "sso_flow" => {
             let mut ws = vec![];
             for i in 0..concurrency {
                 ws.push(flows::Sso::signed_in(ctx.clone(), i % users).await?);
             }
-            runner::phase(ws, bounds, pid).await
+            runner::phase(ws, bounds, watched).await
         }
         "login_flow" => {
             let ws = (0..concurrency).map(|i| flows::Login::new(ctx.clone(), i % users));
-            runner::phase(ws.collect(), bounds, pid).await
+            runner::phase(ws.collect(), bounds, watched).await
         }
         "inbox" | "status" if ctx.kind == Kind::Peer => bail!("{scenario}: countersign only"),
         "inbox" => {
@@ -227,14 +227,14 @@ pub async fn run(
             for i in 0..concurrency {
                 ws.push(approval::Inbox::ready(ctx, i % users).await?);
             }
-            runner::phase(ws, bounds, pid).await
+            runner::phase(ws, bounds, watched).await
         }
         "status" => {
             let mut ws = vec![];
             for i in 0..concurrency {
                 ws.push(approval::Status::ready(ctx, i % users).await?);
             }
-            runner::phase(ws, bounds, pid).await
+            runner::phase(ws, bounds, watched).await
         }
         "approval_flow" => {
             if ctx.kind == Kind::Peer {
@@ -244,7 +244,7 @@ pub async fn run(
             for i in 0..concurrency {
                 ws.push(approval::Countersigned::ready(ctx.clone(), i % users).await?);
             }
-            runner::phase(ws, bounds, pid).await
+            runner::phase(ws, bounds, watched).await
         }
         other => bail!("unknown scenario {other}"),
     })
