@@ -53,8 +53,7 @@ impl Provider {
 
     /// The JWK Set: every published key. A read only: the sweep records retirements,
     /// and a key past its `retire_at` is left out whether or not it ran yet.
-    pub fn jwks(&self, now: i64) -> Result<Value, OAuthError> {
-        let rows = self.store.read(store::list_keys)?;
-        Ok(crate::crypto::jwks(&rows, now))
+    pub fn jwks(&self, now: i64) -> Result<std::sync::Arc<str>, OAuthError> {
+        Ok(self.keys.current_in(&self.store, now)?.jwks())
     }
 }

@@ -39,7 +39,7 @@ pub(super) fn issue(
         revoked_at: None,
     };
     store::insert_grant(c, &grant)?;
-    let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
+    let (keys, minter) = provider.minter(c, now, client)?;
     let issued = {
         let ctx = Ctx::new(c, now);
         let mut tokens = Tokens::new(&ctx, minter, &keys, false);
