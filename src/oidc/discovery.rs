@@ -54,6 +54,11 @@ impl Provider {
     /// The JWK Set: every published key. A read only: the sweep records retirements,
     /// and a key past its `retire_at` is left out whether or not it ran yet.
     pub fn jwks(&self, now: i64) -> Result<std::sync::Arc<str>, OAuthError> {
+        // Served from memory, but not while the database is known to be down: a key
+        // rotated meanwhile could not be noticed (and every endpoint answers alike).
+        if self.store.is_unreachable() {
+            return Err(store::StoreError::Pool("database unreachable".into()).into());
+        }
         Ok(self.keys.current_in(&self.store, now)?.jwks())
     }
 }

@@ -104,7 +104,7 @@ fn client_credentials_scopes(
                 "a requested scope is unknown or not allowed for this client",
             ));
         }
-        if store::scope_by_name(c, scope)?.is_some_and(|s| s.sensitive) {
+        if store::scope_is_sensitive(c, scope)? == Some(true) {
             return Err(OAuthError::invalid_scope(
                 "a requested scope needs a countersignature, which needs a user",
             ));
