@@ -167,7 +167,8 @@ impl KeyRing {
         }
     }
 
-    fn cached(&self, now: i64) -> Option<Arc<KeySet>> {
+    /// The keys read within the bound before `now`, if any (no database access).
+    pub fn fresh(&self, now: i64) -> Option<Arc<KeySet>> {
         let current = self.current.read().ok()?;
         current.as_ref().filter(|set| set.is_fresh(now)).cloned()
     }
@@ -184,7 +185,7 @@ impl KeyRing {
 
     /// The keys, read on `c` only when the last read is older than the bound.
     pub fn current(&self, c: &mut DbConn, now: i64) -> Result<Arc<KeySet>, StoreError> {
-        match self.cached(now) {
+        match self.fresh(now) {
             Some(set) => Ok(set),
             None => self.reload(c, now),
         }
@@ -192,7 +193,7 @@ impl KeyRing {
 
     /// Like [`KeyRing::current`], checking a connection out of `store` only to read.
     pub fn current_in(&self, store: &Store, now: i64) -> Result<Arc<KeySet>, StoreError> {
-        match self.cached(now) {
+        match self.fresh(now) {
             Some(set) => Ok(set),
             None => store.read(|c| self.reload(c, now)),
         }

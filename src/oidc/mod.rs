@@ -13,6 +13,7 @@ pub mod grant_type;
 pub mod grants;
 pub mod introspection;
 pub mod logout;
+pub mod memo;
 pub mod minting;
 pub mod params;
 pub mod revocation;
@@ -52,6 +53,8 @@ pub struct Provider {
     pub continue_after_approval: i64,
     /// Seconds before a waiting approval expires when its approvers are reminded.
     pub remind_before: Option<i64>,
+    /// The discovery document, serialized (rebuilt when a scope changes).
+    pub metadata: memo::Memo,
 }
 
 fn seconds(duration: std::time::Duration) -> i64 {
@@ -82,6 +85,7 @@ impl Provider {
             request_ttl: seconds(config.authorization_request_ttl),
             continue_after_approval: seconds(config.continue_after_approval),
             remind_before: config.notify.reminder_before.map(seconds),
+            metadata: memo::Memo::default(),
         }
     }
 
