@@ -10,9 +10,12 @@ use std::sync::{Arc, RwLock};
 /// for a scope changed elsewhere.
 pub const METADATA_REFRESH_SECONDS: i64 = 10;
 
+/// A value and when it was built.
+type Built = (i64, Arc<str>);
+
 /// One memoized value and when it was built.
 #[derive(Debug, Default, Clone)]
-pub struct Memo(Arc<RwLock<Option<(i64, Arc<str>)>>>);
+pub struct Memo(Arc<RwLock<Option<Built>>>);
 
 impl Memo {
     /// The value, if it was built within the bound before `now`.
