@@ -315,6 +315,9 @@ pub enum ClientCommand {
         /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
         #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
         id_token_alg: crate::crypto::KeyAlg,
+        /// JWT access token signing algorithm: RS256 (default), ES256 or EdDSA.
+        #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
+        access_token_alg: crate::crypto::KeyAlg,
         /// Print {"client_id":…,"client_secret":…}.
         #[arg(long)]
         json: bool,

@@ -308,6 +308,7 @@ fn client(
             post_logout_redirect_uris,
             grant_types,
             id_token_alg,
+            access_token_alg,
             json,
         } => {
             let scopes = scope.split_whitespace().map(str::to_owned).collect();
@@ -323,6 +324,7 @@ fn client(
                 post_logout_redirect_uris,
                 grant_types,
                 id_token_alg,
+                access_token_alg,
             };
             let created = manage::add_client(store, spec, actor, now)?;
             print_credentials(
@@ -342,7 +344,7 @@ fn client(
                     "redirect_uris": decode_list(&c.redirect_uris), "scope": c.allowed_scopes,
                     "grant_types": decode_list(&c.grant_types), "public": c.secret_hash.is_none(),
                     "post_logout_redirect_uris": decode_list(&c.post_logout_redirect_uris),
-                    "id_token_alg": c.id_token_alg})
+                    "id_token_alg": c.id_token_alg, "access_token_alg": c.access_token_alg})
                     })
                     .collect();
                 writeln!(out, "{}", serde_json::Value::Array(list))?;

@@ -2,20 +2,25 @@
 //! Verification always uses an explicit `Validation`: the header's algorithm must be
 //! the key's own, `iss` must match, `exp` is checked unless the caller says otherwise.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::keys::{KeyAlg, KeyState};
-use super::Sealer;
+use super::key_ring::KeySet;
+use super::keys::KeyAlg;
 use crate::store::KeyRow;
 
 /// Something went wrong with the signing keys.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum KeyRingError {
     /// There is no active key of the algorithm (run `serve` or `keys rotate` once).
     #[error("no active {0} signing key")]
@@ -33,6 +38,15 @@ pub enum KeyRingError {
     Crypto(String),
 }
 
+/// A private key parsed once into aws-lc-rs's own form. Keeping the parsed key (rather
+/// than jsonwebtoken's `EncodingKey`, which re-parses and re-validates the DER and sets
+/// up fresh RSA blinding at every signature) is what makes a signature cost a signature.
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
 /// A key ready to sign.
 #[derive(Clone)]
 pub struct SigningKey {
@@ -40,7 +54,7 @@ pub struct SigningKey {
     pub kid: String,
     /// Its algorithm.
     pub alg: KeyAlg,
-    key: Arc<EncodingKey>,
+    signer: Arc<Signer>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -49,104 +63,108 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
+fn crypto(error: impl std::fmt::Display) -> KeyRingError {
+    KeyRingError::Crypto(error.to_string())
+}
+
 impl SigningKey {
-    /// Signs `claims` as a JWS with this key, `typ` in the header (e.g. `JWT`, `at+jwt`).
-    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyRingError> {
-        let mut header = Header::new(self.alg.jwt());
-        header.kid = Some(self.kid.clone());
-        header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.key)
-            .map_err(|e| KeyRingError::Crypto(e.to_string()))
-    }
-}
-
-/// Decrypted keys, cached by `kid` so each is opened and parsed once per process.
-#[derive(Debug, Clone)]
-pub struct KeyRing {
-    sealer: Sealer,
-    cache: Arc<Mutex<HashMap<String, SigningKey>>>,
-}
-
-impl KeyRing {
-    /// A key ring opening keys with `sealer`.
-    pub fn new(sealer: Sealer) -> Self {
-        KeyRing {
-            sealer,
-            cache: Arc::default(),
-        }
-    }
-
-    /// The sealer (to generate keys).
-    pub fn sealer(&self) -> &Sealer {
-        &self.sealer
-    }
-
-    /// The signing key of the `active` row of `alg` among `rows`.
-    pub fn active(&self, rows: &[KeyRow], alg: KeyAlg) -> Result<SigningKey, KeyRingError> {
-        let row = rows
-            .iter()
-            .find(|row| row.state == KeyState::Active && row.alg == alg)
-            .ok_or(KeyRingError::NoActiveKey(alg.as_str()))?;
-        if let Some(key) = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(&row.kid).cloned())
-        {
-            return Ok(key);
-        }
-        let bad = |problem: String| KeyRingError::BadKey {
-            kid: row.kid.clone(),
-            problem,
+    /// Parses the private key `pem` of `alg` (the form [`super::generate_key`] seals).
+    pub(crate) fn parse(kid: &str, alg: KeyAlg, pem: &str) -> Result<Self, KeyRingError> {
+        // jsonwebtoken only decodes the PEM to DER here; aws-lc-rs parses the DER once.
+        let der = alg.encoding_key(pem).map_err(crypto)?;
+        let der = der.as_bytes();
+        let signer = match alg {
+            KeyAlg::RS256 => Signer::Rsa(RsaKeyPair::from_der(der).map_err(crypto)?),
+            KeyAlg::ES256 => Signer::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(crypto)?,
+            ),
+            KeyAlg::EdDSA => Signer::Ed(Ed25519KeyPair::from_pkcs8(der).map_err(crypto)?),
         };
-        let pem = self.sealer.open(&row.private_pem).map_err(bad)?;
-        let key = alg.encoding_key(&pem).map_err(|e| bad(e.to_string()))?;
-        let key = SigningKey {
-            kid: row.kid.clone(),
+        Ok(SigningKey {
+            kid: kid.to_owned(),
             alg,
-            key: Arc::new(key),
+            signer: Arc::new(signer),
+        })
+    }
+
+    /// Signs `claims` as a JWS (RFC 7515 §7.1 compact serialization) with this key,
+    /// `typ` in the header (e.g. `JWT`, `at+jwt`).
+    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyRingError> {
+        let header = serde_json::json!({"alg": self.alg.as_str(), "kid": self.kid, "typ": typ});
+        let claims = serde_json::to_vec(claims).map_err(crypto)?;
+        let mut jws = URL_SAFE_NO_PAD.encode(header.to_string());
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut jws);
+        let message = jws.as_bytes();
+        let rng = SystemRandom::new();
+        let signature = match &*self.signer {
+            Signer::Rsa(key) => {
+                let mut signature = vec![0; key.public_modulus_len()];
+                key.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+                    .map_err(crypto)?;
+                signature
+            }
+            Signer::Ec(key) => key.sign(&rng, message).map_err(crypto)?.as_ref().to_vec(),
+            Signer::Ed(key) => key.sign(message).as_ref().to_vec(),
         };
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(row.kid.clone(), key.clone());
-        }
-        Ok(key)
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
+        Ok(jws)
     }
 }
 
-/// Verifies a JWT signed by one of the published `rows`: signature with the key its
+/// A published key ready to verify: its algorithm and its public key.
+#[derive(Clone)]
+pub(crate) struct VerifyingKey {
+    alg: KeyAlg,
+    key: DecodingKey,
+}
+
+impl VerifyingKey {
+    /// The verifying key of a row's public JWK, if it parses.
+    pub(crate) fn of(row: &KeyRow) -> Option<Self> {
+        let jwk: Jwk = serde_json::from_str(&row.public_jwk).ok()?;
+        Some(VerifyingKey {
+            alg: row.alg,
+            key: DecodingKey::from_jwk(&jwk).ok()?,
+        })
+    }
+}
+
+/// Verifies a JWT signed by one of the keys in `keys`: signature with the key its
 /// `kid` names (and that key's algorithm only), `iss`, the header `typ` when given, and
 /// `exp` against `now` (the provider's clock, not the system's).
 pub fn verify<T: DeserializeOwned>(
-    rows: &[KeyRow],
+    keys: &KeySet,
     token: &str,
     issuer: &str,
     typ: Option<&str>,
     now: i64,
 ) -> Option<T> {
-    verify_with(rows, token, issuer, typ, Some(now))
+    verify_with(keys, token, issuer, typ, Some(now))
 }
 
 /// Like [`verify`] but accepts an expired token (revocation of expired tokens).
 pub fn verify_ignoring_expiry<T: DeserializeOwned>(
-    rows: &[KeyRow],
+    keys: &KeySet,
     token: &str,
     issuer: &str,
 ) -> Option<T> {
-    verify_with(rows, token, issuer, None, None)
+    verify_with(keys, token, issuer, None, None)
 }
 
 /// An `id_token_hint`: an ID token issued here (header `typ: JWT`, so an access token
 /// cannot stand in for one), possibly expired (OIDC Core §3.1.2.1).
 pub fn verify_id_token_hint<T: DeserializeOwned>(
-    rows: &[KeyRow],
+    keys: &KeySet,
     token: &str,
     issuer: &str,
 ) -> Option<T> {
-    verify_with(rows, token, issuer, Some("JWT"), None)
+    verify_with(keys, token, issuer, Some("JWT"), None)
 }
 
 fn verify_with<T: DeserializeOwned>(
-    rows: &[KeyRow],
+    keys: &KeySet,
     token: &str,
     issuer: &str,
     typ: Option<&str>,
@@ -163,13 +181,11 @@ fn verify_with<T: DeserializeOwned>(
         }
     }
     let kid = header.kid?;
-    let row = rows.iter().find(|r| r.kid == kid && r.state.verifies())?;
-    let alg = row.alg;
+    let VerifyingKey { alg, key } = keys.verifying_key(&kid)?;
+    let alg = *alg;
     if header.alg != alg.jwt() {
         return None;
     }
-    let jwk: Jwk = serde_json::from_str(&row.public_jwk).ok()?;
-    let key = DecodingKey::from_jwk(&jwk).ok()?;
     let mut validation = Validation::new(alg.jwt());
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
@@ -177,7 +193,7 @@ fn verify_with<T: DeserializeOwned>(
     // Expiry is compared below with the caller's clock, so tests can move time.
     validation.validate_exp = false;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+    let claims = jsonwebtoken::decode::<serde_json::Value>(token, key, &validation)
         .ok()?
         .claims;
     let exp = claims.get("exp")?.as_i64()?;

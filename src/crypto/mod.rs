@@ -4,14 +4,14 @@
 
 mod anchor;
 mod jwt;
+mod key_ring;
 mod keys;
 mod passwords;
 mod seal;
 
 pub use anchor::{AnchorKey, AnchorKeyError, AnchorPublicKey};
-pub use jwt::{
-    verify, verify_id_token_hint, verify_ignoring_expiry, KeyRing, KeyRingError, SigningKey,
-};
+pub use jwt::{verify, verify_id_token_hint, verify_ignoring_expiry, KeyRingError, SigningKey};
+pub use key_ring::{KeyRing, KeySet, KEY_REFRESH_SECONDS};
 pub use keys::{generate_key, is_published, jwks, KeyAlg, KeyEvent, KeyState};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer, SEALED_PREFIX};

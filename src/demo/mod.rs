@@ -122,6 +122,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, ManageError
                 post_logout_redirect_uris: vec![format!("{issuer}/demo")],
                 grant_types: vec![],
                 id_token_alg: Default::default(),
+                access_token_alg: Default::default(),
             };
             manage::add_client(store, spec, &actor, now)?.row.client_id
         }

@@ -28,6 +28,9 @@ pub struct ClientSpec {
     pub grant_types: Vec<GrantType>,
     /// Algorithm of its ID tokens (RS256 unless the client asks for ES256 or EdDSA).
     pub id_token_alg: KeyAlg,
+    /// Algorithm of its JWT access tokens (RS256 unless its resource servers take
+    /// ES256 or EdDSA, which sign far faster).
+    pub access_token_alg: KeyAlg,
 }
 
 /// A registered client and its secret, which is shown this once.
@@ -153,6 +156,7 @@ pub fn add_client(
         id_token_alg: spec.id_token_alg,
         require_pkce: spec.public,
         created_at: now,
+        access_token_alg: spec.access_token_alg,
     };
     store.write(|c| {
         check_spec(c, &spec)?;
@@ -210,6 +214,7 @@ pub fn update_client(
             public: before.secret_hash.is_none(),
             grant_types,
             id_token_alg: before.id_token_alg,
+            access_token_alg: before.access_token_alg,
         };
         check_spec(c, &spec)?;
         let after = ClientRow {
@@ -246,6 +251,7 @@ fn describe(row: &ClientRow) -> serde_json::Value {
         "grant_types": decode_list(&row.grant_types), "scope": row.allowed_scopes,
         "token_endpoint_auth_method": row.token_endpoint_auth_method,
         "id_token_signed_response_alg": row.id_token_alg,
+        "access_token_signing_alg": row.access_token_alg,
     })
 }
 

@@ -52,7 +52,7 @@ pub fn ensure_active_key(
     }
     // Generate outside the transaction (RSA takes a while), insert only what is still missing.
     let generated = generate(keys, &needed, now)?;
-    store.write(|c| {
+    let created = store.write(|c| -> Result<Vec<String>, ManageError> {
         // Instances starting together on a fresh database all find the keys missing.
         // Holding the audit head's lock before looking again lets one create them and
         // the others see them (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes).
@@ -72,7 +72,9 @@ pub fn ensure_active_key(
             created.push(row.kid.clone());
         }
         Ok(created)
-    })
+    })?;
+    keys.invalidate();
+    Ok(created)
 }
 
 /// Makes a new key of every algorithm active; the previous ones retire after
@@ -86,7 +88,7 @@ pub fn rotate_keys(
 ) -> Result<Vec<KeyRow>, ManageError> {
     let generated = generate(keys, KeyAlg::ALL, now)?;
     let retire_at = now.saturating_add(i64::try_from(retire_after.as_secs()).unwrap_or(i64::MAX));
-    store.write(|c| {
+    let rotated = store.write(|c| -> Result<Vec<KeyRow>, ManageError> {
         let previous: Vec<String> = store::list_keys(c)?
             .into_iter()
             .filter(|k| k.state == KeyState::Active)
@@ -100,5 +102,8 @@ pub fn rotate_keys(
         let details = json!({"new": new, "retiring": previous, "retire_at": retire_at});
         audit::record(c, actor, AuditAction::KeyRotated, "keys", details, now)?;
         Ok(generated.clone())
-    })
+    })?;
+    // This instance signs with the new keys at once; others within KEY_REFRESH_SECONDS.
+    keys.invalidate();
+    Ok(rotated)
 }

@@ -33,6 +33,8 @@ pub struct Client {
     pub require_pkce: bool,
     /// Algorithm of its ID tokens.
     pub id_token_alg: KeyAlg,
+    /// Algorithm of its JWT access tokens.
+    pub access_token_alg: KeyAlg,
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -58,6 +60,7 @@ impl TryFrom<ClientRow> for Client {
             allowed_scopes: row.allowed_scopes,
             require_pkce: row.require_pkce,
             id_token_alg: row.id_token_alg,
+            access_token_alg: row.access_token_alg,
         })
     }
 }

@@ -1,6 +1,8 @@
 //! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2): everything that is
 //! supported is advertised, nothing that is not.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
 use super::claims::claims_supported;
@@ -9,9 +11,23 @@ use super::Provider;
 use crate::store;
 
 impl Provider {
-    /// The metadata document; `scopes_supported` and the sensitive scopes come from the
-    /// database, so they follow `scope add` without a restart.
-    pub fn discovery(&self) -> Result<Value, OAuthError> {
+    /// The metadata document, serialized; `scopes_supported` and the sensitive scopes
+    /// come from the database, so they follow `scope add` without a restart: at once
+    /// through this instance, within [`super::memo::METADATA_REFRESH_SECONDS`] otherwise.
+    pub fn discovery(&self, now: i64) -> Result<Arc<str>, OAuthError> {
+        // Not while the database is known down (every endpoint answers alike).
+        if self.store.is_unreachable() {
+            return Err(store::StoreError::Pool("database unreachable".into()).into());
+        }
+        if let Some(document) = self.metadata.fresh(now) {
+            return Ok(document);
+        }
+        let document: Arc<str> = self.build_discovery()?.to_string().into();
+        self.metadata.put(now, document.clone());
+        Ok(document)
+    }
+
+    fn build_discovery(&self) -> Result<Value, OAuthError> {
         let scopes = self.store.read(store::list_scopes)?;
         let names: Vec<&str> = scopes.iter().map(|s| s.name.as_str()).collect();
         let sensitive: Vec<&str> = scopes
@@ -53,8 +69,12 @@ impl Provider {
 
     /// The JWK Set: every published key. A read only: the sweep records retirements,
     /// and a key past its `retire_at` is left out whether or not it ran yet.
-    pub fn jwks(&self, now: i64) -> Result<Value, OAuthError> {
-        let rows = self.store.read(store::list_keys)?;
-        Ok(crate::crypto::jwks(&rows, now))
+    pub fn jwks(&self, now: i64) -> Result<Arc<str>, OAuthError> {
+        // Served from memory, but not while the database is known to be down: a key
+        // rotated meanwhile could not be noticed (and every endpoint answers alike).
+        if self.store.is_unreachable() {
+            return Err(store::StoreError::Pool("database unreachable".into()).into());
+        }
+        Ok(self.keys.current_in(&self.store, now)?.jwks())
     }
 }

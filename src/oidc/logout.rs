@@ -50,7 +50,7 @@ impl Provider {
         now: i64,
     ) -> Result<LogoutOutcome, OAuthError> {
         self.store.write(|c| {
-            let checked = self.check_logout(c, params)?;
+            let checked = self.check_logout(c, params, now)?;
             let session = match cookie {
                 Some(cookie) => sessions::find(c, cookie, now, self.sessions)?,
                 None => None,
@@ -97,10 +97,15 @@ impl Provider {
         })
     }
 
-    fn check_logout(&self, c: &mut DbConn, params: &Params) -> Result<Checked, OAuthError> {
+    fn check_logout(
+        &self,
+        c: &mut DbConn,
+        params: &Params,
+        now: i64,
+    ) -> Result<Checked, OAuthError> {
         let hint: Option<Value> = match params.get("id_token_hint") {
             Some(hint) => {
-                let keys = store::list_keys(c)?;
+                let keys = self.keys.for_token(c, hint, now)?;
                 let claims = crypto::verify_id_token_hint(&keys, hint, &self.issuer);
                 Some(claims.ok_or_else(|| {
                     OAuthError::invalid_request("id_token_hint is not an ID token issued here")

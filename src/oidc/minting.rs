@@ -51,7 +51,7 @@ pub struct TokenSet {
 pub struct Minter<'a> {
     /// The issuer identifier.
     pub issuer: &'a str,
-    /// The active RS256 key (access tokens).
+    /// The active key of the client's access token algorithm.
     pub key: SigningKey,
     /// The active key of the client's ID token algorithm.
     pub id_key: SigningKey,

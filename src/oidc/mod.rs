@@ -13,6 +13,7 @@ pub mod grant_type;
 pub mod grants;
 pub mod introspection;
 pub mod logout;
+pub mod memo;
 pub mod minting;
 pub mod params;
 pub mod revocation;
@@ -23,8 +24,11 @@ pub mod userinfo;
 use crate::accounts::login::ThrottlePolicy;
 use crate::accounts::sessions::SessionPolicy;
 use crate::config::Config;
-use crate::crypto::{KeyAlg, KeyRing};
-use crate::store::{self, DbConn, KeyRow, Store};
+use std::sync::Arc;
+
+use crate::crypto::{KeyRing, KeySet};
+use crate::store::{DbConn, Store};
+use clients::Client;
 use error::OAuthError;
 use minting::{Lifetimes, Minter};
 
@@ -49,6 +53,8 @@ pub struct Provider {
     pub continue_after_approval: i64,
     /// Seconds before a waiting approval expires when its approvers are reminded.
     pub remind_before: Option<i64>,
+    /// The discovery document, serialized (rebuilt when a scope changes).
+    pub metadata: memo::Memo,
 }
 
 fn seconds(duration: std::time::Duration) -> i64 {
@@ -79,29 +85,29 @@ impl Provider {
             request_ttl: seconds(config.authorization_request_ttl),
             continue_after_approval: seconds(config.continue_after_approval),
             remind_before: config.notify.reminder_before.map(seconds),
+            metadata: memo::Memo::default(),
         }
     }
 
-    /// The published keys and a minter signing with the active ones.
-    /// Access tokens are always RS256 (what resource servers expect); ID tokens use the
-    /// client's registered algorithm.
+    /// The keys in memory and a minter signing with the active ones of the client's
+    /// algorithms: RS256 access tokens unless the client registered ES256 or EdDSA ones
+    /// (what its resource servers accept), and ID tokens of its registered algorithm.
     fn minter(
         &self,
         c: &mut DbConn,
         now: i64,
-        id_token_alg: KeyAlg,
-    ) -> Result<(Vec<KeyRow>, Minter<'_>), OAuthError> {
+        client: &Client,
+    ) -> Result<(Arc<KeySet>, Minter<'_>), OAuthError> {
         // No retiring here: a retiring key past its time only verifies tokens that have
         // expired anyway, and this path must not write (userinfo is a read).
-        let rows = store::list_keys(c)?;
-        let active = |alg| {
-            self.keys
-                .active(&rows, alg)
-                .map_err(|e| OAuthError::server_error(&e))
-        };
-        let (key, id_key) = (active(KeyAlg::RS256)?, active(id_token_alg)?);
+        let keys = self.keys.current(c, now)?;
+        let active = |alg| keys.active(alg).map_err(|e| OAuthError::server_error(&e));
+        let (key, id_key) = (
+            active(client.access_token_alg)?,
+            active(client.id_token_alg)?,
+        );
         Ok((
-            rows,
+            keys,
             Minter {
                 issuer: &self.issuer,
                 key,

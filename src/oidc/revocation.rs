@@ -36,7 +36,7 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<(), OAuthError> {
-        let keys = store::list_keys(c)?;
+        let keys = self.keys.for_token(c, token, now)?;
         let from_jwt = crypto::verify_ignoring_expiry::<Value>(&keys, token, &self.issuer)
             .and_then(|claims| claims["grant_id"].as_str().map(GrantId::new));
         let grant_id = match from_jwt {

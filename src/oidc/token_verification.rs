@@ -27,7 +27,7 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<Option<Verified>, OAuthError> {
-        let keys = store::list_keys(c)?;
+        let keys = self.keys.for_token(c, token, now)?;
         let Some(claims) = crypto::verify::<Value>(&keys, token, &self.issuer, Some("at+jwt"), now)
         else {
             return Ok(None);
@@ -49,7 +49,7 @@ impl Provider {
         nonce: &str,
         now: i64,
     ) -> Result<Value, OAuthError> {
-        let keys = self.store.read(store::list_keys)?;
+        let keys = self.store.read(|c| self.keys.for_token(c, token, now))?;
         let claims: Value = crypto::verify(&keys, token, &self.issuer, None, now)
             .ok_or_else(|| OAuthError::invalid_token("the ID token does not verify"))?;
         if claims["aud"].as_str() != Some(client_id) || claims["nonce"].as_str() != Some(nonce) {

@@ -22,11 +22,16 @@ pub struct AuditRow {
 }
 
 /// Locks the chain head for the rest of the transaction and returns `(seq, hash)`.
-/// The no-op update takes the row lock (PostgreSQL) or the write lock (SQLite).
+/// On PostgreSQL a no-op update takes the row lock. On SQLite every write transaction
+/// begins `IMMEDIATE` ([`super::write_transaction`]) and so already holds the database's
+/// write lock: the update would only cost a statement compilation (diesel never caches
+/// an UPDATE) on every audited write.
 pub fn lock_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
-    diesel::update(audit_head::table.find(1))
-        .set(audit_head::seq.eq(audit_head::seq))
-        .execute(c)?;
+    if let DbConn::Pg(_) = c {
+        diesel::update(audit_head::table.find(1))
+            .set(audit_head::seq.eq(audit_head::seq))
+            .execute(c)?;
+    }
     read_audit_head(c)
 }
 

@@ -24,6 +24,7 @@ pub struct ClientRow {
     pub id_token_alg: KeyAlg,
     pub require_pkce: bool,
     pub created_at: i64,
+    pub access_token_alg: KeyAlg,
 }
 
 /// Inserts a client.

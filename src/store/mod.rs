@@ -24,6 +24,10 @@ mod throttle;
 mod tokens;
 mod upstreams;
 mod users;
+mod watch;
+
+#[cfg(test)]
+mod cache_tests;
 
 pub use approval_search::*;
 pub use approvals::*;
@@ -162,6 +166,7 @@ impl DatabaseUrl {
 pub struct Manager {
     url: DatabaseUrl,
     availability: availability::Availability,
+    losses: watch::Losses,
 }
 
 impl ManageConnection for Manager {
@@ -182,12 +187,25 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+        let lost = watch::Watch::is_closed(conn);
+        if lost {
+            // Until a new connection is made, requests wait briefly instead of the
+            // pool's full timeout (availability.rs), as when a connection attempt fails.
+            self.availability.failed(&"a pooled connection was lost");
+            self.losses.record();
+        }
+        conn.is_broken() || lost
     }
 }
 
 impl Manager {
     fn establish(&self) -> Result<DbConn, r2d2::Error> {
+        let mut conn = self.open()?;
+        conn.set_instrumentation(watch::Watch::default());
+        Ok(conn)
+    }
+
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConn::Pg)
@@ -218,6 +236,7 @@ pub struct Store {
     pool: Pool<Manager>,
     url: DatabaseUrl,
     availability: availability::Availability,
+    losses: watch::Losses,
 }
 
 impl std::fmt::Debug for Store {
@@ -244,6 +263,7 @@ impl Store {
             DatabaseUrl::Postgres(_) => 16,
         };
         let availability = availability::Availability::default();
+        let losses = watch::Losses::default();
         let pool = Pool::builder()
             .max_size(size)
             // No idle minimum: r2d2 would refill it from a background thread, and a
@@ -251,16 +271,21 @@ impl Store {
             // handshake crashes in OpenSSL's exit handlers (SIGSEGV).
             .min_idle(Some(0))
             .connection_timeout(availability::POOL_WAIT)
+            // No `SELECT 1` per checkout: a lost connection is dropped when returned
+            // (watch.rs), and only one idle for a while is pinged (Store::conn).
+            .test_on_check_out(false)
             .error_handler(Box::new(availability::QuietErrors))
             .build(Manager {
                 url: url.clone(),
                 availability: availability.clone(),
+                losses: losses.clone(),
             })
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         Ok(Store {
             pool,
             url: url.clone(),
             availability,
+            losses,
         })
     }
 
@@ -271,9 +296,17 @@ impl Store {
 
     /// A connection from the pool; fails at once while the database is unreachable.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
-        self.availability
-            .checkout(&self.pool)
-            .map_err(|e| StoreError::Pool(e.to_string()))
+        // Each failed ping drops one dead connection; the pool holds at most max_size.
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self
+                .availability
+                .checkout(&self.pool)
+                .map_err(|e| StoreError::Pool(e.to_string()))?;
+            if !watch::Watch::is_suspect(&mut conn, &self.losses) || conn.ping().is_ok() {
+                return Ok(conn);
+            }
+        }
+        Err(StoreError::Pool("no live connection".into()))
     }
 
     /// True while the database cannot be reached (the last connection attempt failed).

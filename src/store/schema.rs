@@ -44,6 +44,7 @@ diesel::table! {
         id_token_alg -> Text,
         require_pkce -> Bool,
         created_at -> BigInt,
+        access_token_alg -> Text,
     }
 }
 

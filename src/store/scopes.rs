@@ -180,6 +180,16 @@ pub fn scope_by_name(c: &mut DbConn, name: &str) -> Result<Option<ScopeRow>, Sto
     Ok(with_groups(c, found.into_iter().collect())?.pop())
 }
 
+/// Whether the scope with this name needs a countersignature (`None`: no such scope).
+/// One cached statement, without the approver groups (the client_credentials path).
+pub fn scope_is_sensitive(c: &mut DbConn, name: &str) -> Result<Option<bool>, StoreError> {
+    Ok(scopes::table
+        .find(name)
+        .select(scopes::sensitive)
+        .first(c)
+        .optional()?)
+}
+
 /// Every scope, by name.
 pub fn list_scopes(c: &mut DbConn) -> Result<Vec<ScopeRow>, StoreError> {
     let all = scopes::table

@@ -216,11 +216,14 @@ async fn write(
         admin.actor(),
         state.clock.now(),
     );
-    crate::http::blocking(move || match new {
+    let written = crate::http::blocking(move || match new {
         true => manage::add_scope(&store, &name, changes, &actor, now).map(|_| ()),
         false => manage::update_scope(&store, &name, changes, &actor, now).map(|_| ()),
     })
-    .await
+    .await;
+    // The discovery document lists the scopes: this instance shows the change at once.
+    state.provider.metadata.forget();
+    written
 }
 
 fn show(

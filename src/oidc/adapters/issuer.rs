@@ -8,12 +8,13 @@ use serde_json::json;
 use crate::approval;
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
+use crate::crypto::KeySet;
 use crate::ids::{GrantId, UserId};
 use crate::oidc::claims;
 use crate::oidc::error::OAuthError;
 use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
 use crate::scope_set::ScopeSet;
-use crate::store::{self, DbConn, GrantRow, KeyRow};
+use crate::store::{self, DbConn, GrantRow};
 
 use super::{grant_id_of, scope_of, until, Ctx, GRANT_ID, NONCE};
 
@@ -21,7 +22,7 @@ use super::{grant_id_of, scope_of, until, Ctx, GRANT_ID, NONCE};
 pub struct Tokens<'c> {
     ctx: &'c Ctx<'c>,
     minter: Minter<'c>,
-    keys: &'c [KeyRow],
+    keys: &'c KeySet,
     client_may_refresh: bool,
     /// The last tokens issued (oxide-auth's `BearerToken` keeps its fields private).
     pub issued: Option<TokenSet>,
@@ -273,7 +274,7 @@ impl<'c> Tokens<'c> {
     pub fn new(
         ctx: &'c Ctx<'c>,
         minter: Minter<'c>,
-        keys: &'c [KeyRow],
+        keys: &'c KeySet,
         client_may_refresh: bool,
     ) -> Self {
         Tokens {

@@ -139,7 +139,7 @@ impl Provider {
         };
         self.store.write(|c| {
             let valid = validate::validate(c, &params, broken.as_ref())?;
-            let valid = self.check_id_token_hint(c, valid)?;
+            let valid = self.check_id_token_hint(c, valid, now)?;
             let pairs: std::collections::BTreeMap<_, _> = params.pairs().collect();
             let row = RequestRow {
                 id: RequestId::new(crypto::random_token(24)),

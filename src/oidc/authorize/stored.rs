@@ -60,7 +60,7 @@ impl Provider {
             serde_json::from_str(&row.params).map_err(|e| OAuthError::server_error(&e))?;
         let params = Params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let valid = validate::validate(c, &params, None)?;
-        let valid = self.check_id_token_hint(c, valid)?;
+        let valid = self.check_id_token_hint(c, valid, now)?;
         Ok((row, params, valid))
     }
 
@@ -71,11 +71,12 @@ impl Provider {
         &self,
         c: &mut DbConn,
         mut valid: ValidRequest,
+        now: i64,
     ) -> Result<ValidRequest, AuthorizeError> {
         let Some(hint) = valid.id_token_hint.as_deref() else {
             return Ok(valid);
         };
-        let keys = store::list_keys(c)?;
+        let keys = self.keys.for_token(c, hint, now)?;
         let claims: Option<Value> = crypto::verify_id_token_hint(&keys, hint, &self.issuer);
         match claims.as_ref().and_then(|claims| claims["sub"].as_str()) {
             Some(sub) => {

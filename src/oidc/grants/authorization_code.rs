@@ -29,7 +29,7 @@ pub(super) fn exchange(
             "redirect_uri is missing; it was sent in the authorization request",
         ));
     };
-    let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
+    let (keys, minter) = provider.minter(c, now, client)?;
     let issued = {
         let ctx = Ctx::new(c, now);
         let tokens = Tokens::new(&ctx, minter, &keys, client.may_use(GrantType::RefreshToken));

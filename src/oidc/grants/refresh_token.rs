@@ -34,7 +34,7 @@ pub(super) fn refresh(
             ));
         }
     }
-    let (keys, minter) = provider.minter(c, now, client.id_token_alg)?;
+    let (keys, minter) = provider.minter(c, now, client)?;
     let issued = {
         let ctx = Ctx::new(c, now);
         let mut tokens = Tokens::new(&ctx, minter, &keys, true);

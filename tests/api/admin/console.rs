@@ -72,6 +72,12 @@ async fn an_admin_registers_a_client_and_makes_a_scope_sensitive_and_the_client_
     // Arrange
     let mut app = approval_app().await;
     let admin = app.signed_in(&app.admin).await;
+    let metadata = || async {
+        let url = app.url("/.well-known/openid-configuration");
+        let document = app.http.get(url).send().await.unwrap();
+        document.json::<serde_json::Value>().await.unwrap()
+    };
+    let before = metadata().await;
     // Act: a new sensitive scope, approved by `approvers`, and a client that may ask for it
     let csrf = csrf_of(&app, &admin, "/admin/scopes/new").await;
     let scope = app
@@ -97,6 +103,12 @@ async fn an_admin_registers_a_client_and_makes_a_scope_sensitive_and_the_client_
     let client = register(&app, &admin, "openid profile treasury:move").await;
     // Assert: the console shows them
     assert_eq!(scope.status(), StatusCode::SEE_OTHER);
+    // ...and discovery advertises the scope at once (the document kept in memory is
+    // forgotten by a change made through this instance).
+    let sensitive =
+        |doc: &serde_json::Value| doc["countersign_sensitive_scopes_supported"].to_string();
+    assert!(!sensitive(&before).contains("treasury:move"));
+    assert!(sensitive(&metadata().await).contains("treasury:move"));
     let scopes = app.get(&admin, "/admin/scopes").await.text().await.unwrap();
     assert!(scopes.contains("treasury:move"), "{scopes}");
     assert!(

@@ -363,3 +363,41 @@ fn a_removed_client_is_no_longer_listed() {
         .collect();
     assert_eq!(ids, [keep.as_str()]);
 }
+
+#[test]
+fn client_add_sets_the_access_token_algorithm_rs256_unless_told() {
+    // Arrange
+    let cli = Cli::new();
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec![
+            "client",
+            "add",
+            "--name",
+            name,
+            "--redirect-uri",
+            "https://api.example/cb",
+            "--scope",
+            "openid",
+        ];
+        args.extend_from_slice(extra);
+        cli.ok(&args);
+    };
+    // Act
+    add("Fast", &["--access-token-alg", "ES256"]);
+    add("Plain", &[]);
+    // Assert
+    let clients = cli.json(&["client", "list", "--json"]);
+    let alg_of = |name: &str| {
+        let clients = clients.as_array().unwrap().iter();
+        let client = clients.clone().find(|c| c["name"] == name).unwrap();
+        (
+            client["access_token_alg"].clone(),
+            client["id_token_alg"].clone(),
+        )
+    };
+    assert_eq!(alg_of("Fast"), (Value::from("ES256"), Value::from("RS256")));
+    assert_eq!(
+        alg_of("Plain"),
+        (Value::from("RS256"), Value::from("RS256"))
+    );
+}

@@ -114,3 +114,66 @@ async fn a_database_outage_is_a_quick_503_everywhere_and_recovery_needs_no_resta
         "a token issued before the outage still works: {answer}"
     );
 }
+
+/// Terminates every other backend connected to the test database (PostgreSQL).
+async fn terminate_backends(db_url: &str) {
+    let url = db_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::PgConnection::establish(&url).expect("a PostgreSQL connection");
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut conn)
+        .expect("pg_terminate_backend");
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_killed_connection_is_replaced_without_a_validation_query_per_checkout() {
+    // Arrange
+    let db = TestDb::new();
+    if db.server_addr().is_none() {
+        eprintln!("killed connections: PostgreSQL only (TEST_DATABASE_URL)");
+        return;
+    }
+    let app = TestApp::builder().spawn_on(db).await.seeded(OidcSeed::seed);
+    let service = crate::oidc::grants::service_client(&app, &[crate::oidc::support::SERVICE_SCOPE]);
+    let ask_for_token =
+        || app.request_as(&service, "/token", &[("grant_type", "client_credentials")]);
+    assert_eq!(
+        ask_for_token().send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Act: the server kills the pool's connections while they are in use.
+    terminate_backends(&app.db_url()).await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(ask_for_token().send().await.unwrap().status());
+    }
+    // Assert: the first request may find its connection dead (503, retry), never more
+    // than that one: the dead connection is dropped, its siblings are pinged at their
+    // next checkout, and the next request succeeds.
+    assert!(
+        matches!(answers[0], StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE),
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers[1..],
+        [StatusCode::OK, StatusCode::OK],
+        "{answers:?}"
+    );
+
+    // Act: killed while idle for longer than the idle check.
+    terminate_backends(&app.db_url()).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Assert: the checkout's ping finds it dead and replaces it; no request fails.
+    assert_eq!(
+        ask_for_token().send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}

@@ -447,6 +447,11 @@ impl Instance {
     pub fn url(&self, path: &str) -> String {
         url_on(&self.issuer, path)
     }
+
+    /// Its clock; advance it instead of sleeping.
+    pub fn clock(&self) -> &FixedClock {
+        &self._server.clock
+    }
 }
 
 /// A plain HTTP client that does not follow redirects.

@@ -307,6 +307,9 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
             .expect("a new RS256 key")
             .kid
     );
+    // The rotation ran beside the server (its own key ring): the server notices it
+    // within the key cache's refresh bound.
+    app.clock.advance(countersign::crypto::KEY_REFRESH_SECONDS);
     let rediscovered = Rp::discover(&app, &app.rp).await;
     let flow = rediscovered.start(&[]);
     let new_nonce = Nonce::new(flow.nonce.secret().clone());
@@ -330,4 +333,32 @@ async fn after_key_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key
     assert_ne!(signed_with, &old_kid);
     let access_token = openidconnect::OAuth2TokenResponse::access_token(&old_tokens);
     assert_eq!(app.userinfo(access_token.secret()).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_scope_added_beside_the_server_is_advertised_within_the_bound() {
+    // Arrange: the document is built and kept in memory.
+    let app = oidc_app().await;
+    let before = fetch_json(&app, "/.well-known/openid-configuration").await;
+    assert!(!strings(&before["scopes_supported"]).contains(&"reports.export"));
+    // Act: another process (the CLI, another instance) adds a scope.
+    let changes = ScopeChanges {
+        description: Some("Export reports".into()),
+        ..ScopeChanges::default()
+    };
+    manage::add_scope(
+        &app.store,
+        "reports.export",
+        changes,
+        &Actor::Cli,
+        app.now(),
+    )
+    .unwrap();
+    let within = fetch_json(&app, "/.well-known/openid-configuration").await;
+    app.clock
+        .advance(countersign::oidc::memo::METADATA_REFRESH_SECONDS);
+    let after = fetch_json(&app, "/.well-known/openid-configuration").await;
+    // Assert: served from memory within the bound, rebuilt after it.
+    assert_eq!(within, before);
+    assert!(strings(&after["scopes_supported"]).contains(&"reports.export"));
 }

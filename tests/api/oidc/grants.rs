@@ -242,3 +242,76 @@ async fn revoking_another_clients_token_is_refused_and_the_token_stays_active() 
     assert_eq!(answer["active"], true, "{answer}");
     assert_eq!(app.userinfo(&tokens.access_token).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_client_registered_for_es256_or_eddsa_access_tokens_gets_them_verifiable_by_the_jwks() {
+    use countersign::crypto::KeyAlg;
+    use jsonwebtoken::jwk::JwkSet;
+    for (alg, jwt_alg) in [
+        (KeyAlg::ES256, jsonwebtoken::Algorithm::ES256),
+        (KeyAlg::EdDSA, jsonwebtoken::Algorithm::EdDSA),
+    ] {
+        // Arrange
+        let app = oidc_app().await;
+        app.add_service_scope();
+        let service = app.add_client(ClientSpec {
+            name: "Fast service".into(),
+            grant_types: vec![countersign::oidc::grant_type::GrantType::ClientCredentials],
+            scopes: vec![SERVICE_SCOPE.to_owned()],
+            access_token_alg: alg,
+            ..ClientSpec::default()
+        });
+        // Act
+        let response = app
+            .post_as(&service, "/token", &[("grant_type", "client_credentials")])
+            .await;
+        // Assert: the header names the algorithm and a published key that verifies it.
+        let tokens = tokens_of(response).await;
+        let header = jwt_part(&tokens.access_token, 0);
+        assert_eq!(header["alg"], alg.as_str());
+        assert_eq!(header["typ"], "at+jwt");
+        let jwks: JwkSet = app
+            .http
+            .get(app.url("/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let kid = header["kid"].as_str().unwrap();
+        let jwk = jwks.find(kid).expect("the kid is published");
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jwt_alg);
+        validation.set_issuer(&[&app.issuer]);
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        let claims =
+            jsonwebtoken::decode::<serde_json::Value>(&tokens.access_token, &key, &validation);
+        assert_eq!(claims.unwrap().claims["sub"], service.client_id);
+        let answer = introspect(&app, &service, &tokens.access_token).await;
+        assert_eq!(answer["active"], true, "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn an_rs256_default_client_with_es256_access_tokens_keeps_rs256_id_tokens() {
+    // Arrange
+    let app = oidc_app().await;
+    let client = app.add_client(ClientSpec {
+        access_token_alg: countersign::crypto::KeyAlg::ES256,
+        ..ClientSpec::default()
+    });
+    // Act
+    let (_, tokens) = tokens_for(&app, &client, AuthRequest::new(&client)).await;
+    // Assert
+    assert_eq!(jwt_part(&tokens.access_token, 0)["alg"], "ES256");
+    assert_eq!(
+        jwt_part(tokens.id_token.as_deref().unwrap(), 0)["alg"],
+        "RS256"
+    );
+    assert_eq!(
+        app.userinfo(&tokens.access_token).await.status(),
+        StatusCode::OK
+    );
+}
