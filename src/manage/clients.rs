@@ -188,6 +188,12 @@ pub struct ClientChanges {
     pub post_logout_redirect_uris: Vec<String>,
     /// Scopes the client may request.
     pub scopes: Vec<String>,
+    /// Grant types it may use (none: keep the ones it has).
+    pub grant_types: Vec<GrantType>,
+    /// Algorithm of its ID tokens.
+    pub id_token_alg: KeyAlg,
+    /// Algorithm of its JWT access tokens.
+    pub access_token_alg: KeyAlg,
 }
 
 /// Changes a client's registration, checked as a new one is; audited before and after.
@@ -202,10 +208,14 @@ pub fn update_client(
     store.write(|c| {
         let client_id = &ClientId::new(client_id);
         let before = require_client(c, client_id)?;
-        let grant_types: Vec<GrantType> = decode_list(&before.grant_types)
-            .iter()
-            .filter_map(|g| GrantType::parse(g))
-            .collect();
+        let mut grant_types = changes.grant_types.clone();
+        if grant_types.is_empty() {
+            grant_types = decode_list(&before.grant_types)
+                .iter()
+                .filter_map(|g| GrantType::parse(g))
+                .collect();
+        }
+        dedup(&mut grant_types);
         let spec = ClientSpec {
             name: changes.name.trim().to_owned(),
             redirect_uris: changes.redirect_uris.clone(),
@@ -213,8 +223,8 @@ pub fn update_client(
             scopes: changes.scopes.clone(),
             public: before.secret_hash.is_none(),
             grant_types,
-            id_token_alg: before.id_token_alg,
-            access_token_alg: before.access_token_alg,
+            id_token_alg: changes.id_token_alg,
+            access_token_alg: changes.access_token_alg,
         };
         check_spec(c, &spec)?;
         let after = ClientRow {
@@ -222,6 +232,9 @@ pub fn update_client(
             redirect_uris: encode_list(&spec.redirect_uris),
             post_logout_redirect_uris: encode_list(&spec.post_logout_redirect_uris),
             allowed_scopes: spec.scopes.iter().map(String::as_str).collect(),
+            grant_types: encode_list(&spec.grant_types),
+            id_token_alg: spec.id_token_alg,
+            access_token_alg: spec.access_token_alg,
             ..before.clone()
         };
         store::update_client(c, &after)?;

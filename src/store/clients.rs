@@ -78,6 +78,9 @@ pub fn update_client(c: &mut DbConn, row: &ClientRow) -> Result<(), StoreError> 
             clients::redirect_uris.eq(&row.redirect_uris),
             clients::post_logout_redirect_uris.eq(&row.post_logout_redirect_uris),
             clients::allowed_scopes.eq(&row.allowed_scopes),
+            clients::grant_types.eq(&row.grant_types),
+            clients::id_token_alg.eq(&row.id_token_alg),
+            clients::access_token_alg.eq(&row.access_token_alg),
         ))
         .execute(c)?;
     match changed {

@@ -7,8 +7,10 @@ use askama::Template;
 
 use super::{gate, gate_form, refused};
 use crate::admin::Access;
+use crate::crypto::KeyAlg;
 use crate::http::{approvals::with_csrf, pages, AppState};
 use crate::manage::{self, ClientChanges, ClientSpec, ManageError};
+use crate::oidc::grant_type::GrantType;
 use crate::oidc::params::Params;
 use crate::scope_set::ScopeSet;
 use crate::store::decode_list;
@@ -40,8 +42,50 @@ struct ClientForm {
     post_logout_redirect_uris: String,
     scopes: String,
     public: bool,
+    /// The grant types ticked (by name).
+    grants: Vec<String>,
+    /// ID token algorithm.
+    id_token_alg: String,
+    /// JWT access token algorithm.
+    access_token_alg: String,
     /// The client being edited; `None` registers a new one.
     editing: Option<String>,
+}
+
+impl ClientForm {
+    fn has_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+
+    /// The grant types ticked.
+    fn grant_types(&self) -> Vec<GrantType> {
+        self.grants
+            .iter()
+            .filter_map(|g| GrantType::parse(g))
+            .collect()
+    }
+
+    /// The algorithm named `text` (RS256 for anything else).
+    fn alg(text: &str) -> KeyAlg {
+        KeyAlg::parse(text).unwrap_or_default()
+    }
+
+    /// The algorithms offered, for the selects.
+    fn algs(&self) -> Vec<&'static str> {
+        KeyAlg::ALL.iter().map(|alg| alg.as_str()).collect()
+    }
+
+    /// The grant types offered: `(name, words)`.
+    fn grant_choices(&self) -> [(&'static str, &'static str); 3] {
+        [
+            ("authorization_code", "Authorization code (people sign in)"),
+            ("refresh_token", "Refresh tokens"),
+            (
+                "client_credentials",
+                "Client credentials (a service on its own behalf; confidential only)",
+            ),
+        ]
+    }
 }
 
 #[derive(Template)]
@@ -97,6 +141,9 @@ pub async fn client_form(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         let form = ClientForm {
             csrf_token,
             scopes: "openid profile email".into(),
+            grants: vec!["authorization_code".into(), "refresh_token".into()],
+            id_token_alg: "RS256".into(),
+            access_token_alg: "RS256".into(),
             ..ClientForm::default()
         };
         pages::render(StatusCode::OK, &form)
@@ -123,7 +170,9 @@ pub async fn create_client(
             .map(str::to_owned)
             .collect(),
         public: typed.public,
-        ..ClientSpec::default()
+        grant_types: typed.grant_types(),
+        id_token_alg: ClientForm::alg(&typed.id_token_alg),
+        access_token_alg: ClientForm::alg(&typed.access_token_alg),
     };
     let (store, actor, now) = (
         state.console.store.clone(),
@@ -240,6 +289,9 @@ pub async fn edit_form(
                 post_logout_redirect_uris: decode_list(&row.post_logout_redirect_uris).join("\n"),
                 scopes: row.allowed_scopes.to_string(),
                 public: row.secret_hash.is_none(),
+                grants: decode_list(&row.grant_types),
+                id_token_alg: row.id_token_alg.as_str().to_owned(),
+                access_token_alg: row.access_token_alg.as_str().to_owned(),
                 editing: Some(id),
                 ..ClientForm::default()
             };
@@ -255,7 +307,8 @@ pub async fn edit_form(
     }
 }
 
-/// `POST /admin/clients/{id}`: saves its name, redirect URIs and scopes.
+/// `POST /admin/clients/{id}`: saves its name, redirect URIs, scopes, grant types and
+/// token algorithms.
 pub async fn update_client(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -278,6 +331,9 @@ pub async fn update_client(
             .iter()
             .map(str::to_owned)
             .collect(),
+        grant_types: typed.grant_types(),
+        id_token_alg: ClientForm::alg(&typed.id_token_alg),
+        access_token_alg: ClientForm::alg(&typed.access_token_alg),
     };
     let client_id = typed.editing.clone().unwrap_or_default();
     let (store, actor, now) = (
@@ -312,6 +368,14 @@ fn typed_form(form: &Params) -> ClientForm {
         post_logout_redirect_uris: text("post_logout_redirect_uris"),
         scopes: text("scopes"),
         public: form.get("kind") == Some("public"),
+        // One field per grant type: a form may not repeat a field.
+        grants: ["authorization_code", "refresh_token", "client_credentials"]
+            .into_iter()
+            .filter(|grant| form.get(&format!("grant_{grant}")) == Some("yes"))
+            .map(str::to_owned)
+            .collect(),
+        id_token_alg: text("id_token_alg"),
+        access_token_alg: text("access_token_alg"),
         ..ClientForm::default()
     }
 }

@@ -3,6 +3,7 @@
 //! approvers, then that client completes a countersigned flow; and the second factor
 //! its changes need.
 
+mod client_options;
 mod console;
 mod notify;
 mod step_up;
