@@ -137,17 +137,24 @@ pub async fn browser(options: Options) -> Option<Browser> {
     })
 }
 
+/// How long `fill` and `click` wait for their element (a page still loading after the
+/// previous click, on a busy machine).
+const FIND_WITHIN: Duration = Duration::from_secs(10);
+
 impl Browser {
     /// Opens `url` and waits until the document has loaded.
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("navigation");
     }
 
-    /// Types `value` into the field named `name`, replacing what it held.
+    /// Types `value` into the field named `name`, replacing what it held (waiting,
+    /// bounded, for it to appear: a click may still be loading the page).
     pub async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
-            .find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .wait()
+            .at_most(FIND_WITHIN)
+            .for_element(Locator::Css(&format!("[name=\"{name}\"]")))
             .await
             .expect("the field");
         field.clear().await.expect("clearing");
@@ -166,7 +173,9 @@ impl Browser {
     pub async fn click(&self, css: &str) {
         let element = self
             .client
-            .find(Locator::Css(css))
+            .wait()
+            .at_most(FIND_WITHIN)
+            .for_element(Locator::Css(css))
             .await
             .expect("the element");
         element.click().await.expect("the click");
