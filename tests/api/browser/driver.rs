@@ -9,6 +9,7 @@
 //! `BROWSER_TESTS=required`. Without them (a developer's machine), the journeys say so
 //! on stderr and pass without running, as the PostgreSQL pass does without a server.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,12 +50,22 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-/// The chromedriver process, killed and reaped when dropped (also when a journey fails
-/// before its browser is built).
+/// The chromedriver process, leading its own process group with the Chromium it starts;
+/// the whole group is killed and the driver reaped when dropped (also when a journey
+/// fails before its browser is built). Killing only chromedriver left each journey's
+/// headless Chromium running, reparented to init, and they piled up across runs.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // `kill -KILL -- -PGID`: std has no process-group signal, and the group is ours
+        // (`process_group(0)` at spawn).
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -76,6 +87,7 @@ pub async fn browser(options: Options) -> Option<Browser> {
     let driver = Driver(
         Command::new(driver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
