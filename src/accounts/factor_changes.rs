@@ -9,7 +9,7 @@
 
 use super::factors::{Account, AccountError};
 use super::sessions::Session;
-use super::totp::{CodeRefused, TotpError, TotpFactor};
+use super::totp::TotpFactor;
 use crate::store::{self, DbConn, StoreError};
 
 /// The session methods that stand for a factor proven by this server.
@@ -84,11 +84,7 @@ impl Account {
                 let checked =
                     self.totp
                         .verify_throttled(c, &session.user.id, code, self.throttle, now)?;
-                Ok(checked.map_err(|refused| match refused {
-                    CodeRefused::NotEnrolled => AccountError::Totp(TotpError::NotEnrolled),
-                    CodeRefused::Wrong => AccountError::Totp(TotpError::Wrong),
-                    CodeRefused::Throttled { retry_after } => AccountError::Throttled(retry_after),
-                }))
+                Ok(checked.map_err(AccountError::from))
             }
         }
     }

@@ -10,7 +10,7 @@ use super::factor_changes::{ProofNeeded, CONFIRM_WITH_PASSKEY, FRESH_SIGN_IN};
 use super::login::ThrottlePolicy;
 use super::passkeys::{PasskeyError, PasskeyFactor};
 use super::sessions::{self, Session, SessionPolicy};
-use super::totp::{Enrolment, TotpError, TotpFactor};
+use super::totp::{CodeRefused, Enrolment, TotpError, TotpFactor};
 use crate::audit::{self, Actor, AuditAction};
 use crate::ids::SessionToken;
 use crate::store::{self, DbConn, Store, StoreError};
@@ -68,6 +68,16 @@ pub enum AccountError {
     /// The account holds a factor, and this change needs it: the text says how.
     #[error("{0}")]
     ProveFactor(&'static str),
+}
+
+impl From<CodeRefused> for AccountError {
+    fn from(refused: CodeRefused) -> Self {
+        match refused {
+            CodeRefused::NotEnrolled => AccountError::Totp(TotpError::NotEnrolled),
+            CodeRefused::Wrong => AccountError::Totp(TotpError::Wrong),
+            CodeRefused::Throttled { retry_after } => AccountError::Throttled(retry_after),
+        }
+    }
 }
 
 impl From<StoreError> for AccountError {

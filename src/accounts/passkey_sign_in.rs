@@ -13,8 +13,9 @@
 //! device's hardware), and the PIN or biometric the authenticator verified.
 
 use serde_json::json;
-use webauthn_rs::prelude::RequestChallengeResponse;
-use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PublicKeyCredential};
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, PublicKeyCredential, RequestChallengeResponse,
+};
 
 use super::passkeys::{self, key_method, PasskeyError, PasskeyFactor, NOT_VERIFIED};
 use super::sessions::{self, SessionPolicy};
@@ -150,8 +151,7 @@ impl PasskeyFactor {
             tracing::warn!(credential_id = %id, "a passkey sign-in's user handle is not its owner's");
             return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
         }
-        let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
-            .map_err(|_| StoreError::Corrupt(format!("unreadable passkey {id}")))?;
+        let passkey = passkeys::parse_passkey(&stored)?;
         let result = match webauthn.finish_discoverable_authentication_v2(
             attempt.credential,
             state,
@@ -160,12 +160,10 @@ impl PasskeyFactor {
             Ok(result) => result,
             Err(error) => return Ok(Err(passkeys::refused("sign-in", &error))),
         };
-        if !store::advance_sign_count(c, &id, i64::from(result.counter()))? {
-            tracing::warn!(credential_id = %id, "passkey counter did not rise: a cloned key?");
-            return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
-        }
-        passkey.update_credential(&result);
-        store::update_passkey(c, &id, &passkeys::to_json(&passkey)?, now)?;
+        let verified = match passkeys::record_use(c, passkey, &result, now)? {
+            Ok(verified) => verified,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let Some(user) = store::user_by_id(c, &stored.user_id)?.filter(|user| !user.disabled)
         else {
             return Ok(Err(refused_user(&stored.user_id, "disabled")));
@@ -175,7 +173,7 @@ impl PasskeyFactor {
         if store::has_upstream_link(c, &user.id)? {
             return Ok(Err(refused_user(&user.id, "signs in through an upstream")));
         }
-        Ok(Ok((user, result.backup_eligible())))
+        Ok(Ok((user, verified.synced)))
     }
 }
 

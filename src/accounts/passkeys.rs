@@ -12,9 +12,9 @@
 use std::sync::Arc;
 
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Url, Uuid,
-    Webauthn, WebauthnBuilder,
+    AuthenticationResult, CreationChallengeResponse, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -244,23 +244,39 @@ impl PasskeyFactor {
             tracing::warn!("a passkey assertion named a credential of someone else");
             return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
         };
-        // The state holds the counters as they were when the ceremony began, so
-        // webauthn-rs's own check cannot see an assertion counted since: the stored
-        // counter is compared and raised here, in this very transaction.
-        if !store::advance_sign_count(c, &id, i64::from(result.counter()))? {
-            tracing::warn!(credential_id = %id, "passkey counter did not rise: a cloned key?");
-            return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
-        }
-        let mut passkey: Passkey = serde_json::from_str(&row.passkey)
-            .map_err(|_| StoreError::Corrupt(format!("unreadable passkey {id}")))?;
-        // Backup flags (WebAuthn L2 §6.1.3) and webauthn-rs's copy of the counter.
-        passkey.update_credential(&result);
-        store::update_passkey(c, &id, &to_json(&passkey)?, now)?;
-        Ok(Ok(Verified {
-            credential_id: id,
-            synced: result.backup_eligible(),
-        }))
+        let passkey = parse_passkey(&row)?;
+        record_use(c, passkey, &result, now)
     }
+}
+
+/// A stored passkey, parsed.
+pub(super) fn parse_passkey(row: &PasskeyRow) -> Result<Passkey, StoreError> {
+    serde_json::from_str(&row.passkey)
+        .map_err(|_| StoreError::Corrupt(format!("unreadable passkey {}", row.credential_id)))
+}
+
+/// Records an assertion `passkey` made (`result`, already verified): its counter must
+/// rise, compared and raised here in the caller's transaction, since a ceremony's state
+/// holds the counters as they were when it began and webauthn-rs's own check cannot see
+/// an assertion counted since; then the backup flags (WebAuthn L2 §6.1.3) and
+/// webauthn-rs's copy of the counter are stored.
+pub(super) fn record_use(
+    c: &mut DbConn,
+    mut passkey: Passkey,
+    result: &AuthenticationResult,
+    now: i64,
+) -> Result<Result<Verified, PasskeyError>, StoreError> {
+    let id = credential_id(&passkey);
+    if !store::advance_sign_count(c, &id, i64::from(result.counter()))? {
+        tracing::warn!(credential_id = %id, "passkey counter did not rise: a cloned key?");
+        return Ok(Err(PasskeyError::Refused(NOT_VERIFIED)));
+    }
+    passkey.update_credential(result);
+    store::update_passkey(c, &id, &to_json(&passkey)?, now)?;
+    Ok(Ok(Verified {
+        credential_id: id,
+        synced: result.backup_eligible(),
+    }))
 }
 
 /// A passkey that answered an assertion.
@@ -319,11 +335,7 @@ fn relying_party(origin: &Url) -> Option<Webauthn> {
 fn stored_passkeys(c: &mut DbConn, user_id: &UserId) -> Result<Vec<Passkey>, StoreError> {
     store::passkeys_of(c, user_id)?
         .iter()
-        .map(|row| {
-            serde_json::from_str(&row.passkey).map_err(|_| {
-                StoreError::Corrupt(format!("unreadable passkey {}", row.credential_id))
-            })
-        })
+        .map(parse_passkey)
         .collect()
 }
 

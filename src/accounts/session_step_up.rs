@@ -15,7 +15,6 @@ use webauthn_rs::prelude::{PublicKeyCredential, RequestChallengeResponse};
 use super::factors::{Account, AccountError};
 use super::passkeys::{self, PasskeyError};
 use super::sessions::{self, Session};
-use super::totp::{CodeRefused, TotpError};
 use crate::audit::{self, Actor, AuditAction};
 use crate::ids::SessionToken;
 use crate::store::{DbConn, StoreError};
@@ -38,11 +37,7 @@ impl Account {
                 self.totp
                     .verify_throttled(c, &session.user.id, code.trim(), self.throttle, now)?;
             if let Err(refused) = checked {
-                return Ok(Err(match refused {
-                    CodeRefused::NotEnrolled => AccountError::Totp(TotpError::NotEnrolled),
-                    CodeRefused::Wrong => AccountError::Totp(TotpError::Wrong),
-                    CodeRefused::Throttled { retry_after } => AccountError::Throttled(retry_after),
-                }));
+                return Ok(Err(refused.into()));
             }
             Ok(Ok(elevate(c, &session, "otp", None, now)?))
         })

@@ -8,7 +8,7 @@
 //! It also lists passkeys, registered through `passkeys.rs` and `static/passkeys.js`.
 //! Every form is CSRF-checked; nobody signed in is sent to sign in first.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
@@ -185,12 +185,18 @@ pub(super) fn refused(error: &AccountError) -> HttpResponse {
     match error {
         AccountError::SignIn => super::see_other("/login?return_to=%2Faccount"),
         AccountError::FreshSignIn => super::see_other("/login?return_to=%2Faccount&fresh=1"),
-        AccountError::Throttled(_) => pages::message(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong codes",
-            &crate::approval::sentence(&error.to_string()),
-            back,
-        ),
+        AccountError::Throttled(retry_after) => {
+            let mut page = pages::message(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many wrong codes",
+                &crate::approval::sentence(&error.to_string()),
+                back,
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                page.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            page
+        }
         AccountError::Totp(TotpError::Store(_))
         | AccountError::Passkey(crate::accounts::passkeys::PasskeyError::Store(_)) => {
             super::server_error_page(error)

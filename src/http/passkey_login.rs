@@ -49,13 +49,9 @@ pub async fn finish(
     if !state.upstreams.local_passwords {
         return error(StatusCode::FORBIDDEN, OFF);
     }
-    let Ok(credential) =
-        serde_json::from_str::<PublicKeyCredential>(form.get("credential").unwrap_or_default())
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "the passkey's answer is not a WebAuthn credential",
-        );
+    let credential: PublicKeyCredential = match super::passkeys::credential_of(&form) {
+        Ok(credential) => credential,
+        Err(refused) => return *refused,
     };
     let next = Next::from(&form);
     let (account, now) = (state.account.clone(), state.clock.now());

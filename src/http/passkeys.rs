@@ -90,6 +90,13 @@ pub(super) fn credential<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<T, Box<HttpResponse>> {
     let form: Params = super::approvals::checked_form(state, req, body)?;
+    credential_of(&form)
+}
+
+/// The form's `credential`: the browser's WebAuthn answer as JSON (400 when it is not).
+pub(super) fn credential_of<T: serde::de::DeserializeOwned>(
+    form: &Params,
+) -> Result<T, Box<HttpResponse>> {
     let text = form.get("credential").unwrap_or_default();
     serde_json::from_str(text).map_err(|_| {
         Box::new(error(

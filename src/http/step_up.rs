@@ -8,15 +8,14 @@
 //! - `POST /account/step-up/passkey/{ceremony}` (`credential`, `return_to`): finishes
 //!   it, `{location}` (called by `static/passkeys.js`).
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use super::login::Next;
-use super::passkeys::{error, ok};
+use super::passkeys::ok;
 use super::{cookies, pages, AppState};
-use crate::accounts::factors::AccountError;
 use crate::ids::SessionToken;
 
 /// `POST /account/step-up`: `code`, `return_to`.
@@ -40,16 +39,7 @@ pub async fn with_code(
         super::blocking(move || account.step_up_with_code(cookie.as_ref(), &code, now)).await;
     match proved {
         Ok(Ok(cookie)) => with_cookie(&state, super::see_other(&next.location()), &cookie),
-        Ok(Err(refusal)) | Err(refusal) => {
-            if let AccountError::Throttled(retry_after) = refusal {
-                let mut page = super::account::refused(&refusal);
-                if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
-                    page.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-                return page;
-            }
-            super::account::refused(&refusal)
-        }
+        Ok(Err(refusal)) | Err(refusal) => super::account::refused(&refusal),
     }
 }
 
@@ -86,13 +76,9 @@ pub async fn finish_passkey(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    let Ok(credential) =
-        serde_json::from_str::<PublicKeyCredential>(form.get("credential").unwrap_or_default())
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "the passkey's answer is not a WebAuthn credential",
-        );
+    let credential: PublicKeyCredential = match super::passkeys::credential_of(&form) {
+        Ok(credential) => credential,
+        Err(refused) => return *refused,
     };
     let next = Next::from(&form);
     let (account, cookie, now) = (
