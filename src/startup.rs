@@ -81,7 +81,7 @@ impl Application {
         if !created.is_empty() {
             tracing::info!(?created, "created signing keys");
         }
-        let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone()));
+        let provider = Arc::new(Provider::new(&config, store.clone(), keys.clone(), &secret));
         let demo = match config.demo {
             true => Some(seed_demo(&store, &config.issuer, clock.now()).await?),
             false => None,
@@ -114,6 +114,7 @@ impl Application {
             clock.clone(),
             config.issuer.clone(),
             config.notify.clone(),
+            Sealer::for_purpose(&secret, crate::oidc::CIBA_PING_PURPOSE),
         )
         .map_err(anyhow::Error::msg)?;
         let background = Background {

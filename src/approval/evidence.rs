@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::details::AuthorizationDetails;
 use super::state::Decision;
 use crate::ids::{ApprovalId, UserId};
 use crate::store::{self, DbConn, StoreError};
@@ -15,6 +16,8 @@ pub struct Evidence {
     pub claim: Value,
     /// Tokens must not outlive this.
     pub access_until: i64,
+    /// The approved RFC 9396 `authorization_details`, when the request had some.
+    pub authorization_details: Option<Value>,
 }
 
 /// The evidence of the approval a grant names (`None` for a grant without one). A grant
@@ -30,6 +33,7 @@ pub fn grant_evidence(
     let missing = || Evidence {
         claim: json!({"id": id}),
         access_until: i64::MIN,
+        authorization_details: None,
     };
     Ok(Some(evidence(c, id)?.unwrap_or_else(missing)))
 }
@@ -56,11 +60,30 @@ pub fn evidence(c: &mut DbConn, approval_id: &ApprovalId) -> Result<Option<Evide
             proof
         })
         .collect();
-    let access_until = row.access_until.unwrap_or(row.created_at);
-    let claim = json!({"id": row.id, "approvers": approvers, "proofs": proofs,
+    let mut access_until = row.access_until.unwrap_or(row.created_at);
+    let mut claim = json!({"id": row.id, "approvers": approvers, "proofs": proofs,
         "approved_at": row.decided_at, "access_until": access_until});
+    // The details are carried only while they still hash to what was approved; altered
+    // ones end the access window, so nothing made from them works (fail closed).
+    let authorization_details = match (&row.details, &row.details_digest) {
+        (Some(stored), Some(digest)) => match AuthorizationDetails::verified(stored, digest) {
+            Some(details) => {
+                if let Some(map) = claim.as_object_mut() {
+                    map.insert("details_digest".into(), digest.clone().into());
+                }
+                Some(details.to_value())
+            }
+            None => {
+                tracing::error!(approval = %row.id, "approved authorization_details were altered");
+                access_until = i64::MIN;
+                None
+            }
+        },
+        _ => None,
+    };
     Ok(Some(Evidence {
         claim,
         access_until,
+        authorization_details,
     }))
 }

@@ -5,6 +5,7 @@
 pub mod approver;
 pub mod chat_desk;
 pub mod desk;
+pub mod details;
 pub mod evidence;
 pub mod factor;
 pub mod notices;

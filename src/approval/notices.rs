@@ -81,6 +81,14 @@ impl Notice {
         }
     }
 
+    /// Whether a CIBA ping client hears of it: its request has an outcome to fetch.
+    fn pings_client(self) -> bool {
+        matches!(
+            self,
+            Notice::Approved | Notice::Denied | Notice::Expired | Notice::Cancelled
+        )
+    }
+
     /// Whether the requester hears of it.
     fn tells_requester(self) -> bool {
         matches!(
@@ -137,6 +145,11 @@ pub fn enqueue_at(
                 None => None,
             };
             targets.extend(own.filter(|t| !targets.contains(t)));
+        }
+    }
+    if notice.pings_client() {
+        if let Some(endpoint) = crate::oidc::ciba::ping::endpoint_for(c, &row.id)? {
+            targets.push(Target::new(ChannelKind::CibaPing, endpoint));
         }
     }
     for target in &targets {

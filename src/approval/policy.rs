@@ -44,6 +44,10 @@ pub struct Requirements {
     /// The second factor each approver presents at the decision (issue 18).
     #[serde(default)]
     pub approver_factor: ApproverFactor,
+    /// The version of each action type of the request's `authorization_details`
+    /// (issue 20); their policy scopes are among `sensitive_scopes`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub action_types: BTreeMap<String, i32>,
 }
 
 /// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
@@ -106,6 +110,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         approver_max_age: first.approver_max_age,
         chat_decisions: true,
         approver_factor: ApproverFactor::None,
+        action_types: BTreeMap::new(),
     };
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());

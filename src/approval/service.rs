@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 pub use super::approver::{may_decide, Approver, Via};
+use super::details::AuthorizationDetails;
 use super::notices::{self, Notice};
 use super::policy::Requirements;
 use super::state::{ApprovalEvent, ApprovalState, Decision};
@@ -71,6 +72,10 @@ pub struct NewApproval {
     pub remind_at: Option<i64>,
     /// Seconds after its waiting time the request may still be continued.
     pub continue_after_approval: i64,
+    /// The RFC 9396 `authorization_details` to approve, if any (issue 20).
+    pub details: Option<AuthorizationDetails>,
+    /// What the requester's device shows (CIBA `binding_message`), for approvers.
+    pub binding_message: Option<String>,
 }
 
 /// The recorded requirements of an approval.
@@ -88,6 +93,14 @@ pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
 pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
     let requirements =
         serde_json::to_string(&new.requirements).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let (details, details_digest) = match &new.details {
+        Some(details) => (
+            Some(details.canonical().map_err(corrupt)?),
+            Some(details.digest().map_err(corrupt)?),
+        ),
+        None => (None, None),
+    };
     let row = ApprovalRow {
         id: ApprovalId::new(crypto::random_id(16)),
         request_id: new.request_id.clone(),
@@ -95,8 +108,8 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         client_id: new.client_id.clone(),
         scopes: new.scopes,
         redirect_uri: new.redirect_uri,
-        details_digest: None,
-        details: None,
+        details_digest,
+        details,
         justification: new.justification.clone(),
         state: ApprovalState::Pending,
         requirements,
@@ -106,6 +119,7 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         expires_at: now + new.requirements.pending_ttl,
         decided_at: None,
         access_until: None,
+        binding_message: new.binding_message.clone(),
     };
     store::insert_approval(c, &row)?;
     let groups: Vec<String> = new
@@ -121,7 +135,8 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         row.expires_at + new.continue_after_approval,
     )?;
     let details = json!({"client_id": row.client_id, "scope": row.scopes, "requires": new.requirements.groups,
-        "policy_versions": new.requirements.policy_versions, "justification": row.justification, "expires_at": row.expires_at});
+        "policy_versions": new.requirements.policy_versions, "justification": row.justification, "expires_at": row.expires_at,
+        "action_types": new.requirements.action_types, "details_digest": row.details_digest, "binding_message": row.binding_message});
     audit::record(
         c,
         &Actor::User(row.requester_id.clone()),

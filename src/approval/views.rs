@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::desk::DeskError;
+use super::details::{AuthorizationDetails, DetailLines};
 use super::service::{self, ApprovalError, Approver, Via};
 use super::state::ApprovalState;
 use super::state::Decision;
@@ -81,6 +82,27 @@ pub struct ApprovalView {
     pub can_revoke: bool,
     /// Where the requester's browser continues once decided.
     pub continue_url: String,
+    /// The RFC 9396 `authorization_details` to approve, as stored (canonical JSON).
+    pub authorization_details: Option<Value>,
+    /// False when the stored details no longer hash to the digest they were asked
+    /// under (altered in the database): nothing made from them works, and the page
+    /// says so.
+    pub details_intact: bool,
+    /// What the requester's device shows (CIBA `binding_message`).
+    pub binding_message: Option<String>,
+    /// Asked for by a client on the back channel (CIBA): no browser waits for it.
+    pub backchannel: bool,
+}
+
+impl ApprovalView {
+    /// The details, entry by entry, field by field.
+    pub fn detail_lines(&self) -> Vec<DetailLines> {
+        self.authorization_details
+            .clone()
+            .and_then(|v| AuthorizationDetails::from_value(v).ok())
+            .map(|d| d.lines())
+            .unwrap_or_default()
+    }
 }
 
 /// What the status endpoint answers.
@@ -152,6 +174,18 @@ pub fn shared_view(
     }
     let request = store::request_by_id(c, &row.request_id)?;
     let requirements = service::requirements_of(&row)?;
+    let backchannel = store::backchannel_of_approval(c, &row.id)?.is_some();
+    let (authorization_details, details_intact) = match (&row.details, &row.details_digest) {
+        (Some(stored), Some(digest)) => {
+            let verified = AuthorizationDetails::verified(stored, digest);
+            let intact = verified.is_some();
+            let shown = verified
+                .map(|d| d.to_value())
+                .or_else(|| serde_json::from_str(stored).ok());
+            (shown, intact)
+        }
+        _ => (None, true),
+    };
     let view = ApprovalView {
         state: row.state,
         requester_username: requester
@@ -182,6 +216,10 @@ pub fn shared_view(
         access_until: row.access_until,
         ip: row.requester_ip.clone(),
         user_agent: row.requester_user_agent.clone(),
+        authorization_details,
+        details_intact,
+        binding_message: row.binding_message.clone(),
+        backchannel,
     };
     Ok((view, decisions))
 }

@@ -6,6 +6,12 @@ use crate::named::named_enum;
 named_enum! {
     /// The `action` of an audit event.
     pub enum AuditAction {
+        /// An action type was registered.
+        ActionTypeCreated = "action_type.created",
+        /// An action type changed (a new version).
+        ActionTypeUpdated = "action_type.updated",
+        /// An action type was removed.
+        ActionTypeRemoved = "action_type.removed",
         /// A requester asked for a countersignature.
         ApprovalRequested = "approval.requested",
         /// One approver voted.

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 use crate::config::{parse_duration, Config, RawSettings};
 
+mod action_types;
 mod approval;
 mod audit;
 mod keys;
@@ -52,6 +53,9 @@ pub enum Command {
     /// Manage OAuth clients (relying parties).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage action types for authorization_details (RFC 9396) and their schemas.
+    #[command(subcommand)]
+    ActionType(action_types::ActionTypeCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -309,9 +313,16 @@ pub enum ClientCommand {
         /// Exact post-logout redirect URI (repeat for more).
         #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
         post_logout_redirect_uris: Vec<String>,
-        /// Grant type (repeat for more): authorization_code, refresh_token, client_credentials.
+        /// Grant type (repeat for more): authorization_code, refresh_token,
+        /// client_credentials, urn:openid:params:grant-type:ciba.
         #[arg(long = "grant-type", value_name = "GRANT")]
         grant_types: Vec<String>,
+        /// CIBA token delivery mode: poll (default for CIBA clients) or ping.
+        #[arg(long, value_name = "MODE", value_parser = parse_delivery_mode)]
+        backchannel_delivery_mode: Option<crate::oidc::ciba::DeliveryMode>,
+        /// Where a ping-mode CIBA client is called when its request is decided.
+        #[arg(long, value_name = "URL")]
+        backchannel_notification_endpoint: Option<String>,
         /// ID token signing algorithm: RS256 (default), ES256 or EdDSA.
         #[arg(long, value_name = "ALG", value_parser = parse_alg, default_value = "RS256")]
         id_token_alg: crate::crypto::KeyAlg,
@@ -341,6 +352,10 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_delivery_mode(text: &str) -> Result<crate::oidc::ciba::DeliveryMode, String> {
+    crate::oidc::ciba::DeliveryMode::parse(text).ok_or_else(|| "must be poll or ping".into())
 }
 
 /// `keys …`

@@ -42,6 +42,9 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::Group(command) => group(command, store, &actor, now, &mut out)?,
         Command::Scope(command) => scope(command, store, &actor, now, &mut out)?,
         Command::Client(command) => client(command, store, &actor, now, &mut out)?,
+        Command::ActionType(command) => {
+            super::action_types::action_type(command, store, &actor, now, &mut out)?
+        }
         Command::Keys(command) => super::keys::keys(command, config, store, &actor, now, &mut out)?,
         Command::Audit(command) => return super::audit::run(command, config, store, now, &mut out),
         Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,
@@ -309,6 +312,8 @@ fn client(
             grant_types,
             id_token_alg,
             access_token_alg,
+            backchannel_delivery_mode,
+            backchannel_notification_endpoint,
             json,
         } => {
             let scopes = scope.split_whitespace().map(str::to_owned).collect();
@@ -325,6 +330,8 @@ fn client(
                 grant_types,
                 id_token_alg,
                 access_token_alg,
+                backchannel_mode: backchannel_delivery_mode,
+                backchannel_notification_endpoint,
             };
             let created = manage::add_client(store, spec, actor, now)?;
             print_credentials(

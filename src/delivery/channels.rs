@@ -243,6 +243,23 @@ impl Channels {
         }
     }
 
+    /// Pings a CIBA client (CIBA Core §10.2): `body` to its endpoint with its bearer
+    /// token; any 2xx is accepted (the spec expects 204 but a 200 is no failure).
+    pub async fn ciba_ping(&self, url: &str, token: &str, body: &Value) -> Result<Sent, Failed> {
+        let response = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| Failed::retry(format!("CIBA ping: {}", without_url(&e))))?;
+        match response.status() {
+            status if status.is_success() => Ok(Sent::Done),
+            status => Err(http_failure(status, retry_after(&response))),
+        }
+    }
+
     /// Sends a signed Standard Webhooks event; `msg_id` is its idempotency key.
     pub async fn webhook(
         &self,

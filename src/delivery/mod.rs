@@ -19,6 +19,7 @@ use rand::Rng;
 use crate::approval::notices::Notice;
 use crate::clock::Clock;
 use crate::config::NotifySettings;
+use crate::crypto::Sealer;
 use crate::ids::ApprovalId;
 use crate::notify::{self, digest, webhook, ChannelKind, Target};
 use crate::store::{self, OutboxRow, Store, StoreError};
@@ -41,15 +42,18 @@ pub struct Worker {
     issuer: String,
     settings: NotifySettings,
     channels: Channels,
+    ping_sealer: Sealer,
 }
 
 impl Worker {
-    /// A worker for `store`, sending with `settings`.
+    /// A worker for `store`, sending with `settings`; `ping_sealer` opens what CIBA
+    /// pings need.
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,
         issuer: String,
         settings: NotifySettings,
+        ping_sealer: Sealer,
     ) -> Result<Self, String> {
         Ok(Worker {
             channels: Channels::new(settings.clone())?,
@@ -57,6 +61,7 @@ impl Worker {
             clock,
             issuer,
             settings,
+            ping_sealer,
         })
     }
 
@@ -300,7 +305,28 @@ impl Worker {
                     .await
             }
             ChannelKind::Email => self.channels.email(&target.destination, id, event, s).await,
+            ChannelKind::CibaPing => {
+                let (token, body) = self.ping_message(due).await?;
+                self.channels
+                    .ciba_ping(&target.destination, &token, &body)
+                    .await
+            }
         }
+    }
+
+    /// The bearer token and body of a CIBA ping about this row's approval.
+    async fn ping_message(&self, due: &Due) -> Result<(String, serde_json::Value), Failed> {
+        let Some(approval) = due.row.approval_id.clone() else {
+            return Err(Failed::fatal("the row names no approval"));
+        };
+        let (store, sealer) = (self.store.clone(), self.ping_sealer.clone());
+        let read = web::block(move || {
+            store.read(|c| crate::oidc::ciba::ping::message(c, &sealer, &approval))
+        })
+        .await
+        .map_err(|e| Failed::retry(e.to_string()))?
+        .map_err(|e| Failed::retry(e.to_string()))?;
+        read.map_err(Failed::fatal)
     }
 
     /// The chat message already posted for this row's approval and target, if any.

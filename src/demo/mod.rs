@@ -123,6 +123,7 @@ pub fn seed(store: &Store, issuer: &str, now: i64) -> Result<Seeded, ManageError
                 grant_types: vec![],
                 id_token_alg: Default::default(),
                 access_token_alg: Default::default(),
+                ..Default::default()
             };
             manage::add_client(store, spec, &actor, now)?.row.client_id
         }

@@ -168,7 +168,8 @@ pub async fn review(
     })
     .await;
     outcome(result, &req, &id, |view| {
-        if view.viewer_is_requester {
+        // A backchannel request has no waiting page: its client is told (CIBA).
+        if view.viewer_is_requester && !view.backchannel {
             return super::see_other(&format!("/approvals/{id}/waiting"));
         }
         with_csrf(&state, &req, |csrf_token| {
@@ -178,7 +179,12 @@ pub async fn review(
 }
 
 fn review_page(view: ApprovalView, csrf_token: String, now: i64) -> ReviewPage {
+    let actions = view.detail_lines();
     ReviewPage {
+        actions,
+        details_intact: view.details_intact,
+        binding_message: view.binding_message.clone(),
+        backchannel: view.backchannel,
         csrf_token,
         state: view.state.as_str().into(),
         requester: if view.requester_name.is_empty() {

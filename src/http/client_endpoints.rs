@@ -1,5 +1,6 @@
 //! The client-authenticated JSON endpoints: `POST /token` (RFC 6749 §3.2),
-//! `POST /introspect` (RFC 7662), `POST /revoke` (RFC 7009). Errors are RFC 6749 §5.2
+//! `POST /introspect` (RFC 7662), `POST /revoke` (RFC 7009), `POST /bc-authorize`
+//! (CIBA Core §7). Errors are RFC 6749 §5.2
 //! JSON with `Cache-Control: no-store`; `invalid_client` is a 401 with a Basic
 //! challenge when the client tried the Authorization header.
 
@@ -116,6 +117,24 @@ pub async fn token(
     });
     match answer.await {
         Ok(tokens) => json_no_store(StatusCode::OK, &tokens),
+        Err(response) => response,
+    }
+}
+
+/// `POST /bc-authorize` (CIBA Core §7): the acknowledgement, or a §13 error as
+/// RFC 6749 §5.2 JSON.
+#[tracing::instrument(skip_all)]
+pub async fn backchannel_authorize(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let info = super::authorize::client_info(&state, &req);
+    let answer = client_call(&state, &req, body, move |p, r| {
+        p.backchannel_authorize(r.authorization.as_deref(), r.form, &r.body, &info, r.now)
+    });
+    match answer.await {
+        Ok(acknowledgement) => json_no_store(StatusCode::OK, &acknowledgement),
         Err(response) => response,
     }
 }

@@ -169,6 +169,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .service(web::resource("/introspect").route(web::post().to(client_endpoints::introspect)));
     config.service(
+        web::resource("/bc-authorize")
+            .route(web::post().to(client_endpoints::backchannel_authorize)),
+    );
+    config.service(
         web::resource("/revoke")
             .wrap(cors())
             .route(web::post().to(client_endpoints::revoke)),

@@ -307,6 +307,14 @@ pub struct ReviewPage {
     pub asks_passkey: bool,
     /// Show the revoke form.
     pub can_revoke: bool,
+    /// The RFC 9396 `authorization_details` to approve, field by field.
+    pub actions: Vec<crate::approval::details::DetailLines>,
+    /// False when the stored details were altered after the request (see the view).
+    pub details_intact: bool,
+    /// What the requester's device shows (CIBA `binding_message`).
+    pub binding_message: Option<String>,
+    /// Asked for by a client on the back channel for the requester.
+    pub backchannel: bool,
 }
 
 /// The requester's waiting page.

@@ -8,6 +8,7 @@ use super::{is_token, ManageError};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto::{self, KeyAlg};
 use crate::ids::ClientId;
+use crate::oidc::ciba::DeliveryMode;
 use crate::oidc::grant_type::GrantType;
 use crate::store::{self, decode_list, encode_list, ClientRow, Store};
 
@@ -31,6 +32,10 @@ pub struct ClientSpec {
     /// Algorithm of its JWT access tokens (RS256 unless its resource servers take
     /// ES256 or EdDSA, which sign far faster).
     pub access_token_alg: KeyAlg,
+    /// How a CIBA client learns of a decision (poll when it uses CIBA and says nothing).
+    pub backchannel_mode: Option<DeliveryMode>,
+    /// Where a ping-mode CIBA client is called (CIBA Core §10.2).
+    pub backchannel_notification_endpoint: Option<String>,
 }
 
 /// A registered client and its secret, which is shown this once.
@@ -98,6 +103,7 @@ fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageErro
             "a public client cannot use client_credentials".into(),
         ));
     }
+    check_backchannel(spec)?;
     if spec.scopes.is_empty() {
         return Err(ManageError::Invalid("a client needs --scope".into()));
     }
@@ -111,11 +117,40 @@ fn check_spec(c: &mut store::DbConn, spec: &ClientSpec) -> Result<(), ManageErro
     Ok(())
 }
 
+/// CIBA needs an authenticated client (CIBA Core §7.1), and a ping client an endpoint;
+/// a delivery mode without the CIBA grant means nothing, so it is refused.
+fn check_backchannel(spec: &ClientSpec) -> Result<(), ManageError> {
+    let invalid = |why: &str| Err(ManageError::Invalid(why.into()));
+    let ciba = spec.grant_types.contains(&GrantType::Ciba);
+    if ciba && spec.public {
+        return invalid("a public client cannot use CIBA (it needs client authentication)");
+    }
+    match (ciba, spec.backchannel_mode, &spec.backchannel_notification_endpoint) {
+        (false, Some(_), _) | (false, _, Some(_)) => invalid(
+            "--backchannel-delivery-mode and --backchannel-notification-endpoint need --grant-type urn:openid:params:grant-type:ciba",
+        ),
+        (true, Some(DeliveryMode::Ping), None) => {
+            invalid("a ping client needs --backchannel-notification-endpoint")
+        }
+        (true, Some(DeliveryMode::Poll) | None, Some(_)) => {
+            invalid("--backchannel-notification-endpoint is for --backchannel-delivery-mode ping")
+        }
+        (_, _, Some(endpoint)) => match url::Url::parse(endpoint) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.fragment().is_none() => {
+                check_redirect_uri(endpoint)
+            }
+            _ => invalid("--backchannel-notification-endpoint must be an http(s) URL without fragment"),
+        },
+        _ => Ok(()),
+    }
+}
+
 /// Parses a `--grant-type` value.
 pub fn parse_grant_type(name: &str) -> Result<GrantType, ManageError> {
     GrantType::parse(name).ok_or_else(|| {
         ManageError::Invalid(format!(
-            "grant type {name:?} is not one of authorization_code, refresh_token, client_credentials"
+            "grant type {name:?} is not one of authorization_code, refresh_token, client_credentials, {}",
+            GrantType::Ciba.as_str()
         ))
     })
 }
@@ -157,6 +192,12 @@ pub fn add_client(
         require_pkce: spec.public,
         created_at: now,
         access_token_alg: spec.access_token_alg,
+        backchannel_token_delivery_mode: spec.backchannel_mode.or_else(|| {
+            spec.grant_types
+                .contains(&GrantType::Ciba)
+                .then_some(DeliveryMode::Poll)
+        }),
+        backchannel_client_notification_endpoint: spec.backchannel_notification_endpoint.clone(),
     };
     store.write(|c| {
         check_spec(c, &spec)?;
@@ -216,6 +257,8 @@ pub fn update_client(
                 .collect();
         }
         dedup(&mut grant_types);
+        // Taking CIBA away takes its delivery settings with it; adding it starts polling.
+        let ciba = grant_types.contains(&GrantType::Ciba);
         let spec = ClientSpec {
             name: changes.name.trim().to_owned(),
             redirect_uris: changes.redirect_uris.clone(),
@@ -225,6 +268,15 @@ pub fn update_client(
             grant_types,
             id_token_alg: changes.id_token_alg,
             access_token_alg: changes.access_token_alg,
+            backchannel_mode: ciba.then(|| {
+                before
+                    .backchannel_token_delivery_mode
+                    .unwrap_or(DeliveryMode::Poll)
+            }),
+            backchannel_notification_endpoint: before
+                .backchannel_client_notification_endpoint
+                .clone()
+                .filter(|_| ciba),
         };
         check_spec(c, &spec)?;
         let after = ClientRow {
@@ -235,6 +287,10 @@ pub fn update_client(
             grant_types: encode_list(&spec.grant_types),
             id_token_alg: spec.id_token_alg,
             access_token_alg: spec.access_token_alg,
+            backchannel_token_delivery_mode: spec.backchannel_mode,
+            backchannel_client_notification_endpoint: spec
+                .backchannel_notification_endpoint
+                .clone(),
             ..before.clone()
         };
         store::update_client(c, &after)?;
@@ -265,6 +321,8 @@ fn describe(row: &ClientRow) -> serde_json::Value {
         "token_endpoint_auth_method": row.token_endpoint_auth_method,
         "id_token_signed_response_alg": row.id_token_alg,
         "access_token_signing_alg": row.access_token_alg,
+        "backchannel_token_delivery_mode": row.backchannel_token_delivery_mode,
+        "backchannel_client_notification_endpoint": row.backchannel_client_notification_endpoint,
     })
 }
 

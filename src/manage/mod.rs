@@ -2,6 +2,7 @@
 //! console). Every change is validated first, then written with its audit event (with
 //! before/after) in one transaction; invalid input changes nothing.
 
+mod action_types;
 mod attributes;
 mod clients;
 mod groups;
@@ -11,6 +12,9 @@ mod scopes;
 mod upstreams;
 mod users;
 
+pub use action_types::{
+    add_action_type, list_action_types, remove_action_type, update_action_type, ActionTypeChanges,
+};
 pub use attributes::{all_attributes, remove_attribute, set_attribute};
 pub use clients::{
     add_client, list_clients, parse_grant_type, remove_client, rotate_client_secret, update_client,

@@ -90,6 +90,8 @@ mod tests {
             page_url: format!("https://op.example/approvals/{id}"),
             chat_decisions: false,
             now: 300,
+            authorization_details: None,
+            binding_message: None,
         }
     }
 

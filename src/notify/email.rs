@@ -7,6 +7,7 @@
 use askama::Template;
 
 use super::snapshot::{decision_verb, utc_words, ApprovalSnapshot, Event};
+use crate::approval::details::DetailLines;
 use crate::approval::ApprovalState;
 
 /// A rendered email.
@@ -54,6 +55,8 @@ struct EmailView {
     facts: Vec<Fact>,
     scopes: Vec<ScopeItem>,
     justification: Option<String>,
+    binding_message: Option<String>,
+    actions: Vec<DetailLines>,
     votes: Vec<VoteItem>,
     page_url: String,
     action_label: &'static str,
@@ -175,6 +178,8 @@ fn view(s: &ApprovalSnapshot, event: Event) -> EmailView {
             })
             .collect(),
         justification: s.justification.clone(),
+        binding_message: s.binding_message.clone(),
+        actions: s.detail_lines(),
         votes: s
             .votes
             .iter()

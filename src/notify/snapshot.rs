@@ -4,6 +4,7 @@
 //! Wording shared by every channel (status, progress, time left) lives here, unescaped:
 //! each channel escapes it its own way.
 
+use crate::approval::details::{AuthorizationDetails, DetailLines};
 use crate::approval::views::ApprovalView;
 use crate::approval::{ApprovalEvent, ApprovalState, Decision};
 use crate::ids::ApprovalId;
@@ -72,6 +73,10 @@ pub struct ApprovalSnapshot {
     pub chat_decisions: bool,
     /// When the message is rendered (unix seconds), for "time left".
     pub now: i64,
+    /// The RFC 9396 `authorization_details` to approve (issue 20), as stored.
+    pub authorization_details: Option<serde_json::Value>,
+    /// What the requester's device shows (CIBA `binding_message`).
+    pub binding_message: Option<String>,
 }
 
 /// Why a notification is sent. Webhooks name it; emails word their subject after it.
@@ -191,7 +196,18 @@ impl ApprovalSnapshot {
             page_url,
             chat_decisions,
             now,
+            authorization_details: view.authorization_details.clone(),
+            binding_message: view.binding_message.clone(),
         }
+    }
+
+    /// The details, entry by entry, field by field, for every channel to render.
+    pub fn detail_lines(&self) -> Vec<DetailLines> {
+        self.authorization_details
+            .clone()
+            .and_then(|v| AuthorizationDetails::from_value(v).ok())
+            .map(|d| d.lines())
+            .unwrap_or_default()
     }
 
     /// True while approvers may still vote.

@@ -19,6 +19,9 @@ named_enum! {
         Webhook = "webhook",
         /// An email address.
         Email = "email",
+        /// A CIBA ping client's notification endpoint (CIBA Core §10.2): told, with
+        /// its bearer token, that its backchannel request was decided.
+        CibaPing = "ciba-ping",
     }
 }
 
@@ -60,7 +63,7 @@ impl Target {
     pub fn redacted(&self) -> String {
         match self.kind {
             ChannelKind::Slack | ChannelKind::Email | ChannelKind::TeamsBot => self.stored(),
-            ChannelKind::Teams | ChannelKind::Webhook => {
+            ChannelKind::Teams | ChannelKind::Webhook | ChannelKind::CibaPing => {
                 let shown = match url::Url::parse(&self.destination) {
                     Ok(mut url) => {
                         let hidden = url.query().is_some() || url.fragment().is_some();

@@ -20,6 +20,8 @@
 //!     "client": {"name": "…"},
 //!     "scopes": [{"name": "…", "description": "…", "sensitive": true}],
 //!     "justification": "…" | null,
+//!     "authorization_details": [{"type": "payment", …}] | null,  (RFC 9396, as approved)
+//!     "binding_message": "…" | null,                            (CIBA)
 //!     "required": "1 approval from approvers", "approvals_given": 0, "approvals_needed": 1,
 //!     "votes": [{"approver": "…", "decision": "approve | deny", "comment": "…" | null,
 //!                "at": "RFC 3339"}],
@@ -69,6 +71,8 @@ pub fn event_body(s: &ApprovalSnapshot, event: Event) -> Value {
             "name": scope.name, "description": scope.description, "sensitive": scope.sensitive,
         })).collect::<Vec<_>>(),
         "justification": s.justification,
+        "authorization_details": s.authorization_details,
+        "binding_message": s.binding_message,
         "required": s.required,
         "approvals_given": s.approvals_given,
         "approvals_needed": s.approvals_needed,

@@ -4,6 +4,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::ciba::DeliveryMode;
 use super::error::OAuthError;
 use super::grant_type::GrantType;
 use super::params::{form_decode, Params};
@@ -35,6 +36,10 @@ pub struct Client {
     pub id_token_alg: KeyAlg,
     /// Algorithm of its JWT access tokens.
     pub access_token_alg: KeyAlg,
+    /// How it learns of a backchannel request's outcome (CIBA Core §4), when it uses CIBA.
+    pub backchannel_mode: Option<DeliveryMode>,
+    /// Where pings go (CIBA Core §10.2).
+    pub notification_endpoint: Option<String>,
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -61,6 +66,8 @@ impl TryFrom<ClientRow> for Client {
             require_pkce: row.require_pkce,
             id_token_alg: row.id_token_alg,
             access_token_alg: row.access_token_alg,
+            backchannel_mode: row.backchannel_token_delivery_mode,
+            notification_endpoint: row.backchannel_client_notification_endpoint,
         })
     }
 }

@@ -28,6 +28,12 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     RegistrationNotSupported,
+    InvalidAuthorizationDetails,
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
+    UnknownUserId,
+    InvalidBindingMessage,
 }
 
 impl ErrorCode {
@@ -52,6 +58,12 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::UnknownUserId => "unknown_user_id",
+            ErrorCode::InvalidBindingMessage => "invalid_binding_message",
         }
     }
 }

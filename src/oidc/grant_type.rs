@@ -1,4 +1,4 @@
-//! The grant types this provider implements (RFC 6749 §4.1, §4.4, §6), by their wire
+//! The grant types this provider implements (RFC 6749 §4.1, §4.4, §6; CIBA Core §10.1), by their wire
 //! names: what a client is registered for, and what `/token` dispatches on.
 
 use crate::named::named_enum;
@@ -12,5 +12,7 @@ named_enum! {
         RefreshToken = "refresh_token",
         /// A client acting on its own behalf (RFC 6749 §4.4).
         ClientCredentials = "client_credentials",
+        /// A client polling for the outcome of a backchannel request (CIBA Core §10.1).
+        Ciba = "urn:openid:params:grant-type:ciba",
     }
 }

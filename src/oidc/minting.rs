@@ -3,9 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::claims::Released;
+use super::claims::{self, Released};
 use super::error::OAuthError;
-use crate::approval::evidence::Evidence;
+use crate::approval::evidence::{self, Evidence};
 use crate::crypto::{self, SigningKey};
 use crate::ids::{GrantId, UserId};
 use crate::scope_set::ScopeSet;
@@ -41,6 +41,9 @@ pub struct TokenSet {
     /// The ID token, for `openid` requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The approved RFC 9396 `authorization_details` (§7), exactly as approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<Value>,
     /// The grant behind the tokens (not sent).
     #[serde(skip)]
     pub grant_id: GrantId,
@@ -114,6 +117,10 @@ impl Minter<'_> {
             }
             if let Some(approval) = approval {
                 map.insert("approval".into(), approval.claim.clone());
+                // RFC 9396 §9.1: the resource server reads what was approved here.
+                if let Some(details) = &approval.authorization_details {
+                    map.insert("authorization_details".into(), details.clone());
+                }
             }
         }
         self.key.sign("at+jwt", &claims).map_err(fail)
@@ -160,6 +167,74 @@ impl Minter<'_> {
             .sign("JWT", &Value::Object(claims))
             .map_err(fail)
     }
+}
+
+/// Mints an access token (scope `scopes`), an ID token when the grant has `openid`,
+/// and a refresh token when `refresh` is set, for `grant` and the approval it names.
+pub fn mint(
+    c: &mut DbConn,
+    minter: &Minter<'_>,
+    grant: &GrantRow,
+    scopes: &ScopeSet,
+    nonce: Option<&str>,
+    refresh: bool,
+) -> Result<TokenSet, OAuthError> {
+    let approval = evidence::grant_evidence(c, grant.approval_id.as_ref())?;
+    if approval
+        .as_ref()
+        .is_some_and(|a| a.access_until <= minter.now)
+    {
+        return Err(OAuthError::invalid_grant(
+            "the approval's access window has ended",
+        ));
+    }
+    let released = match &grant.user_id {
+        Some(user_id) => {
+            let user = store::user_by_id(c, user_id)?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| OAuthError::invalid_grant("the user is disabled"))?;
+            // What the access token's scopes release; the ID token follows the grant
+            // (the two differ only after a refresh that narrowed the scope).
+            let for_grant = claims::released(c, &user, &grant.scopes)?;
+            let for_access = match scopes == &grant.scopes {
+                true => for_grant.clone(),
+                false => claims::released(c, &user, scopes)?,
+            };
+            Some((for_access, for_grant))
+        }
+        None => None,
+    };
+    let access_token = minter.access_token(
+        grant,
+        scopes,
+        released.as_ref().map(|(access, _)| access),
+        approval.as_ref(),
+    )?;
+    let id_token = match &released {
+        Some((_, all)) if grant.scopes.contains("openid") => {
+            Some(minter.id_token(grant, all, nonce, &access_token, approval.as_ref())?)
+        }
+        _ => None,
+    };
+    let refresh_token = match refresh {
+        true => Some(new_refresh_token(
+            c,
+            &grant.id,
+            minter.now,
+            minter.refresh_expiry(approval.as_ref()),
+        )?),
+        false => None,
+    };
+    Ok(TokenSet {
+        access_token,
+        token_type: "Bearer",
+        expires_in: minter.access_expiry(approval.as_ref()) - minter.now,
+        scope: scopes.to_string(),
+        refresh_token,
+        id_token,
+        authorization_details: approval.and_then(|a| a.authorization_details),
+        grant_id: grant.id.clone(),
+    })
 }
 
 /// Stores a new refresh token of `grant_id` and returns its value (shown once).

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod authorize;
+pub mod ciba;
 pub mod claims;
 pub mod client_requests;
 pub mod clients;
@@ -16,6 +17,7 @@ pub mod logout;
 pub mod memo;
 pub mod minting;
 pub mod params;
+pub mod rar;
 pub mod revocation;
 pub mod sign_in;
 pub mod token_verification;
@@ -24,6 +26,7 @@ pub mod userinfo;
 use crate::accounts::login::ThrottlePolicy;
 use crate::accounts::sessions::SessionPolicy;
 use crate::config::Config;
+use secrecy::SecretString;
 use std::sync::Arc;
 
 use crate::crypto::{KeyRing, KeySet};
@@ -55,7 +58,12 @@ pub struct Provider {
     pub remind_before: Option<i64>,
     /// The discovery document, serialized (rebuilt when a scope changes).
     pub metadata: memo::Memo,
+    /// Seals what a CIBA ping needs (its `auth_req_id` and the client's bearer token).
+    pub ciba_sealer: crate::crypto::Sealer,
 }
+
+/// The sealing purpose of CIBA ping secrets (the outbox worker opens them).
+pub const CIBA_PING_PURPOSE: &str = "countersign/ciba-ping";
 
 fn seconds(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
@@ -63,7 +71,7 @@ fn seconds(duration: std::time::Duration) -> i64 {
 
 impl Provider {
     /// A provider for `config`.
-    pub fn new(config: &Config, store: Store, keys: KeyRing) -> Self {
+    pub fn new(config: &Config, store: Store, keys: KeyRing, secret: &SecretString) -> Self {
         Provider {
             issuer: config.issuer.clone(),
             store,
@@ -86,6 +94,7 @@ impl Provider {
             continue_after_approval: seconds(config.continue_after_approval),
             remind_before: config.notify.reminder_before.map(seconds),
             metadata: memo::Memo::default(),
+            ciba_sealer: crate::crypto::Sealer::for_purpose(secret, CIBA_PING_PURPOSE),
         }
     }
 

@@ -34,6 +34,8 @@ pub struct ApprovalRow {
     pub expires_at: i64,
     pub decided_at: Option<i64>,
     pub access_until: Option<i64>,
+    /// CIBA `binding_message`: what the requester's device shows.
+    pub binding_message: Option<String>,
 }
 
 /// One approver's vote: a row of `approval_decisions` with the required groups its

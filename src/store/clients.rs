@@ -6,6 +6,7 @@ use super::schema::clients;
 use super::{DbConn, StoreError};
 use crate::crypto::KeyAlg;
 use crate::ids::ClientId;
+use crate::oidc::ciba::DeliveryMode;
 use crate::scope_set::ScopeSet;
 
 /// A row of `clients`. List columns hold JSON arrays (see [`super::decode_list`]).
@@ -25,6 +26,8 @@ pub struct ClientRow {
     pub require_pkce: bool,
     pub created_at: i64,
     pub access_token_alg: KeyAlg,
+    pub backchannel_token_delivery_mode: Option<DeliveryMode>,
+    pub backchannel_client_notification_endpoint: Option<String>,
 }
 
 /// Inserts a client.
@@ -81,6 +84,9 @@ pub fn update_client(c: &mut DbConn, row: &ClientRow) -> Result<(), StoreError> 
             clients::grant_types.eq(&row.grant_types),
             clients::id_token_alg.eq(&row.id_token_alg),
             clients::access_token_alg.eq(&row.access_token_alg),
+            clients::backchannel_token_delivery_mode.eq(&row.backchannel_token_delivery_mode),
+            clients::backchannel_client_notification_endpoint
+                .eq(&row.backchannel_client_notification_endpoint),
         ))
         .execute(c)?;
     match changed {

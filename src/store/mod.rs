@@ -5,12 +5,14 @@
 pub mod schema;
 mod sql_types;
 
+mod action_types;
 mod approval_search;
 mod approvals;
 mod attributes;
 mod audit;
 mod authorization_requests;
 mod availability;
+mod backchannel;
 mod checkpoints;
 mod clients;
 mod consents;
@@ -29,12 +31,14 @@ mod watch;
 #[cfg(test)]
 mod cache_tests;
 
+pub use action_types::*;
 pub use approval_search::*;
 pub use approvals::*;
 pub use attributes::*;
 pub use audit::*;
 pub use authorization_requests::*;
 pub use availability::RETRY_AFTER_SECONDS;
+pub use backchannel::*;
 pub use checkpoints::*;
 pub use clients::*;
 pub use consents::*;

@@ -45,6 +45,8 @@ diesel::table! {
         require_pkce -> Bool,
         created_at -> BigInt,
         access_token_alg -> Text,
+        backchannel_token_delivery_mode -> Nullable<Text>,
+        backchannel_client_notification_endpoint -> Nullable<Text>,
     }
 }
 
@@ -134,6 +136,7 @@ diesel::table! {
         expires_at -> BigInt,
         decided_at -> Nullable<BigInt>,
         access_until -> Nullable<BigInt>,
+        binding_message -> Nullable<Text>,
     }
 }
 
@@ -387,6 +390,35 @@ diesel::table! {
 
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
+diesel::table! {
+    action_types (name) {
+        name -> Text,
+        description -> Text,
+        schema -> Text,
+        policy_scope -> Text,
+        version -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    backchannel_requests (request_id) {
+        request_id -> Text,
+        auth_req_hash -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        approval_id -> Text,
+        delivery_mode -> Text,
+        ping_sealed -> Nullable<Text>,
+        poll_interval -> BigInt,
+        next_poll_at -> BigInt,
+        state -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 
@@ -397,6 +429,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     scopes,
     scope_approver_groups,
+    action_types,
+    backchannel_requests,
     signing_keys,
     sessions,
     consents,

@@ -17,6 +17,7 @@ use crate::approval::{ApprovalState, ApproverFactor, Decision};
 use crate::crypto::{KeyAlg, KeyState};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
 use crate::oidc::authorize::RequestState;
+use crate::oidc::ciba::{BackchannelState, DeliveryMode};
 use crate::scope_set::ScopeSet;
 
 /// Maps `$ty` to a `TEXT` column: `$write(&value) -> &str` and
@@ -74,6 +75,8 @@ enum_column!(ApproverFactor, ApproverFactorColumn);
 enum_column!(RequestState, RequestStateColumn);
 enum_column!(KeyState, KeyStateColumn);
 enum_column!(KeyAlg, KeyAlgColumn);
+enum_column!(DeliveryMode, DeliveryModeColumn);
+enum_column!(BackchannelState, BackchannelStateColumn);
 
 id_column!(UserId, UserIdColumn);
 id_column!(ClientId, ClientIdColumn);

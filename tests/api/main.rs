@@ -8,6 +8,7 @@ mod approval;
 mod audit;
 mod bench;
 mod browser;
+mod ciba;
 pub(crate) mod cli;
 mod faults;
 mod health;

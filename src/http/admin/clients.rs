@@ -173,6 +173,7 @@ pub async fn create_client(
         grant_types: typed.grant_types(),
         id_token_alg: ClientForm::alg(&typed.id_token_alg),
         access_token_alg: ClientForm::alg(&typed.access_token_alg),
+        ..Default::default()
     };
     let (store, actor, now) = (
         state.console.store.clone(),

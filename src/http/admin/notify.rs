@@ -44,6 +44,8 @@ impl ChannelForm {
                 ChannelKind::Email => form.email = destination,
                 ChannelKind::Teams => form.teams_webhook = Some(target.redacted()),
                 ChannelKind::Webhook => form.webhook = Some(target.redacted()),
+                // Never a group's channel: written for one CIBA client's request.
+                ChannelKind::CibaPing => {}
             }
         }
         form

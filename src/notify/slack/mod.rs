@@ -20,6 +20,7 @@ pub use inbound::{
 use serde_json::{json, Value};
 
 use super::snapshot::{decision_verb, ApprovalSnapshot};
+use crate::approval::details::DetailLines;
 use crate::approval::{ApprovalState, Decision};
 use crate::ids::ApprovalId;
 
@@ -105,6 +106,16 @@ pub fn slack_message(s: &ApprovalSnapshot) -> Value {
         }),
         json!({"type": "section", "text": mrkdwn(scopes(s), TEXT_MAX)}),
     ];
+    if let Some(message) = &s.binding_message {
+        let text = format!(
+            "*Binding message* (shown on the requester's device)\n`{}`",
+            escape(message)
+        );
+        blocks.push(json!({"type": "section", "text": mrkdwn(text, TEXT_MAX)}));
+    }
+    for entry in s.detail_lines() {
+        blocks.push(json!({"type": "section", "text": mrkdwn(action(&entry), TEXT_MAX)}));
+    }
     if let Some(why) = &s.justification {
         let quoted = escape(why)
             .lines()
@@ -185,6 +196,15 @@ fn scopes(s: &ApprovalSnapshot) -> String {
         if scope.sensitive {
             text.push_str(" _(needs approval)_");
         }
+    }
+    text
+}
+
+/// One `authorization_details` entry, field by field: exactly what is approved.
+fn action(entry: &DetailLines) -> String {
+    let mut text = format!("*Action: {}*", escape(&entry.kind));
+    for (name, value) in &entry.fields {
+        text.push_str(&format!("\n• {}: *{}*", escape(name), escape(value)));
     }
     text
 }

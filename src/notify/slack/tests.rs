@@ -391,3 +391,13 @@ fn a_submitted_deny_reason_is_parsed_and_an_empty_one_refused() {
         Err(SlackInteractionError::BadApprovalId)
     );
 }
+
+#[test]
+fn the_action_to_approve_and_the_binding_message_are_shown_field_by_field_escaped() {
+    let message = slack_message(&sample());
+    let text = all_text(&message);
+    assert!(text.contains("*Action: payment*"), "{text}");
+    assert!(text.contains("• amount: *4500*"), "{text}");
+    assert!(text.contains("• creditor: *ACME &lt;b&gt;*"), "{text}");
+    assert!(text.contains("`Pay ACME 4500`"), "{text}");
+}

@@ -117,6 +117,10 @@ fn a_view_becomes_a_snapshot_without_viewer_details() {
         cannot_decide: Some("You asked for it.".into()),
         can_revoke: false,
         continue_url: "/authorize/continue?request=r".into(),
+        authorization_details: Some(serde_json::json!([{"type": "payment", "amount": 4500}])),
+        details_intact: true,
+        binding_message: Some("W4SP".into()),
+        backchannel: true,
     };
     let url = "https://id.example.com/approvals/apv_7".to_owned();
     let s = ApprovalSnapshot::from_view(&view, (0, 1), url.clone(), false, 12);
@@ -126,8 +130,13 @@ fn a_view_becomes_a_snapshot_without_viewer_details() {
     assert!(s.scopes[0].sensitive);
     assert_eq!(s.votes[0].comment.as_deref(), Some("no"));
     assert_eq!((s.approvals_given, s.approvals_needed), (0, 1));
-    assert_eq!((s.page_url, s.chat_decisions, s.now), (url, false, 12));
+    assert_eq!((&s.page_url, s.chat_decisions, s.now), (&url, false, 12));
     assert_eq!(s.expires_at, 20);
+    assert_eq!(s.binding_message.as_deref(), Some("W4SP"));
+    assert_eq!(
+        s.detail_lines()[0].fields,
+        vec![("amount".to_owned(), "4500".to_owned())]
+    );
 }
 
 /// A snapshot for the renderers' tests: pending, two sensitive scopes, one vote.
@@ -167,5 +176,9 @@ pub(crate) fn sample() -> ApprovalSnapshot {
         page_url: "https://id.example.com/approvals/apv_123".into(),
         chat_decisions: true,
         now: 1_790_000_900,
+        authorization_details: Some(serde_json::json!([
+            {"type": "payment", "amount": "4500", "currency": "EUR", "creditor": "ACME <b>"}
+        ])),
+        binding_message: Some("Pay ACME 4500".into()),
     }
 }

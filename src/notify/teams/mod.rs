@@ -103,6 +103,18 @@ fn card(s: &ApprovalSnapshot, version: &str, inputs: Vec<Value>, actions: Vec<Va
         json!({"type": "TextBlock", "text": "Scopes", "weight": "Bolder", "wrap": true}),
         json!({"type": "FactSet", "facts": scopes(s)}),
     ];
+    for entry in s.detail_lines() {
+        body.push(
+            json!({"type": "TextBlock", "wrap": true, "weight": "Bolder",
+            "text": format!("Action: {}", escape(&entry.kind))}),
+        );
+        let facts: Vec<Value> = entry
+            .fields
+            .iter()
+            .map(|(name, value)| fact(&escape(name), escape(value)))
+            .collect();
+        body.push(json!({"type": "FactSet", "facts": facts}));
+    }
     if let Some(why) = &s.justification {
         body.push(json!({"type": "TextBlock", "text": "Justification", "weight": "Bolder"}));
         body.push(rich(vec![run(&clip(why, FREE_TEXT_MAX))]));
@@ -155,6 +167,9 @@ fn facts(s: &ApprovalSnapshot) -> Vec<Value> {
         (s.access_until, s.state)
     {
         facts.push(fact("Access until", utc_words(until)));
+    }
+    if let Some(message) = &s.binding_message {
+        facts.push(fact("Binding message", escape(message)));
     }
     facts.push(fact("Request", escape(s.id.as_str())));
     facts

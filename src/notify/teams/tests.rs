@@ -123,6 +123,14 @@ fn the_card_shows_status_facts_scopes_justification_and_votes() {
         "45 min (until 2026-09-21 15:13 UTC)"
     );
     assert_eq!(fact(&card, "Request"), "apv\\_123");
+    assert_eq!(fact(&card, "Binding message"), "Pay ACME 4500");
+    let payment = &body_of(&card, "FactSet")[2]["facts"];
+    assert_eq!(payment[0]["title"], "amount");
+    assert_eq!(payment[0]["value"], "4500");
+    assert_eq!(
+        payment[1]["value"], "ACME \\<b\\>",
+        "escaped where Teams reads Markdown"
+    );
     let scopes = &body_of(&card, "FactSet")[1]["facts"];
     assert_eq!(scopes[1]["title"], "payroll:write");
     assert_eq!(scopes[1]["value"], "Change salaries **(needs approval)**");

@@ -10,9 +10,8 @@ use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
 use crate::crypto::KeySet;
 use crate::ids::{GrantId, UserId};
-use crate::oidc::claims;
 use crate::oidc::error::OAuthError;
-use crate::oidc::minting::{new_refresh_token, wants_refresh, Minter, TokenSet};
+use crate::oidc::minting::{mint, wants_refresh, Minter, TokenSet};
 use crate::scope_set::ScopeSet;
 use crate::store::{self, DbConn, GrantRow};
 
@@ -40,64 +39,7 @@ impl Tokens<'_> {
     ) -> Result<TokenSet, OAuthError> {
         let mut db = self.ctx.db.borrow_mut();
         let c: &mut DbConn = &mut db;
-        let approval = approval::evidence::grant_evidence(c, grant.approval_id.as_ref())?;
-        if approval
-            .as_ref()
-            .is_some_and(|a| a.access_until <= self.minter.now)
-        {
-            return Err(OAuthError::invalid_grant(
-                "the approval's access window has ended",
-            ));
-        }
-        let released = match &grant.user_id {
-            Some(user_id) => {
-                let user = store::user_by_id(c, user_id)?
-                    .filter(|u| !u.disabled)
-                    .ok_or_else(|| OAuthError::invalid_grant("the user is disabled"))?;
-                // What the access token's scopes release; the ID token follows the grant
-                // (the two differ only after a refresh that narrowed the scope).
-                let for_grant = claims::released(c, &user, &grant.scopes)?;
-                let for_access = match scopes == &grant.scopes {
-                    true => for_grant.clone(),
-                    false => claims::released(c, &user, scopes)?,
-                };
-                Some((for_access, for_grant))
-            }
-            None => None,
-        };
-        let access_token = self.minter.access_token(
-            grant,
-            scopes,
-            released.as_ref().map(|(access, _)| access),
-            approval.as_ref(),
-        )?;
-        let id_token = match &released {
-            Some((_, all)) if grant.scopes.contains("openid") => {
-                Some(
-                    self.minter
-                        .id_token(grant, all, nonce, &access_token, approval.as_ref())?,
-                )
-            }
-            _ => None,
-        };
-        let refresh_token = match refresh {
-            true => Some(new_refresh_token(
-                c,
-                &grant.id,
-                self.minter.now,
-                self.minter.refresh_expiry(approval.as_ref()),
-            )?),
-            false => None,
-        };
-        Ok(TokenSet {
-            access_token,
-            token_type: "Bearer",
-            expires_in: self.minter.access_expiry(approval.as_ref()) - self.minter.now,
-            scope: scopes.to_string(),
-            refresh_token,
-            id_token,
-            grant_id: grant.id.clone(),
-        })
+        mint(c, &self.minter, grant, scopes, nonce, refresh)
     }
 
     /// RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the whole grant.

@@ -103,6 +103,8 @@ fn ask_for_approval(
         requirements,
         remind_at,
         continue_after_approval,
+        details: None,
+        binding_message: None,
     };
     let created = service::create(c, new, now)?;
     Ok(Countersigned::Waiting(created.id))

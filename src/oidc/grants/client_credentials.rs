@@ -51,6 +51,7 @@ pub(super) fn issue(
         scope: grant.scopes.to_string(),
         refresh_token: None,
         id_token: None,
+        authorization_details: None,
         grant_id: grant.id.clone(),
     };
     record_issue(c, client, &issued, GrantType::ClientCredentials, now)?;

@@ -40,6 +40,7 @@ impl Provider {
                 GrantType::ClientCredentials => {
                     client_credentials::issue(self, c, &client, params, now)
                 }
+                GrantType::Ciba => super::ciba::poll::poll(self, c, &client, params, now),
             }
         })
     }
@@ -55,9 +56,10 @@ fn grant_type_of(params: &Params) -> Result<GrantType, OAuthError> {
 }
 
 /// The client must be registered for the grant (RFC 6749 §5.2 `unauthorized_client`);
-/// client_credentials is for confidential clients only (§4.4).
+/// client_credentials and CIBA are for confidential clients only (§4.4, CIBA §4).
 fn permitted(client: &Client, grant_type: GrantType) -> Result<(), OAuthError> {
-    let public_machine = grant_type == GrantType::ClientCredentials && client.is_public();
+    let confidential_only = matches!(grant_type, GrantType::ClientCredentials | GrantType::Ciba);
+    let public_machine = confidential_only && client.is_public();
     if public_machine || !client.may_use(grant_type) {
         return Err(OAuthError::unauthorized_client(format!(
             "the client may not use the {grant_type} grant"
