@@ -19,7 +19,7 @@ pub enum DetailsError {
     Malformed(&'static str),
 }
 
-/// One entry as a page or a chat message shows it: its type and its fields in order,
+/// One entry as a page or a chat message shows it: its type and its fields by name,
 /// nested objects flattened to dotted names (`instructedAmount.currency`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DetailLines {
@@ -110,7 +110,7 @@ impl AuthorizationDetails {
             .map(|entry| {
                 let mut fields = Vec::new();
                 if let Value::Object(map) = entry {
-                    for (name, value) in map.iter().filter(|(name, _)| *name != "type") {
+                    for (name, value) in sorted(map).filter(|(name, _)| *name != "type") {
                         flatten(name, value, &mut fields);
                     }
                 }
@@ -132,7 +132,7 @@ impl AuthorizationDetails {
 fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
-            for (key, inner) in map {
+            for (key, inner) in sorted(map) {
                 flatten(&format!("{name}.{key}"), inner, out);
             }
         }
@@ -147,6 +147,14 @@ fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
         }
         other => out.push((name.to_owned(), scalar(other))),
     }
+}
+
+/// An object's members by name, as the canonical form orders them, whether or not
+/// serde_json keeps insertion order (`preserve_order`, which a dependency enables).
+fn sorted(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.into_iter()
 }
 
 fn scalar(value: &Value) -> String {

@@ -63,6 +63,19 @@ pub fn evidence(c: &mut DbConn, approval_id: &ApprovalId) -> Result<Option<Evide
     let mut access_until = row.access_until.unwrap_or(row.created_at);
     let mut claim = json!({"id": row.id, "approvers": approvers, "proofs": proofs,
         "approved_at": row.decided_at, "access_until": access_until});
+    // Decided (or made stricter) by the approval rules: which version, which rules.
+    if let (Some(map), Ok(Some(rules))) = (
+        claim.as_object_mut(),
+        super::service::requirements_of(&row).map(|r| {
+            r.rules
+                .filter(|d| d.outcome != super::rules::RuleOutcome::None)
+        }),
+    ) {
+        map.insert(
+            "rules".into(),
+            json!({"version": rules.version, "outcome": rules.outcome, "matched": rules.rules}),
+        );
+    }
     // The details are carried only while they still hash to what was approved; altered
     // ones end the access window, so nothing made from them works (fail closed).
     let authorization_details = match (&row.details, &row.details_digest) {

@@ -12,6 +12,8 @@ pub mod notices;
 pub mod passkey_vote;
 pub mod policy;
 pub mod records;
+pub mod rules;
+pub mod ruling;
 pub mod service;
 pub mod signal;
 pub mod state;

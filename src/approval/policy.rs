@@ -48,6 +48,9 @@ pub struct Requirements {
     /// (issue 20); their policy scopes are among `sensitive_scopes`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub action_types: BTreeMap<String, i32>,
+    /// What the approval rules decided, and under which version (issue 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<super::rules::RuleDecision>,
 }
 
 /// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
@@ -111,6 +114,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         chat_decisions: true,
         approver_factor: ApproverFactor::None,
         action_types: BTreeMap::new(),
+        rules: None,
     };
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());

@@ -8,6 +8,8 @@ pub use super::approver::{may_decide, Approver, Via};
 use super::details::AuthorizationDetails;
 use super::notices::{self, Notice};
 use super::policy::Requirements;
+use super::rules::{self, RuleOutcome};
+use super::ruling;
 use super::state::{ApprovalEvent, ApprovalState, Decision};
 use crate::audit::{self, Actor, AuditAction};
 use crate::crypto;
@@ -76,6 +78,8 @@ pub struct NewApproval {
     pub details: Option<AuthorizationDetails>,
     /// What the requester's device shows (CIBA `binding_message`), for approvers.
     pub binding_message: Option<String>,
+    /// Asked for on the back channel (CIBA), not by a browser.
+    pub backchannel: bool,
 }
 
 /// The recorded requirements of an approval.
@@ -88,9 +92,26 @@ pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
     })
 }
 
+/// True when the approval rules, not an approver, denied it.
+pub fn denied_by_rule(row: &ApprovalRow) -> bool {
+    row.state == ApprovalState::Denied
+        && requirements_of(row)
+            .ok()
+            .and_then(|r| r.rules)
+            .is_some_and(|d| d.outcome == RuleOutcome::Deny)
+}
+
 /// Creates a pending approval with its audit event and one outbox row per approver
 /// group; the authorization request is kept alive as long as the approval may wait.
-pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
+pub fn create(c: &mut DbConn, mut new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
+    // The rules first: what they add to the groups is what the approval waits for.
+    let ruled = ruling::rule_decision(c, &new, now)?;
+    if let Some(decision) = &ruled {
+        for group in &decision.groups {
+            rules::add_group(&mut new.requirements.groups, group.clone());
+        }
+        new.requirements.rules = Some(decision.clone());
+    }
     let requirements =
         serde_json::to_string(&new.requirements).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
@@ -136,7 +157,8 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
     )?;
     let details = json!({"client_id": row.client_id, "scope": row.scopes, "requires": new.requirements.groups,
         "policy_versions": new.requirements.policy_versions, "justification": row.justification, "expires_at": row.expires_at,
-        "action_types": new.requirements.action_types, "details_digest": row.details_digest, "binding_message": row.binding_message});
+        "action_types": new.requirements.action_types, "details_digest": row.details_digest, "binding_message": row.binding_message,
+        "rules": new.requirements.rules});
     audit::record(
         c,
         &Actor::User(row.requester_id.clone()),
@@ -145,11 +167,37 @@ pub fn create(c: &mut DbConn, new: NewApproval, now: i64) -> Result<ApprovalRow,
         details,
         now,
     )?;
-    notices::enqueue(c, &row, Notice::Requested, now)?;
-    if let Some(at) = new.remind_at.filter(|at| *at > now && *at < row.expires_at) {
-        notices::enqueue_at(c, &row, Notice::Reminder, at, now)?;
+    let outcome = ruled.as_ref().map(|d| (d.outcome, json!({"rules": d})));
+    match outcome {
+        // Decided by rule: nobody is asked; the outcome's notices tell who needs to know.
+        Some((RuleOutcome::Approve, extra)) => {
+            decide_by_rule(c, &row, ApprovalEvent::QuorumReached, extra, now)
+        }
+        Some((RuleOutcome::Deny, extra)) => {
+            decide_by_rule(c, &row, ApprovalEvent::Deny, extra, now)
+        }
+        _ => {
+            notices::enqueue(c, &row, Notice::Requested, now)?;
+            if let Some(at) = new.remind_at.filter(|at| *at > now && *at < row.expires_at) {
+                notices::enqueue_at(c, &row, Notice::Reminder, at, now)?;
+            }
+            Ok(row)
+        }
     }
-    Ok(row)
+}
+
+/// Moves a new approval to the outcome its rules decided, as the system.
+fn decide_by_rule(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    event: ApprovalEvent,
+    extra: Value,
+    now: i64,
+) -> Result<ApprovalRow, StoreError> {
+    apply(c, row, event, &Actor::System, extra, now).map_err(|e| match e {
+        ApprovalError::Store(e) => e,
+        other => StoreError::Corrupt(other.to_string()),
+    })
 }
 
 /// Applies one event by compare-and-swap and records it.

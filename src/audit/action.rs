@@ -12,6 +12,8 @@ named_enum! {
         ActionTypeUpdated = "action_type.updated",
         /// An action type was removed.
         ActionTypeRemoved = "action_type.removed",
+        /// The approval rules were replaced (a new version).
+        RulesUpdated = "rules.updated",
         /// A requester asked for a countersignature.
         ApprovalRequested = "approval.requested",
         /// One approver voted.

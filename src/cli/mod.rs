@@ -14,6 +14,7 @@ mod approval;
 mod audit;
 mod keys;
 mod notify;
+mod rules;
 mod run;
 mod upstream;
 
@@ -56,6 +57,9 @@ pub enum Command {
     /// Manage action types for authorization_details (RFC 9396) and their schemas.
     #[command(subcommand)]
     ActionType(action_types::ActionTypeCommand),
+    /// Manage the approval rules (Cedar policies evaluated over every request).
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),

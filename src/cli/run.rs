@@ -45,6 +45,7 @@ fn execute(command: Command, config: &Config, store: &Store, now: i64) -> anyhow
         Command::ActionType(command) => {
             super::action_types::action_type(command, store, &actor, now, &mut out)?
         }
+        Command::Rules(command) => super::rules::rules(command, store, &actor, now, &mut out)?,
         Command::Keys(command) => super::keys::keys(command, config, store, &actor, now, &mut out)?,
         Command::Audit(command) => return super::audit::run(command, config, store, now, &mut out),
         Command::Approval(command) => super::approval::run(command, store, now, &mut out)?,

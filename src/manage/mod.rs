@@ -8,6 +8,7 @@ mod clients;
 mod groups;
 mod keys;
 mod notify;
+mod rules;
 mod scopes;
 mod upstreams;
 mod users;
@@ -25,6 +26,7 @@ pub use keys::{ensure_active_key, list_keys, rotate_keys};
 pub use notify::{
     group_channels, link_chat, list_outbox, retry_outbox, set_group_notify, NotifyChanges,
 };
+pub use rules::{current_rules, set_rules};
 pub use scopes::{add_scope, list_scopes, update_scope, ScopeChanges};
 pub use upstreams::{
     add_upstream, group_map, list_upstreams, remove_upstream, NewUpstream, UpstreamSummary,

@@ -1,5 +1,6 @@
 //! Action types (RFC 9396 `authorization_details` types an admin registered): each
-//! with the JSON Schema of its objects and the sensitive scope whose policy approves it.
+//! with the JSON Schema of its objects and the sensitive scope whose policy approves it;
+//! and the versions of the approval rules (Cedar) evaluated over every request.
 
 use diesel::prelude::*;
 
@@ -77,4 +78,33 @@ pub fn delete_action_type(c: &mut DbConn, name: &str) -> Result<(), StoreError> 
     } else {
         Err(StoreError::NotFound)
     }
+}
+
+/// The approval rules in force: `(version, policies)`, if any were ever set.
+pub fn current_rules(c: &mut DbConn) -> Result<Option<(i32, String)>, StoreError> {
+    use super::schema::approval_rules as t;
+    Ok(t::table
+        .order(t::version.desc())
+        .select((t::version, t::policies))
+        .first(c)
+        .optional()?)
+}
+
+/// Stores a new version of the approval rules; `Conflict` when another writer took
+/// the version first.
+pub fn insert_rules(
+    c: &mut DbConn,
+    version: i32,
+    policies: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    use super::schema::approval_rules as t;
+    diesel::insert_into(t::table)
+        .values((
+            t::version.eq(version),
+            t::policies.eq(policies),
+            t::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(())
 }

@@ -403,6 +403,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    approval_rules (version) {
+        version -> Integer,
+        policies -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     backchannel_requests (request_id) {
         request_id -> Text,
         auth_req_hash -> Text,
@@ -430,6 +438,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scopes,
     scope_approver_groups,
     action_types,
+    approval_rules,
     backchannel_requests,
     signing_keys,
     sessions,

@@ -10,12 +10,13 @@ use crate::approval::{self, service, ApprovalState, NewApproval, Requirements};
 use crate::ids::ApprovalId;
 use crate::oidc::error::OAuthError;
 use crate::oidc::Provider;
-use crate::store::{self, DbConn};
+use crate::store::{self, ApprovalRow, DbConn, RequestRow};
 
 /// Where the countersignature stands.
 pub(super) enum Countersigned {
-    /// Approved and now redeemed.
-    Approved(ApprovalId),
+    /// Approved and now redeemed; the request as it now stands (parked, when this
+    /// very pass created an approval its rules approved at once).
+    Approved(ApprovalId, Box<RequestRow>),
     /// Still waiting.
     Waiting(ApprovalId),
     /// Ended without tokens; the request has failed.
@@ -32,32 +33,44 @@ impl Provider {
         requirements: Requirements,
         now: i64,
     ) -> Result<Countersigned, AuthorizeError> {
-        if step.row.state != RequestState::AwaitingApproval {
+        let (row, approval) = if step.row.state != RequestState::AwaitingApproval {
             let remind_at = self
                 .remind_before
                 .map(|before| now + requirements.pending_ttl - before);
-            return ask_for_approval(
+            let created = ask_for_approval(
                 c,
                 step,
                 session,
                 requirements,
                 (remind_at, self.continue_after_approval),
                 now,
-            );
-        }
-        let Some(found) = store::approval_for_request(c, &step.row.id)? else {
-            return Err(OAuthError::server_error(&"awaiting request without approval").into());
+            )?;
+            // Rules may have decided it already (approved or denied at creation).
+            let parked = RequestRow {
+                state: RequestState::AwaitingApproval,
+                user_id: Some(session.user.id.clone()),
+                ..step.row.clone()
+            };
+            (parked, created)
+        } else {
+            let Some(found) = store::approval_for_request(c, &step.row.id)? else {
+                return Err(OAuthError::server_error(&"awaiting request without approval").into());
+            };
+            let loaded = service::load(c, &found.id, now).map_err(approval_failure)?;
+            (step.row.clone(), loaded)
         };
-        let approval = service::load(c, &found.id, now).map_err(approval_failure)?;
         let mut ended = |description: &'static str| -> Result<Countersigned, AuthorizeError> {
-            move_request(c, step.row, RequestEvent::ApprovalEnded, &session.user.id)?;
+            move_request(c, &row, RequestEvent::ApprovalEnded, &session.user.id)?;
             Ok(Countersigned::Ended(OAuthError::access_denied(description)))
         };
         match approval.state {
             ApprovalState::Pending => Ok(Countersigned::Waiting(approval.id)),
             ApprovalState::Approved => {
                 service::redeem(c, &approval, now).map_err(approval_failure)?;
-                Ok(Countersigned::Approved(approval.id))
+                Ok(Countersigned::Approved(approval.id, Box::new(row.clone())))
+            }
+            ApprovalState::Denied if service::denied_by_rule(&approval) => {
+                ended("the request was denied by an approval rule")
             }
             ApprovalState::Denied => ended("the request was denied by an approver"),
             ApprovalState::Expired => ended("the approval request expired before it was decided"),
@@ -68,8 +81,8 @@ impl Provider {
     }
 }
 
-/// Creates the pending approval (with the justification the consent page asked for)
-/// and parks the request until it is decided.
+/// Creates the approval (with the justification the consent page asked for) and parks
+/// the request until it is decided; the approval is pending unless rules decided it.
 fn ask_for_approval(
     c: &mut DbConn,
     step: &Step<'_>,
@@ -77,7 +90,7 @@ fn ask_for_approval(
     requirements: Requirements,
     (remind_at, continue_after_approval): (Option<i64>, i64),
     now: i64,
-) -> Result<Countersigned, AuthorizeError> {
+) -> Result<ApprovalRow, AuthorizeError> {
     let row = step.row;
     let justification = step
         .justification
@@ -105,9 +118,9 @@ fn ask_for_approval(
         continue_after_approval,
         details: None,
         binding_message: None,
+        backchannel: false,
     };
-    let created = service::create(c, new, now)?;
-    Ok(Countersigned::Waiting(created.id))
+    Ok(service::create(c, new, now)?)
 }
 
 fn approval_failure(error: approval::ApprovalError) -> AuthorizeError {

@@ -82,11 +82,11 @@ impl Provider {
         let session = step!(self.signed_in(&step, session, now));
         step!(self.hint_names_the_user(&step, &session));
         step!(self.consented(c, &step, &session, &scopes, requirements.as_ref()));
-        let approval_id = match requirements {
-            None => None,
+        let (approval_id, row) = match requirements {
+            None => (None, step.row.clone()),
             Some(requirements) => {
                 match self.countersigned(c, &step, &session, requirements, now)? {
-                    Countersigned::Approved(id) => Some(id),
+                    Countersigned::Approved(id, row) => (Some(id), *row),
                     Countersigned::Waiting(approval_id) => {
                         return Ok(Outcome::AwaitingApproval { approval_id })
                     }
@@ -94,6 +94,7 @@ impl Provider {
                 }
             }
         };
+        let step = Step { row: &row, ..step };
         let response = self.issue_code(c, &step, &session, approval_id, now)?;
         Ok(Outcome::Respond(response))
     }

@@ -71,6 +71,10 @@ pub(crate) fn poll(
             service::redeem(c, &approval, now).map_err(approval_failure)?;
             issue(provider, c, client, &row, now)
         }
+        ApprovalState::Denied if service::denied_by_rule(&approval) => Err(ended(
+            ErrorCode::AccessDenied,
+            "the request was denied by an approval rule",
+        )),
         ApprovalState::Denied => Err(ended(
             ErrorCode::AccessDenied,
             "the request was denied by an approver",

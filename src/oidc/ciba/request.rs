@@ -141,6 +141,7 @@ impl Provider {
                 continue_after_approval: self.continue_after_approval,
                 details: details.map(|d| d.details),
                 binding_message,
+                backchannel: true,
             },
             now,
         )?;

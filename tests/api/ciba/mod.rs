@@ -7,4 +7,5 @@ mod cli;
 mod ping;
 mod poll;
 mod requests;
+mod rules;
 pub(crate) mod support;

@@ -1,0 +1,58 @@
+//! Applies the approval rules in force ([`super::rules`]) to an approval about to be
+//! created: loads the latest rule set and what the rules see of the requester (their
+//! groups and attributes), and evaluates. Runs in the creating transaction, so the
+//! decision and the version it used are recorded with the approval.
+
+use super::rules::{RuleDecision, RuleInput, RuleOutcome, RuleSet};
+use super::service::NewApproval;
+use crate::store::{self, DbConn, StoreError};
+
+/// The rules' decision about `new`, or `None` when no rules are set. A stored rule set
+/// that no longer parses (it was checked when set) sends everything to humans.
+pub fn rule_decision(
+    c: &mut DbConn,
+    new: &NewApproval,
+    now: i64,
+) -> Result<Option<RuleDecision>, StoreError> {
+    let Some((version, text)) = store::current_rules(c)? else {
+        return Ok(None);
+    };
+    let rules = match RuleSet::parse(version, &text) {
+        Ok(rules) => rules,
+        Err(error) => {
+            tracing::error!(version, %error, "stored approval rules do not parse");
+            return Ok(Some(RuleDecision {
+                version,
+                outcome: RuleOutcome::Require,
+                rules: Vec::new(),
+                groups: Vec::new(),
+                errors: vec![error],
+            }));
+        }
+    };
+    let Some(requester) = store::user_by_id(c, &new.requester_id)? else {
+        return Err(StoreError::NotFound);
+    };
+    let groups = store::groups_of_user(c, &requester.id)?;
+    let attributes = store::user_attributes(c, &requester.id)?;
+    let input = RuleInput {
+        username: &requester.username,
+        groups: &groups,
+        attributes: &attributes,
+        client_id: new.client_id.as_str(),
+        scopes: new.scopes.iter().collect(),
+        // The requested ones only: a scope that is there as an action type's policy
+        // is judged through the action type's entries.
+        sensitive_scopes: new
+            .requirements
+            .sensitive_scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| new.scopes.contains(s))
+            .collect(),
+        details: new.details.as_ref(),
+        channel: if new.backchannel { "back" } else { "front" },
+        now,
+    };
+    Ok(Some(rules.evaluate(&input)))
+}
