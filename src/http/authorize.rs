@@ -196,6 +196,7 @@ fn consent(state: &AppState, req: &HttpRequest, prompt: ConsentPrompt) -> HttpRe
             })
             .collect(),
         justification_required: prompt.justification_required,
+        actions: prompt.actions,
     };
     let mut response = pages::render(StatusCode::OK, &page);
     if let Some(cookie) = csrf.cookie {

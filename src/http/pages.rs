@@ -57,6 +57,8 @@ pub struct ConsentPage {
     pub scopes: Vec<ScopeItem>,
     /// Ask for a justification.
     pub justification_required: bool,
+    /// The RFC 9396 `authorization_details` asked for, field by field.
+    pub actions: Vec<crate::approval::details::DetailLines>,
 }
 
 /// An error page.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::clients::Client;
 use super::error::{ErrorCode, OAuthError};
 use crate::approval::details::AuthorizationDetails;
+use crate::approval::{self, Requirements};
 use crate::store::{self, ActionTypeRow, DbConn};
 
 /// `authorization_details` that passed every check, with the action types they use.
@@ -101,6 +102,47 @@ fn printable(path: &str) -> String {
     } else {
         kept
     }
+}
+
+/// The approval a request needs: the policies of its sensitive scopes and of the
+/// scopes that govern its action types (each once), with the action types' versions;
+/// `None` when nothing in it is sensitive.
+pub fn requirements_for(
+    c: &mut DbConn,
+    scopes: &crate::scope_set::ScopeSet,
+    details: Option<&RequestedDetails>,
+) -> Result<(Vec<store::ScopeRow>, Option<Requirements>), OAuthError> {
+    let mut rows: Vec<store::ScopeRow> = Vec::new();
+    let governing: Vec<&str> = details
+        .map(|d| {
+            d.action_types
+                .iter()
+                .map(|t| t.policy_scope.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in scopes.iter().chain(governing) {
+        if rows.iter().any(|r| r.name == name) {
+            continue;
+        }
+        if let Some(row) = store::scope_by_name(c, name)? {
+            rows.push(row);
+        }
+    }
+    let mut requirements = approval::requirements(&rows);
+    if let (Some(requirements), Some(details)) = (requirements.as_mut(), details) {
+        requirements.action_types = details
+            .action_types
+            .iter()
+            .map(|t| (t.name.clone(), t.version))
+            .collect();
+    }
+    if details.is_some() && requirements.is_none() {
+        return Err(refused(
+            "the types of authorization_details are no longer approved by anyone; ask an admin",
+        ));
+    }
+    Ok((rows, requirements))
 }
 
 /// Checks a JSON Schema an admin registers: valid JSON, a valid schema, and one that

@@ -6,7 +6,8 @@
 # port, runs each flow.
 #
 # Each library runs a plain login and a countersigned one (payments:write, approved by
-# bob). A countersigned run fails unless the flow really paused (waiting page, pending,
+# bob); openid-client also runs a CIBA poll-mode request with authorization_details.
+# A countersigned run fails unless the flow really paused (waiting page, pending,
 # no code) and the tokens carry the approval evidence naming bob. The last step proves
 # that: with payments:write made not sensitive, every countersigned run must fail.
 #
@@ -57,6 +58,18 @@ secret="$(json 'v["client_secret"]' <<<"$credentials")"
 APPROVER_SUB="$("$bin" user list --json | json '[u["sub"] for u in v if u["username"] == "bob"][0]')"
 export APPROVER_SUB
 
+# The action type and the CIBA client of the backchannel run (seeded before serving, so
+# the discovery document lists the type from the start).
+cat >"$work/payment.json" <<'SCHEMA'
+{"type": "object", "required": ["type", "amount", "currency", "creditor"],
+ "properties": {"type": {"const": "payment"}, "amount": {"type": "number"},
+                "currency": {"enum": ["EUR", "USD"]}, "creditor": {"type": "string"}},
+ "additionalProperties": false}
+SCHEMA
+"$bin" action-type add payment --description "A payment" --schema "$work/payment.json" \
+    --policy-scope payments:write >/dev/null
+agent="$("$bin" client add --name "Interop agent" --scope "openid payments:write" \
+    --grant-type urn:openid:params:grant-type:ciba --json)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 issuer="http://127.0.0.1:$port"
 "$bin" serve --bind "127.0.0.1:$port" --issuer "$issuer" 2>"$work/serve.log" &
@@ -100,6 +113,11 @@ for a in approvals:
     assert a["requester"] == "alice" and a["state"] in ("approved", "redeemed"), a
     assert [(v["approver_sub"], v["decision"]) for v in a["votes"]] == [(os.environ["APPROVER_SUB"], "approve")], a
 print("interop: the approval records name bob on each of the 3 countersigned runs")'
+
+# CIBA: openid-client, unmodified, asks for a 4,500 EUR payment for alice on the back
+# channel and polls; bob approves on his page; the tokens carry exactly that payment.
+node "$here/node_ciba.mjs" "$issuer" "$(json 'v["client_id"]' <<<"$agent")" \
+    "$(json 'v["client_secret"]' <<<"$agent")" "$password"
 
 # The checks cannot pass by accident: with payments:write needing no approval, each
 # countersigned run must fail, and fail on the missing pause.

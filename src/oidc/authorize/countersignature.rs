@@ -116,7 +116,7 @@ fn ask_for_approval(
         requirements,
         remind_at,
         continue_after_approval,
-        details: None,
+        details: step.valid.details.as_ref().map(|d| d.details.clone()),
         binding_message: None,
         backchannel: false,
     };

@@ -18,9 +18,9 @@ use crate::approval::{self, Requirements};
 use crate::ids::UserId;
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::Params;
+use crate::oidc::rar;
 use crate::oidc::Provider;
-use crate::scope_set::ScopeSet;
-use crate::store::{self, DbConn, RequestRow, ScopeRow};
+use crate::store::{DbConn, RequestRow, ScopeRow};
 
 /// One step of a stored request.
 pub struct Step<'a> {
@@ -76,8 +76,8 @@ impl Provider {
         session: Option<Session>,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
-        let scopes = scope_rows(c, &step.valid.scopes)?;
-        let requirements = approval::requirements(&scopes);
+        let (scopes, requirements) =
+            rar::requirements_for(c, &step.valid.scopes, step.valid.details.as_ref())?;
         step!(self.no_silent_countersignature(&step, requirements.is_some()));
         let session = step!(self.signed_in(&step, session, now));
         step!(self.hint_names_the_user(&step, &session));
@@ -163,8 +163,10 @@ impl Provider {
         requirements: Option<&Requirements>,
     ) -> Next {
         let (row, valid) = (step.row, step.valid);
-        // A justification belongs to the request, so such requests always show the page.
-        let justify = requirements.is_some_and(|r| r.require_justification);
+        // A justification and authorization_details belong to the request, so such
+        // requests always show the page.
+        let justify =
+            requirements.is_some_and(|r| r.require_justification) || valid.details.is_some();
         let remembered = !valid.prompt_consent
             && !justify
             && consent::covers(c, &session.user.id, &valid.client.client_id, &valid.scopes)?;
@@ -213,16 +215,6 @@ fn hint_mismatch(prompt_none: bool, hint: Option<&UserId>, user: &UserId) -> Opt
         .then(|| OAuthError::login_required("another user is signed in than id_token_hint names"))
 }
 
-fn scope_rows(c: &mut DbConn, names: &ScopeSet) -> Result<Vec<ScopeRow>, OAuthError> {
-    let mut rows = Vec::new();
-    for name in names.iter() {
-        if let Some(row) = store::scope_by_name(c, name)? {
-            rows.push(row);
-        }
-    }
-    Ok(rows)
-}
-
 fn consent_prompt(
     row: &RequestRow,
     valid: &ValidRequest,
@@ -251,6 +243,11 @@ fn consent_prompt(
         scopes: lines,
         username: session.user.username.clone(),
         justification_required: requirements.is_some_and(|r| r.require_justification),
+        actions: valid
+            .details
+            .as_ref()
+            .map(|d| d.details.lines())
+            .unwrap_or_default(),
     }
 }
 

@@ -79,6 +79,8 @@ pub struct ConsentPrompt {
     pub username: String,
     /// The requester must justify the request (a sensitive scope's policy).
     pub justification_required: bool,
+    /// The RFC 9396 `authorization_details` asked for, field by field.
+    pub actions: Vec<crate::approval::details::DetailLines>,
 }
 
 /// Where an authorization request goes next.

@@ -9,6 +9,7 @@ use crate::oidc::clients::Client;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_type::GrantType;
 use crate::oidc::params::{ParamError, Params};
+use crate::oidc::rar::{self, RequestedDetails};
 use crate::scope_set::ScopeSet;
 use crate::store::DbConn;
 
@@ -41,9 +42,11 @@ pub struct ValidRequest {
     pub id_token_hint: Option<String>,
     /// The `sub` that `id_token_hint` names, once its signature was checked.
     pub hint_subject: Option<UserId>,
+    /// RFC 9396 `authorization_details`, checked against their action types.
+    pub details: Option<RequestedDetails>,
 }
 
-const KNOWN_PARAMS: [&str; 19] = [
+const KNOWN_PARAMS: [&str; 20] = [
     "client_id",
     "redirect_uri",
     "response_type",
@@ -63,6 +66,7 @@ const KNOWN_PARAMS: [&str; 19] = [
     "acr_values",
     "request",
     "request_uri",
+    "authorization_details",
 ];
 
 /// Validates client and redirect_uri, then every other parameter.
@@ -109,6 +113,8 @@ pub fn validate(
     };
     let fail = |error: OAuthError| AuthorizeError::Redirect(target.clone(), error);
     check_rest(params, broken, &client).map_err(fail)?;
+    let details =
+        rar::requested_details(c, &client, params.get("authorization_details")).map_err(fail)?;
     let prompt: Vec<&str> = params
         .get("prompt")
         .unwrap_or_default()
@@ -128,6 +134,7 @@ pub fn validate(
         login_hint: params.get("login_hint").map(str::to_owned),
         id_token_hint: params.get("id_token_hint").map(str::to_owned),
         hint_subject: None,
+        details,
         client,
     })
 }

@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use super::{BackchannelState, DeliveryMode, POLL_INTERVAL};
-use crate::approval::{self, service, NewApproval, Requirements};
+use crate::approval::{service, NewApproval, Requirements};
 use crate::crypto::{self, Sealer};
 use crate::ids::{RequestId, UserId};
 use crate::oidc::authorize::{ClientInfo, RequestState};
@@ -20,7 +20,7 @@ use crate::oidc::params::Params;
 use crate::oidc::rar::{self, RequestedDetails};
 use crate::oidc::Provider;
 use crate::scope_set::ScopeSet;
-use crate::store::{self, BackchannelRow, DbConn, RequestRow, ScopeRow};
+use crate::store::{self, BackchannelRow, DbConn, RequestRow};
 
 /// The acknowledgement of a backchannel request (CIBA §7.3).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -226,44 +226,18 @@ fn requested_scopes(client: &Client, requested: Option<&str>) -> Result<ScopeSet
     Ok(scopes)
 }
 
-/// The approval the request needs: the policies of its sensitive scopes and of the
-/// scopes that govern its action types. A request that needs none is refused: this
+/// The approval the request needs. A request that needs none is refused: this
 /// server's backchannel exists to have someone other than the subject approve.
 fn policy(
     c: &mut DbConn,
     scopes: &ScopeSet,
     details: Option<&RequestedDetails>,
 ) -> Result<Requirements, OAuthError> {
-    let mut rows: Vec<ScopeRow> = Vec::new();
-    let governing: Vec<&str> = details
-        .map(|d| {
-            d.action_types
-                .iter()
-                .map(|t| t.policy_scope.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    for name in scopes.iter().chain(governing) {
-        if rows.iter().any(|r| r.name == name) {
-            continue;
-        }
-        if let Some(row) = store::scope_by_name(c, name)? {
-            rows.push(row);
-        }
-    }
-    let mut requirements = approval::requirements(&rows).ok_or_else(|| {
+    rar::requirements_for(c, scopes, details)?.1.ok_or_else(|| {
         OAuthError::invalid_scope(
             "nothing in the request needs approval: ask for a sensitive scope or for authorization_details",
         )
-    })?;
-    if let Some(details) = details {
-        requirements.action_types = details
-            .action_types
-            .iter()
-            .map(|t| (t.name.clone(), t.version))
-            .collect();
-    }
-    Ok(requirements)
+    })
 }
 
 /// A free-text parameter of printable characters (no control characters), trimmed;
