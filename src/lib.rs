@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod decision_hooks;
 pub mod delivery;
 pub mod demo;
 pub mod http;

@@ -149,7 +149,12 @@ impl Application {
             )
             .map_err(anyhow::Error::msg)?,
         );
+        let hooks = Arc::new(
+            crate::decision_hooks::HookClient::new(config.notify.webhook_secret.clone())
+                .map_err(anyhow::Error::msg)?,
+        );
         let state = AppState {
+            hooks,
             upstreams,
             provider,
             desk,

@@ -4,6 +4,7 @@
 //! never skips the page's step-up).
 
 use super::factor::Proof;
+use super::policy::SUBJECT_SLOT;
 use super::service::{requirements_of, ApprovalError};
 use crate::ids::UserId;
 use crate::store::{ApprovalRow, DecisionRow};
@@ -94,13 +95,18 @@ pub fn may_vote(
     votes: &[DecisionRow],
     now: i64,
 ) -> Result<Vec<String>, ApprovalError> {
-    if approver.user_id == row.requester_id {
-        return Err(ApprovalError::Forbidden(
-            "nobody may decide their own request",
-        ));
-    }
     let requirements = requirements_of(row)?;
-    let groups = requirements.groups_of(&approver.groups);
+    // The subject never fills an approver group's slot; they confirm in their own
+    // slot, and only where the policy asks them to.
+    let groups = match approver.user_id == row.requester_id {
+        true if requirements.subject_confirms => vec![SUBJECT_SLOT.to_owned()],
+        true => {
+            return Err(ApprovalError::Forbidden(
+                "nobody may decide their own request",
+            ))
+        }
+        false => requirements.groups_of(&approver.groups),
+    };
     if groups.is_empty() {
         return Err(ApprovalError::Forbidden(NOT_AN_APPROVER));
     }

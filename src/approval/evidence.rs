@@ -71,10 +71,17 @@ pub fn evidence(c: &mut DbConn, approval_id: &ApprovalId) -> Result<Option<Evide
                 .filter(|d| d.outcome != super::rules::RuleOutcome::None)
         }),
     ) {
-        map.insert(
-            "rules".into(),
-            json!({"version": rules.version, "outcome": rules.outcome, "matched": rules.rules}),
-        );
+        let mut said =
+            json!({"version": rules.version, "outcome": rules.outcome, "matched": rules.rules});
+        if let (Some(said), false) = (said.as_object_mut(), rules.hooks.is_empty()) {
+            let hooks: Vec<Value> = rules
+                .hooks
+                .iter()
+                .map(|h| json!({"action_type": h.action_type, "outcome": h.outcome, "degraded": h.degraded}))
+                .collect();
+            said.insert("hooks".into(), hooks.into());
+        }
+        map.insert("rules".into(), said);
     }
     // The details are carried only while they still hash to what was approved; altered
     // ones end the access window, so nothing made from them works (fail closed).

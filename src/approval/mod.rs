@@ -8,6 +8,7 @@ pub mod desk;
 pub mod details;
 pub mod evidence;
 pub mod factor;
+pub mod hooks;
 pub mod notices;
 pub mod passkey_vote;
 pub mod policy;

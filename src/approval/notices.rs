@@ -106,11 +106,11 @@ pub fn enqueue_at(
     due: i64,
     now: i64,
 ) -> Result<usize, StoreError> {
-    let groups: Vec<String> = requirements_of(row)?
-        .groups
-        .into_iter()
-        .map(|g| g.group)
-        .collect();
+    let requirements = requirements_of(row)?;
+    // The subject who must confirm is asked like an approver (by DM or email).
+    let asks_subject =
+        requirements.subject_confirms && matches!(notice, Notice::Requested | Notice::Reminder);
+    let groups: Vec<String> = requirements.groups.into_iter().map(|g| g.group).collect();
     let mut targets: Vec<Target> = Vec::new();
     for (group, kind, destination) in store::group_channels_of(c, Some(&groups))? {
         let Some(kind) = ChannelKind::parse(&kind) else {
@@ -135,7 +135,7 @@ pub fn enqueue_at(
             }
         }
     }
-    if notice.tells_requester() {
+    if notice.tells_requester() || asks_subject {
         if let Some(requester) = store::user_by_id(c, &row.requester_id)? {
             let own = match requester.slack_user_id {
                 Some(slack) => Some(Target::new(ChannelKind::Slack, slack)),

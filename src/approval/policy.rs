@@ -51,7 +51,13 @@ pub struct Requirements {
     /// What the approval rules decided, and under which version (issue 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<super::rules::RuleDecision>,
+    /// The subject must confirm too (one of `groups` is then [`SUBJECT_SLOT`]).
+    #[serde(default)]
+    pub subject_confirms: bool,
 }
+
+/// The quorum slot only the subject fills (a space keeps it from naming a group).
+pub const SUBJECT_SLOT: &str = "the subject";
 
 /// An approver group of a scope's policy, written `GROUP` (the scope's quorum applies)
 /// or `GROUP:N` (this group needs N).
@@ -115,6 +121,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         approver_factor: ApproverFactor::None,
         action_types: BTreeMap::new(),
         rules: None,
+        subject_confirms: false,
     };
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());
@@ -126,6 +133,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
         combined.approver_factor = combined.approver_factor.strictest(scope.approver_factor);
+        combined.subject_confirms |= scope.subject_confirms;
         // A factor is presented on the page only: chat never skips it.
         combined.chat_decisions &=
             scope.allow_chat_decisions && scope.approver_factor == ApproverFactor::None;
@@ -139,6 +147,12 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
                 }),
             }
         }
+    }
+    if combined.subject_confirms {
+        combined.groups.push(GroupQuorum {
+            group: SUBJECT_SLOT.into(),
+            quorum: 1,
+        });
     }
     Some(combined)
 }
@@ -192,13 +206,14 @@ impl Requirements {
     pub fn describe(&self) -> String {
         self.groups
             .iter()
-            .map(|g| {
-                format!(
+            .map(|g| match g.group.as_str() {
+                SUBJECT_SLOT => "the user's own confirmation".to_owned(),
+                _ => format!(
                     "{} approval{} from {}",
                     g.quorum,
                     if g.quorum == 1 { "" } else { "s" },
                     g.group
-                )
+                ),
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -264,6 +279,7 @@ mod tests {
             policy_version: 3,
             created_at: 0,
             updated_at: 0,
+            subject_confirms: false,
         }
     }
 

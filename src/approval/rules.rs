@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::details::AuthorizationDetails;
+use super::hooks::{HookOutcome, HookVerdict};
 use super::policy::{ApproverGroup, GroupQuorum};
 
 /// A parsed, checked rule set and its version.
@@ -58,6 +59,9 @@ pub struct RuleDecision {
     /// Parts of the request whose evaluation erred (they go to humans).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// What the decision hooks said, and whether a degraded mode was used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<HookVerdict>,
 }
 
 /// The outcome of the rules for a whole request.
@@ -93,11 +97,21 @@ pub struct RuleInput<'a> {
     pub details: Option<&'a AuthorizationDetails>,
     /// `front` (browser) or `back` (CIBA).
     pub channel: &'static str,
+    /// What the decision hooks said about the details' entries.
+    pub hooks: &'a [HookVerdict],
     /// Now (unix seconds).
     pub now: i64,
 }
 
 impl RuleSet {
+    /// No rules (version 0): only decision hooks can decide.
+    pub fn empty() -> Self {
+        RuleSet {
+            version: 0,
+            policies: PolicySet::new(),
+        }
+    }
+
     /// Parses and checks a rule set: Cedar syntax, and `@require` values that name
     /// groups as `GROUP` or `GROUP:N`.
     pub fn parse(version: i32, text: &str) -> Result<Self, String> {
@@ -139,18 +153,22 @@ impl RuleSet {
 
     /// Evaluates every sensitive part of the request and combines the outcomes.
     pub fn evaluate(&self, input: &RuleInput<'_>) -> RuleDecision {
-        let mut parts: Vec<(String, Value)> = input
+        let mut parts: Vec<(String, Value, Option<usize>)> = input
             .sensitive_scopes
             .iter()
-            .map(|scope| (format!("Scope::{}", quoted(scope)), json!({})))
+            .map(|scope| (format!("Scope::{}", quoted(scope)), json!({}), None))
             .collect();
         if let Some(details) = input.details {
-            for entry in details.entries() {
+            for (index, entry) in details.entries().iter().enumerate() {
                 let kind = entry
                     .get("type")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                parts.push((format!("ActionType::{}", quoted(kind)), cedar_safe(entry)));
+                parts.push((
+                    format!("ActionType::{}", quoted(kind)),
+                    cedar_safe(entry),
+                    Some(index),
+                ));
             }
         }
         let mut decision = RuleDecision {
@@ -159,6 +177,7 @@ impl RuleSet {
             rules: Vec::new(),
             groups: Vec::new(),
             errors: Vec::new(),
+            hooks: input.hooks.to_vec(),
         };
         let entities = match principal_entities(input) {
             Ok(entities) => entities,
@@ -169,8 +188,12 @@ impl RuleSet {
             }
         };
         let (mut all_approved, mut denied) = (!parts.is_empty(), false);
-        for (resource, details) in parts {
-            match self.evaluate_part(input, &entities, &resource, details) {
+        for (resource, details, entry) in parts {
+            let hook = entry.and_then(|i| input.hooks.iter().find(|h| h.entry == i));
+            let evaluated = self
+                .evaluate_part(input, &entities, &resource, details)
+                .map(|part| with_hook(part, hook));
+            match evaluated {
                 Err(error) => {
                     decision.errors.push(format!("{resource}: {error}"));
                     all_approved = false;
@@ -198,7 +221,10 @@ impl RuleSet {
             RuleOutcome::Deny
         } else if all_approved {
             RuleOutcome::Approve
-        } else if decision.rules.is_empty() && decision.errors.is_empty() {
+        } else if decision.rules.is_empty()
+            && decision.errors.is_empty()
+            && decision.hooks.is_empty()
+        {
             RuleOutcome::None
         } else {
             RuleOutcome::Require
@@ -257,6 +283,31 @@ impl RuleSet {
         part.approved &= part.groups.is_empty() && !erred;
         Ok(part)
     }
+}
+
+/// A part as its decision hook leaves it: a hook's deny (or a failure whose degraded
+/// mode is deny) denies; its approve approves unless rules asked for more approvers;
+/// its require adds approvers; a failure with the `human` mode approves nothing.
+fn with_hook(mut part: Part, hook: Option<&HookVerdict>) -> Part {
+    let Some(hook) = hook else {
+        return part;
+    };
+    part.rules.push(format!("hook:{}", hook.action_type));
+    if hook.denies() {
+        part.denied = true;
+        return part;
+    }
+    match hook.outcome {
+        HookOutcome::Approve => part.approved = part.groups.is_empty() && !part.erred,
+        HookOutcome::Require => {
+            for group in &hook.groups {
+                add_group(&mut part.groups, group.clone());
+            }
+            part.approved = false;
+        }
+        HookOutcome::Deny | HookOutcome::Failed => part.approved = false,
+    }
+    part
 }
 
 /// What the rules said about one part.

@@ -1,5 +1,5 @@
-//! Applies the approval rules in force ([`super::rules`]) to an approval about to be
-//! created: loads the latest rule set and what the rules see of the requester (their
+//! Applies the approval rules in force ([`super::rules`]), with the decision hooks'
+//! verdicts ([`super::hooks`]), to an approval about to be created: loads the latest rule set and what the rules see of the requester (their
 //! groups and attributes), and evaluates. Runs in the creating transaction, so the
 //! decision and the version it used are recorded with the approval.
 
@@ -14,10 +14,16 @@ pub fn rule_decision(
     new: &NewApproval,
     now: i64,
 ) -> Result<Option<RuleDecision>, StoreError> {
-    let Some((version, text)) = store::current_rules(c)? else {
+    let stored = store::current_rules(c)?;
+    if stored.is_none() && new.hook_verdicts.is_empty() {
         return Ok(None);
+    }
+    let (version, text) = stored.unwrap_or((0, String::new()));
+    let parsed = match version {
+        0 => Ok(RuleSet::empty()),
+        _ => RuleSet::parse(version, &text),
     };
-    let rules = match RuleSet::parse(version, &text) {
+    let rules = match parsed {
         Ok(rules) => rules,
         Err(error) => {
             tracing::error!(version, %error, "stored approval rules do not parse");
@@ -27,6 +33,7 @@ pub fn rule_decision(
                 rules: Vec::new(),
                 groups: Vec::new(),
                 errors: vec![error],
+                hooks: new.hook_verdicts.clone(),
             }));
         }
     };
@@ -52,6 +59,7 @@ pub fn rule_decision(
             .collect(),
         details: new.details.as_ref(),
         channel: if new.backchannel { "back" } else { "front" },
+        hooks: &new.hook_verdicts,
         now,
     };
     Ok(Some(rules.evaluate(&input)))

@@ -80,6 +80,8 @@ pub struct NewApproval {
     pub binding_message: Option<String>,
     /// Asked for on the back channel (CIBA), not by a browser.
     pub backchannel: bool,
+    /// What the decision hooks said about the details (asked before the transaction).
+    pub hook_verdicts: Vec<super::hooks::HookVerdict>,
 }
 
 /// The recorded requirements of an approval.
@@ -92,13 +94,16 @@ pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
     })
 }
 
-/// True when the approval rules, not an approver, denied it.
-pub fn denied_by_rule(row: &ApprovalRow) -> bool {
-    row.state == ApprovalState::Denied
-        && requirements_of(row)
-            .ok()
-            .and_then(|r| r.rules)
-            .is_some_and(|d| d.outcome == RuleOutcome::Deny)
+/// Why a denied approval was denied, when no approver did it: "an approval rule" or
+/// "a decision hook" (a hook's deny, or its failure under the `deny` mode).
+pub fn denied_by(row: &ApprovalRow) -> Option<&'static str> {
+    let rules = requirements_of(row).ok().and_then(|r| r.rules)?;
+    let denied = row.state == ApprovalState::Denied && rules.outcome == RuleOutcome::Deny;
+    match denied {
+        false => None,
+        true if rules.hooks.iter().any(|h| h.denies()) => Some("a decision hook"),
+        true => Some("an approval rule"),
+    }
 }
 
 /// Creates a pending approval with its audit event and one outbox row per approver

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::approval::hooks::HookFailure;
 use crate::audit::Actor;
 use crate::manage::{self, ActionTypeChanges};
 use crate::store::Store;
@@ -56,6 +57,24 @@ pub struct ActionTypeFlags {
     /// approves requests of this type.
     #[arg(long, value_name = "SCOPE")]
     policy_scope: Option<String>,
+    /// A decision endpoint asked about each entry of this type (a signed POST; it
+    /// answers {"decision": "approve"|"deny"|"require", "groups": "…", "reason": "…"}).
+    #[arg(long, value_name = "URL")]
+    hook: Option<String>,
+    /// Remove the decision hook (update).
+    #[arg(long, conflicts_with = "hook")]
+    no_hook: bool,
+    /// How long the hook may take (default 2s, at most 30s).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    hook_timeout: Option<std::time::Duration>,
+    /// What a hook that fails or times out means: deny, or human (the approvers decide;
+    /// the default).
+    #[arg(long, value_name = "MODE", value_parser = parse_failure)]
+    on_hook_failure: Option<HookFailure>,
+}
+
+fn parse_failure(text: &str) -> Result<HookFailure, String> {
+    HookFailure::parse(text).ok_or_else(|| "must be deny or human".into())
 }
 
 impl ActionTypeFlags {
@@ -67,10 +86,21 @@ impl ActionTypeFlags {
                     .with_context(|| format!("cannot read {}", path.display()))?,
             ),
         };
+        let hook_url = match (self.hook, self.no_hook) {
+            (_, true) => Some(None),
+            (Some(url), false) => Some(Some(url)),
+            (None, false) => None,
+        };
+        let hook_timeout_ms = self
+            .hook_timeout
+            .map(|t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX));
         Ok(ActionTypeChanges {
             description: self.description,
             schema,
             policy_scope: self.policy_scope,
+            hook_url,
+            hook_timeout_ms,
+            hook_failure: self.on_hook_failure,
         })
     }
 }

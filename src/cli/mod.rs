@@ -254,6 +254,13 @@ pub struct ScopeFlags {
     /// page: none, totp, passkey or any (totp or passkey).
     #[arg(long, value_parser = parse_factor)]
     pub approver_factor: Option<crate::approval::ApproverFactor>,
+    /// The subject (the user a request is for; with CIBA, the user an agent acts for)
+    /// must confirm too, on their approval page, besides the approver groups.
+    #[arg(long, conflicts_with = "no_subject_confirms")]
+    pub subject_confirms: bool,
+    /// (update) The subject need not confirm.
+    #[arg(long)]
+    pub no_subject_confirms: bool,
 }
 
 fn parse_factor(text: &str) -> Result<crate::approval::ApproverFactor, String> {

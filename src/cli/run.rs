@@ -223,6 +223,7 @@ impl ScopeFlags {
             approver_max_age: self.approver_max_age,
             allow_chat_decisions: flag(self.chat_decisions, self.no_chat_decisions),
             approver_factor: self.approver_factor,
+            subject_confirms: flag(self.subject_confirms, self.no_subject_confirms),
         }
     }
 }
@@ -293,7 +294,7 @@ fn scope_json(s: &crate::store::ScopeRow) -> serde_json::Value {
         "pending_ttl": s.pending_ttl, "access_duration": s.access_duration,
         "require_justification": s.require_justification, "approver_max_age": s.approver_max_age,
         "chat_decisions": s.allow_chat_decisions, "approver_factor": s.approver_factor,
-        "policy_version": s.policy_version})
+        "policy_version": s.policy_version, "subject_confirms": s.subject_confirms})
 }
 
 fn client(

@@ -103,8 +103,25 @@ pub async fn consent_post(
         state.clock.now(),
     );
     let info = client_info(&state, &req);
+    // Decision hooks are asked outside any transaction, before the allow is recorded.
+    let verdicts = match &decision {
+        ConsentDecision::Deny => Vec::new(),
+        ConsentDecision::Allow { .. } => {
+            let (asking, id, token) = (provider.clone(), request_id.clone(), cookie.clone());
+            let calls = web::block(move || asking.consent_hook_calls(&id, token.as_ref(), now))
+                .await
+                .unwrap_or_default();
+            state.hooks.consult(calls, now).await
+        }
+    };
     let outcome = super::blocking(move || {
-        provider.decide_consent(&request_id, cookie.as_ref(), decision, &info, now)
+        provider.decide_consent(
+            &request_id,
+            cookie.as_ref(),
+            (decision, verdicts),
+            &info,
+            now,
+        )
     })
     .await;
     respond(&state, &req, outcome)

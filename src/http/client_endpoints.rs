@@ -130,12 +130,30 @@ pub async fn backchannel_authorize(
     body: web::Payload,
 ) -> HttpResponse {
     let info = super::authorize::client_info(&state, &req);
-    let answer = client_call(&state, &req, body, move |p, r| {
-        p.backchannel_authorize(r.authorization.as_deref(), r.form, &r.body, &info, r.now)
+    let checked = client_call(&state, &req, body, move |p, r| {
+        p.prepare_backchannel(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
-    match answer.await {
-        Ok(acknowledgement) => json_no_store(StatusCode::OK, &acknowledgement),
-        Err(response) => response,
+    let mut prepared = match checked.await {
+        Ok(prepared) => prepared,
+        Err(response) => return response,
+    };
+    // The decision hooks are asked here, between the two transactions.
+    let calls = std::mem::take(&mut prepared.hook_calls);
+    let now = state.clock.now();
+    let verdicts = state.hooks.consult(calls, now).await;
+    let provider = state.provider.clone();
+    let committed =
+        web::block(move || provider.commit_backchannel(prepared, verdicts, &info, now)).await;
+    match committed {
+        Ok(Ok(acknowledgement)) => json_no_store(StatusCode::OK, &acknowledgement),
+        Ok(Err(error)) => token_error(&error),
+        Err(_) => token_error(&TokenError {
+            error: OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the server is overloaded; retry later",
+            ),
+            challenge: false,
+        }),
     }
 }
 

@@ -31,4 +31,6 @@ pub struct AppState {
     pub upstreams: Arc<crate::upstream::Broker>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The decision hooks' HTTP client (issue 20).
+    pub hooks: Arc<crate::decision_hooks::HookClient>,
 }

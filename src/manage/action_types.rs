@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::{conflict, is_token, ManageError};
+use crate::approval::hooks::HookFailure;
 use crate::audit::{self, Actor, AuditAction};
 use crate::oidc::rar::check_action_schema;
 use crate::store::{self, ActionTypeRow, DbConn, Store};
@@ -19,6 +20,12 @@ pub struct ActionTypeChanges {
     pub schema: Option<String>,
     /// The sensitive scope whose approval policy applies.
     pub policy_scope: Option<String>,
+    /// The decision hook: `Some(None)` removes it.
+    pub hook_url: Option<Option<String>>,
+    /// How long the hook may take, in milliseconds.
+    pub hook_timeout_ms: Option<i32>,
+    /// What a failed or late hook means.
+    pub hook_failure: Option<HookFailure>,
 }
 
 /// Checks a whole row: a description, a valid schema, a sensitive policy scope.
@@ -43,14 +50,52 @@ fn check(c: &mut DbConn, row: &ActionTypeRow) -> Result<(), ManageError> {
             "--policy-scope {:?} is not sensitive: its policy approves nothing",
             scope.name
         ))),
-        Some(_) => Ok(()),
+        Some(_) => check_hook(row),
+    }
+}
+
+/// A hook is an absolute http(s) URL without credentials or fragment, called with a
+/// timeout of 1 ms to 30 s.
+fn check_hook(row: &ActionTypeRow) -> Result<(), ManageError> {
+    if !(1..=30_000).contains(&row.hook_timeout_ms) {
+        return Err(ManageError::Invalid(
+            "--hook-timeout must be between 1ms and 30s".into(),
+        ));
+    }
+    let Some(url) = &row.hook_url else {
+        return Ok(());
+    };
+    match url::Url::parse(url) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https")
+                && parsed.host().is_some()
+                && parsed.fragment().is_none()
+                && parsed.password().is_none()
+                && parsed.username().is_empty() =>
+        {
+            Ok(())
+        }
+        _ => Err(ManageError::Invalid(
+            "--hook must be an http(s) URL without credentials or fragment".into(),
+        )),
     }
 }
 
 fn describe(row: &ActionTypeRow) -> serde_json::Value {
     let schema: serde_json::Value = serde_json::from_str(&row.schema).unwrap_or_default();
+    // The hook URL may carry a token in its query: only its origin and path are logged.
+    let hook = row.hook_url.as_deref().map(|u| {
+        url::Url::parse(u).map_or_else(
+            |_| "(not a URL)".to_owned(),
+            |mut url| {
+                url.set_query(None);
+                url.to_string()
+            },
+        )
+    });
     json!({"name": row.name, "description": row.description, "schema": schema,
-        "policy_scope": row.policy_scope, "version": row.version})
+        "policy_scope": row.policy_scope, "version": row.version, "hook": hook,
+        "hook_timeout_ms": row.hook_timeout_ms, "hook_failure": row.hook_failure})
 }
 
 /// Registers an action type.
@@ -72,6 +117,9 @@ pub fn add_action_type(
         version: 1,
         created_at: now,
         updated_at: now,
+        hook_url: changes.hook_url.flatten(),
+        hook_timeout_ms: changes.hook_timeout_ms.unwrap_or(2000),
+        hook_failure: changes.hook_failure.unwrap_or(HookFailure::Human),
     };
     store.write(|c| {
         check(c, &row)?;
@@ -110,6 +158,9 @@ pub fn update_action_type(
                 .policy_scope
                 .clone()
                 .unwrap_or(before.policy_scope.clone()),
+            hook_url: changes.hook_url.clone().unwrap_or(before.hook_url.clone()),
+            hook_timeout_ms: changes.hook_timeout_ms.unwrap_or(before.hook_timeout_ms),
+            hook_failure: changes.hook_failure.unwrap_or(before.hook_failure),
             version: before.version + 1,
             updated_at: now,
             ..before.clone()

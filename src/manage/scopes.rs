@@ -35,6 +35,8 @@ pub struct ScopeChanges {
     pub allow_chat_decisions: Option<bool>,
     /// The second factor each approver presents at the decision.
     pub approver_factor: Option<ApproverFactor>,
+    /// The subject (the user the request is for) must confirm too.
+    pub subject_confirms: Option<bool>,
 }
 
 const DEFAULT_PENDING_TTL: i64 = 15 * 60;
@@ -52,6 +54,7 @@ impl ScopeChanges {
             || self.approver_max_age.is_some()
             || self.allow_chat_decisions.is_some()
             || self.approver_factor.is_some()
+            || self.subject_confirms.is_some()
     }
 
     fn apply(self, row: &mut ScopeRow) -> Result<(), ManageError> {
@@ -102,6 +105,9 @@ impl ScopeChanges {
         }
         if let Some(factor) = self.approver_factor {
             row.approver_factor = factor;
+        }
+        if let Some(confirms) = self.subject_confirms {
+            row.subject_confirms = confirms;
         }
         Ok(())
     }
@@ -183,6 +189,7 @@ pub fn add_scope(
         policy_version: 1,
         created_at: now,
         updated_at: now,
+        subject_confirms: false,
     };
     changes.apply(&mut row)?;
     store.write(|c| {

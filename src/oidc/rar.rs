@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::clients::Client;
 use super::error::{ErrorCode, OAuthError};
 use crate::approval::details::AuthorizationDetails;
+use crate::approval::hooks::{self, HookCall};
 use crate::approval::{self, Requirements};
 use crate::store::{self, ActionTypeRow, DbConn};
 
@@ -143,6 +144,55 @@ pub fn requirements_for(
         ));
     }
     Ok((rows, requirements))
+}
+
+/// The decision hooks to ask about `details`: one call per entry whose action type
+/// has a hook, with what the hook is told (the entry, the requester and their groups,
+/// the client, the channel, the binding message).
+pub fn hook_calls(
+    c: &mut DbConn,
+    details: &RequestedDetails,
+    requester: &crate::ids::UserId,
+    client_id: &str,
+    (channel, binding_message): (&str, Option<&str>),
+) -> Result<Vec<HookCall>, OAuthError> {
+    let hooked = details.action_types.iter().any(|t| t.hook_url.is_some());
+    if !hooked {
+        return Ok(Vec::new());
+    }
+    let username = store::user_by_id(c, requester)?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    let groups = store::groups_of_user(c, requester)?;
+    let mut calls = Vec::new();
+    for (entry, value) in details.details.entries().iter().enumerate() {
+        let kind = value
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(action_type) = details.action_types.iter().find(|t| t.name == kind) else {
+            continue;
+        };
+        let Some(url) = &action_type.hook_url else {
+            continue;
+        };
+        calls.push(HookCall {
+            action_type: action_type.name.clone(),
+            entry,
+            url: url.clone(),
+            timeout_ms: u64::try_from(action_type.hook_timeout_ms).unwrap_or(2000),
+            failure: action_type.hook_failure,
+            body: hooks::question(
+                kind,
+                value,
+                (&username, &groups),
+                client_id,
+                channel,
+                binding_message,
+            ),
+        });
+    }
+    Ok(calls)
 }
 
 /// Checks a JSON Schema an admin registers: valid JSON, a valid schema, and one that

@@ -6,10 +6,11 @@ use diesel::prelude::*;
 
 use super::schema::action_types;
 use super::{DbConn, StoreError};
+use crate::approval::hooks::HookFailure;
 
 /// A row of `action_types`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
-#[diesel(table_name = action_types)]
+#[diesel(table_name = action_types, treat_none_as_null = true)]
 #[allow(missing_docs)]
 pub struct ActionTypeRow {
     pub name: String,
@@ -22,6 +23,12 @@ pub struct ActionTypeRow {
     pub version: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The decision endpoint asked about each entry of this type, if any.
+    pub hook_url: Option<String>,
+    /// How long the hook may take.
+    pub hook_timeout_ms: i32,
+    /// What a failed or late hook means.
+    pub hook_failure: HookFailure,
 }
 
 /// Inserts an action type; `Conflict` when the name is taken.

@@ -67,6 +67,7 @@ diesel::table! {
         policy_version -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        subject_confirms -> Bool,
     }
 }
 
@@ -399,6 +400,9 @@ diesel::table! {
         version -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        hook_url -> Nullable<Text>,
+        hook_timeout_ms -> Integer,
+        hook_failure -> Text,
     }
 }
 

@@ -28,6 +28,8 @@ pub struct ScopeRow {
     pub policy_version: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The subject (the user a request is for) must confirm too.
+    pub subject_confirms: bool,
 }
 
 /// The columns of `scopes` (the approver groups live in their own table).
@@ -49,6 +51,7 @@ struct ScopeColumns {
     policy_version: i32,
     created_at: i64,
     updated_at: i64,
+    subject_confirms: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -78,6 +81,7 @@ impl ScopeColumns {
             policy_version: row.policy_version,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            subject_confirms: row.subject_confirms,
         }
     }
 
@@ -99,6 +103,7 @@ impl ScopeColumns {
             policy_version: self.policy_version,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            subject_confirms: self.subject_confirms,
         }
     }
 }

@@ -13,6 +13,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
+use crate::approval::hooks::HookFailure;
 use crate::approval::{ApprovalState, ApproverFactor, Decision};
 use crate::crypto::{KeyAlg, KeyState};
 use crate::ids::{ApprovalId, ClientId, GrantId, RequestId, UserId};
@@ -76,6 +77,7 @@ enum_column!(RequestState, RequestStateColumn);
 enum_column!(KeyState, KeyStateColumn);
 enum_column!(KeyAlg, KeyAlgColumn);
 enum_column!(DeliveryMode, DeliveryModeColumn);
+enum_column!(HookFailure, HookFailureColumn);
 enum_column!(BackchannelState, BackchannelStateColumn);
 
 id_column!(UserId, UserIdColumn);

@@ -45,6 +45,7 @@ fn decide(
         sensitive_scopes: scopes.iter().copied().filter(|s| *s != "openid").collect(),
         details,
         channel: "back",
+        hooks: &[],
         // 2026-12-07 is a Monday.
         now: 1_796_608_800,
     })

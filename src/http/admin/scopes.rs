@@ -335,6 +335,7 @@ fn changes_of(form: &ScopeForm) -> Result<ScopeChanges, String> {
                 .ok_or_else(|| "second factor: choose one of the list".to_owned())?,
         ),
         allow_chat_decisions: None,
+        subject_confirms: None,
     })
 }
 

@@ -69,10 +69,11 @@ impl Provider {
                 service::redeem(c, &approval, now).map_err(approval_failure)?;
                 Ok(Countersigned::Approved(approval.id, Box::new(row.clone())))
             }
-            ApprovalState::Denied if service::denied_by_rule(&approval) => {
-                ended("the request was denied by an approval rule")
-            }
-            ApprovalState::Denied => ended("the request was denied by an approver"),
+            ApprovalState::Denied => ended(match service::denied_by(&approval) {
+                Some("a decision hook") => "the request was denied by a decision hook",
+                Some(_) => "the request was denied by an approval rule",
+                None => "the request was denied by an approver",
+            }),
             ApprovalState::Expired => ended("the approval request expired before it was decided"),
             ApprovalState::Cancelled => ended("the request was cancelled by the user"),
             ApprovalState::Revoked => ended("the approval was revoked"),
@@ -119,6 +120,7 @@ fn ask_for_approval(
         details: step.valid.details.as_ref().map(|d| d.details.clone()),
         binding_message: None,
         backchannel: false,
+        hook_verdicts: step.hook_verdicts.clone(),
     };
     Ok(service::create(c, new, now)?)
 }

@@ -14,6 +14,7 @@ use super::ValidRequest;
 use super::{AuthResponse, AuthorizeError, ClientInfo, ConsentPrompt, Outcome, ScopeLine};
 use crate::accounts::consent;
 use crate::accounts::sessions::Session;
+use crate::approval::hooks::HookVerdict;
 use crate::approval::{self, Requirements};
 use crate::ids::UserId;
 use crate::oidc::error::OAuthError;
@@ -34,6 +35,9 @@ pub struct Step<'a> {
     pub info: &'a ClientInfo,
     /// The justification just given on the consent page.
     pub justification: Option<String>,
+    /// What the decision hooks said about the request's details, asked just before
+    /// this pass (on the consent page's allow).
+    pub hook_verdicts: Vec<HookVerdict>,
 }
 
 impl<'a> Step<'a> {
@@ -50,6 +54,7 @@ impl<'a> Step<'a> {
             valid,
             info,
             justification: None,
+            hook_verdicts: Vec::new(),
         }
     }
 }

@@ -17,8 +17,10 @@ pub use validate::{is_pkce_string, ValidRequest};
 
 use super::error::OAuthError;
 use super::params::Params;
+use super::rar;
 use super::Provider;
 use crate::accounts::consent;
+use crate::approval::hooks::{HookCall, HookVerdict};
 use crate::crypto;
 use crate::ids::{ApprovalId, RequestId, SessionToken};
 use crate::store::{self, RequestRow};
@@ -177,12 +179,41 @@ impl Provider {
         })
     }
 
-    /// `POST /consent`: records the user's decision and advances the request.
+    /// The decision hooks to ask before the consent page's allow is recorded: one per
+    /// `authorization_details` entry whose action type has a hook. Reads only; a
+    /// request that cannot go on asks nothing (the decision itself then says why).
+    pub fn consent_hook_calls(
+        &self,
+        request_id: &str,
+        cookie: Option<&SessionToken>,
+        now: i64,
+    ) -> Vec<HookCall> {
+        let read: Result<Vec<HookCall>, crate::store::StoreError> = self.store.read(|c| {
+            let Some(session) = self.session(c, cookie, now).ok().flatten() else {
+                return Ok(Vec::new());
+            };
+            let Ok((_, _, valid)) = self.load_request(c, request_id, Some(&session), now) else {
+                return Ok(Vec::new());
+            };
+            let Some(details) = &valid.details else {
+                return Ok(Vec::new());
+            };
+            let client_id = valid.client.client_id.as_str();
+            Ok(
+                rar::hook_calls(c, details, &session.user.id, client_id, ("front", None))
+                    .unwrap_or_default(),
+            )
+        });
+        read.unwrap_or_default()
+    }
+
+    /// `POST /consent`: records the user's decision and advances the request, with
+    /// what the decision hooks said (see [`Provider::consent_hook_calls`]).
     pub fn decide_consent(
         &self,
         request_id: &str,
         cookie: Option<&SessionToken>,
-        decision: ConsentDecision,
+        (decision, hook_verdicts): (ConsentDecision, Vec<HookVerdict>),
         info: &ClientInfo,
         now: i64,
     ) -> Result<Outcome, AuthorizeError> {
@@ -215,6 +246,7 @@ impl Provider {
             };
             let step = flow::Step {
                 justification,
+                hook_verdicts,
                 ..flow::Step::new(&row, &params, &valid, info)
             };
             self.advance(c, step, Some(session), now)

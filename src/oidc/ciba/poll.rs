@@ -71,13 +71,13 @@ pub(crate) fn poll(
             service::redeem(c, &approval, now).map_err(approval_failure)?;
             issue(provider, c, client, &row, now)
         }
-        ApprovalState::Denied if service::denied_by_rule(&approval) => Err(ended(
-            ErrorCode::AccessDenied,
-            "the request was denied by an approval rule",
-        )),
         ApprovalState::Denied => Err(ended(
             ErrorCode::AccessDenied,
-            "the request was denied by an approver",
+            match service::denied_by(&approval) {
+                Some("a decision hook") => "the request was denied by a decision hook",
+                Some(_) => "the request was denied by an approval rule",
+                None => "the request was denied by an approver",
+            },
         )),
         ApprovalState::Cancelled => {
             Err(ended(ErrorCode::AccessDenied, "the request was cancelled"))

@@ -3,14 +3,16 @@
 //! RFC 9396 `authorization_details`), what the subject's device shows
 //! (`binding_message`) and how long it may wait (`requested_expiry`). The stored
 //! request, its approval (with the outbox rows that reach the approvers) and the poll
-//! record are written in one transaction; the answer is the §7.3 acknowledgement.
+//! record are written in one transaction, after the decision hooks of its action types
+//! were asked outside it; the answer is the §7.3 acknowledgement.
 
 use serde_json::json;
 
 use super::{BackchannelState, DeliveryMode, POLL_INTERVAL};
+use crate::approval::hooks::{HookCall, HookVerdict};
 use crate::approval::{service, NewApproval, Requirements};
 use crate::crypto::{self, Sealer};
-use crate::ids::{RequestId, UserId};
+use crate::ids::{ClientId, RequestId, UserId};
 use crate::oidc::authorize::{ClientInfo, RequestState};
 use crate::oidc::client_requests::TokenError;
 use crate::oidc::clients::Client;
@@ -50,29 +52,65 @@ pub struct PingSecrets {
     pub client_notification_token: String,
 }
 
+/// A checked backchannel request, to be stored once its decision hooks answered.
+pub struct Prepared {
+    client_id: ClientId,
+    subject: UserId,
+    scopes: ScopeSet,
+    details: Option<RequestedDetails>,
+    binding_message: Option<String>,
+    justification: Option<String>,
+    mode: DeliveryMode,
+    ping: Option<String>,
+    requirements: Requirements,
+    /// The decision hooks to ask (outside any transaction) before storing it.
+    pub hook_calls: Vec<HookCall>,
+    challenge: bool,
+}
+
 impl Provider {
-    /// `POST /bc-authorize`.
-    pub fn backchannel_authorize(
+    /// `POST /bc-authorize`, first half: authenticates the client and checks the
+    /// request, reading only. The hooks it names are asked next, then [`commit`].
+    ///
+    /// [`commit`]: Provider::commit_backchannel
+    pub fn prepare_backchannel(
         &self,
         authorization: Option<&str>,
         form: bool,
         body: &[u8],
-        info: &ClientInfo,
         now: i64,
-    ) -> Result<Acknowledgement, TokenError> {
-        self.with_client(authorization, form, body, true, |c, client, params| {
-            self.backchannel_request(c, &client, params, info, now)
+    ) -> Result<Prepared, TokenError> {
+        let challenge = authorization.is_some();
+        self.with_client(authorization, form, body, false, |c, client, params| {
+            self.check_backchannel(c, &client, params, challenge, now)
         })
     }
 
-    fn backchannel_request(
+    /// Second half: stores the request, its approval (with the outbox rows that reach
+    /// the approvers, and the hooks' verdicts) and the poll record in one transaction.
+    pub fn commit_backchannel(
+        &self,
+        prepared: Prepared,
+        verdicts: Vec<HookVerdict>,
+        info: &ClientInfo,
+        now: i64,
+    ) -> Result<Acknowledgement, TokenError> {
+        let challenge = prepared.challenge;
+        let wrap = |error: OAuthError| TokenError { error, challenge };
+        self.store
+            .write(|c| Ok(self.store_backchannel(c, prepared, verdicts, info, now)))
+            .map_err(|e: store::StoreError| wrap(e.into()))?
+            .map_err(wrap)
+    }
+
+    fn check_backchannel(
         &self,
         c: &mut DbConn,
         client: &Client,
         params: &Params,
-        info: &ClientInfo,
+        challenge: bool,
         now: i64,
-    ) -> Result<Acknowledgement, OAuthError> {
+    ) -> Result<Prepared, OAuthError> {
         if client.is_public() || !client.may_use(GrantType::Ciba) {
             return Err(OAuthError::unauthorized_client(
                 "the client is not registered for CIBA",
@@ -98,7 +136,7 @@ impl Provider {
         let mode = client.backchannel_mode.unwrap_or(DeliveryMode::Poll);
         let ping = match mode {
             DeliveryMode::Poll => None,
-            DeliveryMode::Ping => Some(notification_token(params)?),
+            DeliveryMode::Ping => Some(notification_token(params)?.to_owned()),
         };
         let mut requirements = policy(c, &scopes, details.as_ref())?;
         if requirements.require_justification && justification.is_none() {
@@ -109,14 +147,60 @@ impl Provider {
         if let Some(asked) = requested_expiry(params)? {
             requirements.pending_ttl = requirements.pending_ttl.min(asked);
         }
+        let hook_calls = match &details {
+            None => Vec::new(),
+            Some(details) => rar::hook_calls(
+                c,
+                details,
+                &subject,
+                client.client_id.as_str(),
+                ("back", binding_message.as_deref()),
+            )?,
+        };
+        Ok(Prepared {
+            client_id: client.client_id.clone(),
+            subject,
+            scopes,
+            details,
+            binding_message,
+            justification,
+            mode,
+            ping,
+            requirements,
+            hook_calls,
+            challenge,
+        })
+    }
+
+    fn store_backchannel(
+        &self,
+        c: &mut DbConn,
+        prepared: Prepared,
+        hook_verdicts: Vec<HookVerdict>,
+        info: &ClientInfo,
+        now: i64,
+    ) -> Result<Acknowledgement, OAuthError> {
+        let Prepared {
+            client_id,
+            subject,
+            scopes,
+            details,
+            binding_message,
+            justification,
+            mode,
+            ping,
+            requirements,
+            ..
+        } = prepared;
         let auth_req_id = crypto::random_token(32);
         let request = RequestRow {
             id: RequestId::new(crypto::random_token(24)),
-            client_id: client.client_id.clone(),
+            client_id: client_id.clone(),
             user_id: Some(subject.clone()),
             // What was asked, for the record: never the client's credentials.
-            params: json!({"flow": "ciba", "scope": scopes, "binding_message": binding_message})
-                .to_string(),
+            params: json!({"flow": "ciba", "scope": scopes.to_string(),
+                "binding_message": binding_message.clone().unwrap_or_default()})
+            .to_string(),
             state: RequestState::AwaitingApproval,
             login_at: None,
             created_at: now,
@@ -130,7 +214,7 @@ impl Provider {
             NewApproval {
                 request_id: request.id.clone(),
                 requester_id: subject.clone(),
-                client_id: client.client_id.clone(),
+                client_id: client_id.clone(),
                 scopes,
                 redirect_uri: String::new(),
                 justification,
@@ -142,19 +226,20 @@ impl Provider {
                 details: details.map(|d| d.details),
                 binding_message,
                 backchannel: true,
+                hook_verdicts,
             },
             now,
         )?;
         let ping_sealed = match ping {
             None => None,
-            Some(token) => Some(seal_ping(&self.ciba_sealer, &auth_req_id, token)?),
+            Some(token) => Some(seal_ping(&self.ciba_sealer, &auth_req_id, &token)?),
         };
         store::insert_backchannel(
             c,
             &BackchannelRow {
                 request_id: request.id,
                 auth_req_hash: crypto::sha256_hex(auth_req_id.as_bytes()),
-                client_id: client.client_id.clone(),
+                client_id,
                 user_id: subject,
                 approval_id: approval.id,
                 delivery_mode: mode,

@@ -5,8 +5,10 @@
 
 mod cli;
 mod front_channel;
+mod hooks;
 mod ping;
 mod poll;
 mod requests;
 mod rules;
+mod subject;
 pub(crate) mod support;

@@ -44,6 +44,7 @@ pub fn ciba_setup(app: &TestApp<ApprovalSeed>, ping: Option<String>) -> TestClie
             description: Some("A payment from the company account".into()),
             schema: Some(payment_schema().to_string()),
             policy_scope: Some(SENSITIVE.into()),
+            ..ActionTypeChanges::default()
         },
         &Actor::Cli,
         app.now(),
