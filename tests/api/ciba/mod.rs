@@ -4,6 +4,7 @@
 //! `TEST_DATABASE_URL`).
 
 mod cli;
+mod examples;
 mod front_channel;
 mod hooks;
 mod ping;
