@@ -180,7 +180,8 @@ fn scopes_are_added_updated_and_listed_with_their_policy() {
             "claims": ["iban", "account"], "sensitive": true,
             "approvers": ["finance", "security"], "quorum": 1, "pending_ttl": 600,
             "access_duration": 4, "require_justification": true, "approver_max_age": 300,
-            "chat_decisions": false, "approver_factor": "none", "policy_version": 2})
+            "chat_decisions": false, "approver_factor": "none", "policy_version": 2,
+            "subject_confirms": false})
     );
     let openid = scopes.iter().find(|s| s["name"] == "openid").unwrap();
     assert_eq!(openid["claims"], serde_json::json!(["sub"]));
