@@ -118,7 +118,7 @@ pub const INBOX_PAGE: usize = 50;
 /// whether another page follows. The query applies every rule of
 /// [`service::may_decide`] that does not depend on the sign-in: pending and not past
 /// its deadline (even before the sweep), a required group of the viewer's, not the
-/// viewer's own request, not voted on by the viewer.
+/// viewer's own request (unless it asks them to confirm), not voted on by the viewer.
 fn decidable(
     c: &mut DbConn,
     viewer: &Viewer,

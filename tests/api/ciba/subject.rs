@@ -30,6 +30,7 @@ async fn the_subject_confirms_as_well_and_the_tokens_name_both() {
     app.clock.advance(5);
     let after_bob: Value = app.poll(&agent, &auth_req_id).await.json().await.unwrap();
     let alice = app.signed_in(&app.alice).await;
+    let inbox = app.inbox(&alice).await;
     let (status, page) = app.review(&alice, &id).await;
     let confirmed = app.vote(&alice, &id, "approve", None).await;
     app.clock.advance(5);
@@ -39,6 +40,7 @@ async fn the_subject_confirms_as_well_and_the_tokens_name_both() {
         after_bob["error"], "authorization_pending",
         "bob alone is not enough"
     );
+    assert!(inbox.contains(&id), "her inbox lists what she must confirm");
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("the user&#39;s own confirmation"), "{page}");
     assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
