@@ -7,6 +7,9 @@ use serde_json::Value;
 
 use crate::crypto;
 
+/// Most entries one request may hold.
+pub const MAX_ENTRIES: usize = 10;
+
 /// Validated `authorization_details`: each entry an object with a non-empty `type`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthorizationDetails(Vec<Value>);
@@ -47,6 +50,13 @@ impl AuthorizationDetails {
         if entries.is_empty() {
             return Err(DetailsError::Malformed(
                 "authorization_details must not be empty",
+            ));
+        }
+        // Each entry is shown field by field, may call a hook, and fills chat cards,
+        // which have limits: one action per request is the norm, ten is plenty.
+        if entries.len() > MAX_ENTRIES {
+            return Err(DetailsError::Malformed(
+                "authorization_details may hold at most 10 entries",
             ));
         }
         for entry in &entries {
@@ -159,7 +169,12 @@ fn sorted(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String
 
 fn scalar(value: &Value) -> String {
     match value {
-        Value::String(text) => text.clone(),
+        // Control characters (a newline, say) could fake another line of the action in
+        // a message; they are shown as spaces (the stored details keep them).
+        Value::String(text) => text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
         Value::Null => "(none)".into(),
         other => other.to_string(),
     }

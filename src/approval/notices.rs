@@ -13,7 +13,7 @@
 use serde_json::json;
 
 use super::service::requirements_of;
-use super::state::ApprovalEvent;
+use super::state::{ApprovalEvent, ApprovalState};
 use crate::crypto;
 use crate::named::named_enum;
 use crate::notify::target::SLACK_MEMBERS;
@@ -78,6 +78,17 @@ impl Notice {
                 ChannelKind::Slack | ChannelKind::TeamsBot | ChannelKind::Webhook
             ),
             _ => kind != ChannelKind::Email,
+        }
+    }
+
+    /// The notice of an approval that is already decided, if any.
+    pub fn for_state(state: ApprovalState) -> Option<Notice> {
+        match state {
+            ApprovalState::Approved => Some(Notice::Approved),
+            ApprovalState::Denied => Some(Notice::Denied),
+            ApprovalState::Expired => Some(Notice::Expired),
+            ApprovalState::Cancelled => Some(Notice::Cancelled),
+            _ => None,
         }
     }
 
@@ -152,7 +163,37 @@ pub fn enqueue_at(
             targets.push(Target::new(ChannelKind::CibaPing, endpoint));
         }
     }
-    for target in &targets {
+    insert_rows(c, row, notice, &targets, due, now)?;
+    Ok(targets.len())
+}
+
+/// Writes only the CIBA ping about `row`, if its request is a ping client's: for an
+/// approval decided as it was created (rules, hooks), before its request was stored.
+pub fn enqueue_ping(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    notice: Notice,
+    now: i64,
+) -> Result<(), StoreError> {
+    if !notice.pings_client() {
+        return Ok(());
+    }
+    if let Some(endpoint) = crate::oidc::ciba::ping::endpoint_for(c, &row.id)? {
+        let target = Target::new(ChannelKind::CibaPing, endpoint);
+        insert_rows(c, row, notice, &[target], now, now)?;
+    }
+    Ok(())
+}
+
+fn insert_rows(
+    c: &mut DbConn,
+    row: &ApprovalRow,
+    notice: Notice,
+    targets: &[Target],
+    due: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    for target in targets {
         store::insert_outbox(
             c,
             &OutboxRow {
@@ -171,7 +212,7 @@ pub fn enqueue_at(
             },
         )?;
     }
-    Ok(targets.len())
+    Ok(())
 }
 
 /// Writes the outbox rows announcing `notice` about `row` now.

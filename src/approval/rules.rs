@@ -6,12 +6,16 @@
 //!
 //! Every sensitive part of a request is evaluated on its own: each sensitive scope
 //! (resource `Scope::"payments:write"`) and each `authorization_details` entry
-//! (resource `ActionType::"payment"`, the entry in `context.details`). The principal is
-//! `User::"<username>"` with `groups` and `attributes`, and a member of each of its
-//! `Group::"<name>"`s; the action is always `Action::"request"`; the context holds
-//! `client`, `scopes`, `hour` and `weekday` (UTC; Monday is 1), `channel` (`front` or
-//! `back`) and `details`. Numbers with a fraction reach Cedar as strings (Cedar has
-//! integers only).
+//! (resource `ActionType::"payment"`, the entry in `context.details`). The action is
+//! always `Action::"request"`. On the front channel the principal is the signed-in
+//! `User::"<username>"` (with `groups`, `attributes`, and a member of each of its
+//! `Group::"<name>"`s); on the back channel (CIBA) nobody signed in and the client
+//! names the subject, so the principal is `Client::"<client_id>"`. Either way
+//! `context.subject` holds `{username, groups, attributes}` of the user the request
+//! is for (on the back channel, as the client asserted it), and the context holds
+//! `client`, `scopes`, `hour` and `weekday` (UTC; Monday is 1) and `channel` (`front`
+//! or `back`). Numbers with a fraction reach Cedar as strings (Cedar has integers
+//! only), and object keys starting with `__` (Cedar's escapes) are prefixed with `x`.
 //!
 //! What a satisfied policy does:
 //! - `forbid`: the request is denied at once (deny wins over everything);
@@ -183,16 +187,31 @@ impl RuleSet {
             Ok(entities) => entities,
             Err(error) => {
                 decision.errors.push(error);
-                decision.outcome = RuleOutcome::Require;
+                decision.outcome = match input.hooks.iter().any(HookVerdict::denies) {
+                    true => RuleOutcome::Deny,
+                    false => RuleOutcome::Require,
+                };
                 return decision;
             }
         };
         let (mut all_approved, mut denied) = (!parts.is_empty(), false);
         for (resource, details, entry) in parts {
             let hook = entry.and_then(|i| input.hooks.iter().find(|h| h.entry == i));
-            let evaluated = self
-                .evaluate_part(input, &entities, &resource, details)
-                .map(|part| with_hook(part, hook));
+            // A part the rules could not evaluate still hears its hook (a deny stands).
+            let evaluated = match self.evaluate_part(input, &entities, &resource, details) {
+                Ok(part) => Ok(with_hook(part, hook)),
+                Err(error) if hook.is_some_and(HookVerdict::denies) => {
+                    decision.errors.push(format!("{resource}: {error}"));
+                    Ok(with_hook(
+                        Part {
+                            erred: true,
+                            ..Part::default()
+                        },
+                        hook,
+                    ))
+                }
+                Err(error) => Err(error),
+            };
             match evaluated {
                 Err(error) => {
                     decision.errors.push(format!("{resource}: {error}"));
@@ -239,13 +258,19 @@ impl RuleSet {
         resource: &str,
         details: Value,
     ) -> Result<Part, String> {
-        let principal = uid(&format!("User::{}", quoted(input.username)))?;
+        // On the back channel nobody signed in: the client names the subject, so the
+        // client is the principal, and the subject is context the client asserted.
+        let principal = match input.channel {
+            "back" => uid(&format!("Client::{}", quoted(input.client_id)))?,
+            _ => uid(&format!("User::{}", quoted(input.username)))?,
+        };
         let action = uid("Action::\"request\"")?;
         let resource = uid(resource)?;
         let (hour, weekday) = clock(input.now);
         let context = Context::from_json_value(
             json!({"client": input.client_id, "scopes": input.scopes, "hour": hour,
-                "weekday": weekday, "channel": input.channel, "details": details}),
+                "weekday": weekday, "channel": input.channel, "details": details,
+                "subject": subject_record(input)}),
             None,
         )
         .map_err(|e| e.to_string())?;
@@ -253,11 +278,13 @@ impl RuleSet {
             Request::new(principal, action, resource, context, None).map_err(|e| e.to_string())?;
         let response = Authorizer::new().is_authorized(&request, &self.policies, entities);
         let erred = response.diagnostics().errors().next().is_some();
-        let satisfied: Vec<&cedar_policy::Policy> = response
+        let mut satisfied: Vec<&cedar_policy::Policy> = response
             .diagnostics()
             .reason()
             .filter_map(|id| self.policies.policy(id))
             .collect();
+        // Cedar reports reasons as a set: sorted, the record is the same every time.
+        satisfied.sort_by_key(|p| name_of(p));
         let mut part = Part {
             erred,
             ..Part::default()
@@ -382,7 +409,20 @@ fn principal_entities(input: &RuleInput<'_>) -> Result<Entities, String> {
     for group in input.groups {
         entities.push(json!({"uid": {"type": "Group", "id": group}, "attrs": {}, "parents": []}));
     }
+    entities.push(json!({"uid": {"type": "Client", "id": input.client_id},
+        "attrs": {"client_id": input.client_id}, "parents": []}));
     Entities::from_json_value(Value::Array(entities), None).map_err(|e| e.to_string())
+}
+
+/// `context.subject`: who the request is for, as the rules see them (signed in on
+/// the front channel; named by the client on the back channel).
+fn subject_record(input: &RuleInput<'_>) -> Value {
+    let attributes: Map<String, Value> = input
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({"username": input.username, "groups": input.groups, "attributes": attributes})
 }
 
 /// JSON as Cedar takes it: numbers with a fraction (and integers beyond i64) become
@@ -391,10 +431,15 @@ fn cedar_safe(value: &Value) -> Value {
     match value {
         Value::Number(n) if n.as_i64().is_none() => Value::String(n.to_string()),
         Value::Array(items) => Value::Array(items.iter().map(cedar_safe).collect()),
+        // `__extn`, `__entity` and `__expr` are Cedar's own escapes in JSON: a client's
+        // key never becomes one.
         Value::Object(map) => Value::Object(
             map.iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), cedar_safe(v)))
+                .map(|(k, v)| match k.starts_with("__") {
+                    true => (format!("x{k}"), cedar_safe(v)),
+                    false => (k.clone(), cedar_safe(v)),
+                })
                 .collect(),
         ),
         other => other.clone(),

@@ -27,9 +27,13 @@ pub fn rule_decision(
         Ok(rules) => rules,
         Err(error) => {
             tracing::error!(version, %error, "stored approval rules do not parse");
+            let hook_denies = new.hook_verdicts.iter().any(|h| h.denies());
             return Ok(Some(RuleDecision {
                 version,
-                outcome: RuleOutcome::Require,
+                outcome: match hook_denies {
+                    true => RuleOutcome::Deny,
+                    false => RuleOutcome::Require,
+                },
                 rules: Vec::new(),
                 groups: Vec::new(),
                 errors: vec![error],

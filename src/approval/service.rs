@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 pub use super::approver::{may_decide, Approver, Via};
 use super::details::AuthorizationDetails;
 use super::notices::{self, Notice};
-use super::policy::Requirements;
+use super::policy::{Requirements, SUBJECT_SLOT};
 use super::rules::{self, RuleOutcome};
 use super::ruling;
 use super::state::{ApprovalEvent, ApprovalState, Decision};
@@ -111,11 +111,17 @@ pub fn denied_by(row: &ApprovalRow) -> Option<&'static str> {
 pub fn create(c: &mut DbConn, mut new: NewApproval, now: i64) -> Result<ApprovalRow, StoreError> {
     // The rules first: what they add to the groups is what the approval waits for.
     let ruled = ruling::rule_decision(c, &new, now)?;
+    let mut auto = ruled.as_ref().map(|d| d.outcome);
     if let Some(decision) = &ruled {
         for group in &decision.groups {
             rules::add_group(&mut new.requirements.groups, group.clone());
         }
         new.requirements.rules = Some(decision.clone());
+    }
+    // A rule's approval spares the approvers, never the subject's own confirmation.
+    if auto == Some(RuleOutcome::Approve) && new.requirements.subject_confirms {
+        new.requirements.groups.retain(|g| g.group == SUBJECT_SLOT);
+        auto = Some(RuleOutcome::Require);
     }
     let requirements =
         serde_json::to_string(&new.requirements).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -172,7 +178,10 @@ pub fn create(c: &mut DbConn, mut new: NewApproval, now: i64) -> Result<Approval
         details,
         now,
     )?;
-    let outcome = ruled.as_ref().map(|d| (d.outcome, json!({"rules": d})));
+    let outcome = ruled
+        .as_ref()
+        .zip(auto)
+        .map(|(d, o)| (o, json!({"rules": d})));
     match outcome {
         // Decided by rule: nobody is asked; the outcome's notices tell who needs to know.
         Some((RuleOutcome::Approve, extra)) => {

@@ -106,6 +106,9 @@ impl Channels {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .connect_timeout(Duration::from_secs(5))
+            // A receiver that redirects does not get the signed body (or a CIBA
+            // client's bearer token) sent somewhere else: a redirect is a failure.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("countersign/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

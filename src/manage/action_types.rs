@@ -67,7 +67,7 @@ fn check_hook(row: &ActionTypeRow) -> Result<(), ManageError> {
     };
     match url::Url::parse(url) {
         Ok(parsed)
-            if matches!(parsed.scheme(), "http" | "https")
+            if super::https_or_loopback(&parsed)
                 && parsed.host().is_some()
                 && parsed.fragment().is_none()
                 && parsed.password().is_none()
@@ -76,7 +76,8 @@ fn check_hook(row: &ActionTypeRow) -> Result<(), ManageError> {
             Ok(())
         }
         _ => Err(ManageError::Invalid(
-            "--hook must be an http(s) URL without credentials or fragment".into(),
+            "--hook must be an https URL (http only to localhost) without credentials or fragment"
+                .into(),
         )),
     }
 }

@@ -136,10 +136,13 @@ fn check_backchannel(spec: &ClientSpec) -> Result<(), ManageError> {
             invalid("--backchannel-notification-endpoint is for --backchannel-delivery-mode ping")
         }
         (_, _, Some(endpoint)) => match url::Url::parse(endpoint) {
-            Ok(url) if matches!(url.scheme(), "https" | "http") && url.fragment().is_none() => {
+            // CIBA §4: https (it carries the client's bearer token); http to localhost.
+            Ok(url) if super::https_or_loopback(&url) && url.fragment().is_none() => {
                 check_redirect_uri(endpoint)
             }
-            _ => invalid("--backchannel-notification-endpoint must be an http(s) URL without fragment"),
+            _ => invalid(
+                "--backchannel-notification-endpoint must be an https URL (http only to localhost) without fragment",
+            ),
         },
         _ => Ok(()),
     }

@@ -66,6 +66,19 @@ fn conflict(message: String) -> impl FnOnce(StoreError) -> ManageError {
     }
 }
 
+/// An endpoint countersign calls with something to protect (a decision hook, whose
+/// answer decides; a CIBA ping, which carries a bearer token): https, or plain http
+/// to this machine only (tests, a sidecar).
+fn https_or_loopback(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
 /// RFC 6749 §3.3 scope-token / general name check: printable ASCII without space,
 /// `"` or `\`.
 fn is_token(text: &str) -> bool {

@@ -83,6 +83,9 @@ impl Provider {
                     });
                     if let (Some(map), Some(approval)) = (answer.as_object_mut(), approval) {
                         map.insert("approval".into(), approval.claim);
+                        if let Some(details) = approval.authorization_details {
+                            map.insert("authorization_details".into(), details);
+                        }
                     }
                     return Ok(answer);
                 }

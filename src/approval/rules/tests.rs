@@ -15,7 +15,7 @@ permit(principal in Group::"treasury", action, resource == Scope::"ledger:read")
 
 @id("no-contractors")
 forbid(principal, action, resource)
-when { principal.attributes has kind && principal.attributes.kind == "contractor" };
+when { context.subject.attributes has kind && context.subject.attributes.kind == "contractor" };
 "#;
 
 fn details(amount: Value) -> AuthorizationDetails {
@@ -44,7 +44,7 @@ fn decide(
         scopes: scopes.to_vec(),
         sensitive_scopes: scopes.iter().copied().filter(|s| *s != "openid").collect(),
         details,
-        channel: "back",
+        channel: "front",
         hooks: &[],
         // 2026-12-07 is a Monday.
         now: 1_796_608_800,
@@ -126,4 +126,55 @@ fn bad_rule_sets_are_refused_with_the_reason() {
         RuleSet::parse(1, RULES).unwrap().required_groups(),
         vec!["finance"]
     );
+}
+
+#[test]
+fn on_the_back_channel_the_client_is_the_principal_and_the_subject_is_context() {
+    let set = RuleSet::parse(
+        1,
+        r#"
+        @id("treasurers") permit(principal in Group::"treasury", action, resource);
+        @id("subject-treasurers") @require("finance")
+        permit(principal, action, resource) when { context.subject.groups.contains("treasury") };
+        "#,
+    )
+    .unwrap();
+    let groups = vec!["treasury".to_owned()];
+    let attributes = BTreeMap::new();
+    let input = |channel| RuleInput {
+        username: "alice",
+        groups: &groups,
+        attributes: &attributes,
+        client_id: "agent",
+        scopes: vec!["ledger:read"],
+        sensitive_scopes: vec!["ledger:read"],
+        details: None,
+        channel,
+        now: 1_796_608_800,
+        hooks: &[],
+    };
+    let front = set.evaluate(&input("front"));
+    assert_eq!(
+        front.outcome,
+        RuleOutcome::Require,
+        "both match: finance is added"
+    );
+    assert_eq!(front.rules, vec!["subject-treasurers", "treasurers"]);
+    let back = set.evaluate(&input("back"));
+    assert_eq!(
+        back.rules,
+        vec!["subject-treasurers"],
+        "a client naming a treasurer is not one"
+    );
+    assert_eq!(back.outcome, RuleOutcome::Require);
+}
+
+#[test]
+fn a_clients_keys_never_become_cedar_escapes() {
+    let sneaky = AuthorizationDetails::from_value(json!([
+        {"type": "payment", "amount": 10, "x": {"__extn": {"fn": "ip", "arg": "bad"}}}
+    ]))
+    .unwrap();
+    let decision = decide(&["openid"], Some(&sneaky), &[], None);
+    assert_eq!(decision.outcome, RuleOutcome::Approve, "{decision:?}");
 }

@@ -106,15 +106,14 @@ pub fn slack_message(s: &ApprovalSnapshot) -> Value {
         }),
         json!({"type": "section", "text": mrkdwn(scopes(s), TEXT_MAX)}),
     ];
+    // What the client sent is plain text, never mrkdwn: a `*` or a backtick in a
+    // creditor's name cannot fake another line of the action.
     if let Some(message) = &s.binding_message {
-        let text = format!(
-            "*Binding message* (shown on the requester's device)\n`{}`",
-            escape(message)
-        );
-        blocks.push(json!({"type": "section", "text": mrkdwn(text, TEXT_MAX)}));
+        let text = format!("Binding message (shown on the requester's device): {message}");
+        blocks.push(json!({"type": "section", "text": plain_text(text)}));
     }
     for entry in s.detail_lines() {
-        blocks.push(json!({"type": "section", "text": mrkdwn(action(&entry), TEXT_MAX)}));
+        blocks.extend(action(&entry));
     }
     if let Some(why) = &s.justification {
         let quoted = escape(why)
@@ -200,13 +199,24 @@ fn scopes(s: &ApprovalSnapshot) -> String {
     text
 }
 
-/// One `authorization_details` entry, field by field: exactly what is approved.
-fn action(entry: &DetailLines) -> String {
-    let mut text = format!("*Action: {}*", escape(&entry.kind));
-    for (name, value) in &entry.fields {
-        text.push_str(&format!("\n• {}: *{}*", escape(name), escape(value)));
+/// One `authorization_details` entry, field by field: exactly what is approved. The
+/// fields are `plain_text` (ten to a section, Slack's limit).
+fn action(entry: &DetailLines) -> Vec<Value> {
+    let heading = format!("*Action: {}*", escape(&entry.kind));
+    let mut blocks = vec![json!({"type": "section", "text": mrkdwn(heading, TEXT_MAX)})];
+    for chunk in entry.fields.chunks(10) {
+        let fields: Vec<Value> = chunk
+            .iter()
+            .map(|(name, value)| plain_text(format!("{name}: {value}")))
+            .collect();
+        blocks.push(json!({"type": "section", "fields": fields}));
     }
-    text
+    blocks
+}
+
+/// A `plain_text` object, cut to a field's length.
+fn plain_text(text: String) -> Value {
+    json!({"type": "plain_text", "text": truncate(text, FIELD_MAX)})
 }
 
 fn votes(s: &ApprovalSnapshot) -> String {

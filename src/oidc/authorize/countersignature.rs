@@ -6,9 +6,11 @@ use super::flow::Step;
 use super::stored::move_request;
 use super::{already_handled, AuthorizeError, RequestEvent, RequestState};
 use crate::accounts::sessions::Session;
+use crate::approval::hooks::HookVerdict;
 use crate::approval::{self, service, ApprovalState, NewApproval, Requirements};
 use crate::ids::ApprovalId;
 use crate::oidc::error::OAuthError;
+use crate::oidc::rar;
 use crate::oidc::Provider;
 use crate::store::{self, ApprovalRow, DbConn, RequestRow};
 
@@ -120,9 +122,31 @@ fn ask_for_approval(
         details: step.valid.details.as_ref().map(|d| d.details.clone()),
         binding_message: None,
         backchannel: false,
-        hook_verdicts: step.hook_verdicts.clone(),
+        hook_verdicts: every_hook_heard(c, step, session)?,
     };
     Ok(service::create(c, new, now)?)
+}
+
+/// The verdicts asked on the consent page's allow, and a failure (so the action
+/// type's degraded mode applies) for any hook of the request that was not heard
+/// (the consultation could not load the request, or ran into an error).
+fn every_hook_heard(
+    c: &mut DbConn,
+    step: &Step<'_>,
+    session: &Session,
+) -> Result<Vec<HookVerdict>, AuthorizeError> {
+    let Some(details) = &step.valid.details else {
+        return Ok(Vec::new());
+    };
+    let client_id = step.valid.client.client_id.as_str();
+    let calls = rar::hook_calls(c, details, &session.user.id, client_id, ("front", None))?;
+    let mut verdicts = step.hook_verdicts.clone();
+    for call in calls {
+        if !verdicts.iter().any(|v| v.entry == call.entry) {
+            verdicts.push(HookVerdict::failed(&call, "the hook was not asked"));
+        }
+    }
+    Ok(verdicts)
 }
 
 fn approval_failure(error: approval::ApprovalError) -> AuthorizeError {

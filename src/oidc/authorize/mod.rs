@@ -192,9 +192,13 @@ impl Provider {
             let Some(session) = self.session(c, cookie, now).ok().flatten() else {
                 return Ok(Vec::new());
             };
-            let Ok((_, _, valid)) = self.load_request(c, request_id, Some(&session), now) else {
+            let Ok((row, _, valid)) = self.load_request(c, request_id, Some(&session), now) else {
                 return Ok(Vec::new());
             };
+            // Asked once: an allow posted again for a request already waiting asks nothing.
+            if row.state == RequestState::AwaitingApproval {
+                return Ok(Vec::new());
+            }
             let Some(details) = &valid.details else {
                 return Ok(Vec::new());
             };

@@ -68,6 +68,12 @@ pub(crate) fn poll(
                     ));
                 }
             }
+            // Refuse before redeeming: a refusal here is committed (slow_down must
+            // be), and a redeemed approval without tokens could not be fetched again.
+            let subject_active = store::user_by_id(c, &row.user_id)?.is_some_and(|u| !u.disabled);
+            if !subject_active {
+                return Err(OAuthError::invalid_grant("the user is disabled"));
+            }
             service::redeem(c, &approval, now).map_err(approval_failure)?;
             issue(provider, c, client, &row, now)
         }

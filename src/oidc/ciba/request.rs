@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::{BackchannelState, DeliveryMode, POLL_INTERVAL};
 use crate::approval::hooks::{HookCall, HookVerdict};
+use crate::approval::notices::{self, Notice};
 use crate::approval::{service, NewApproval, Requirements};
 use crate::crypto::{self, Sealer};
 use crate::ids::{ClientId, RequestId, UserId};
@@ -80,9 +81,14 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<Prepared, TokenError> {
-        let challenge = authorization.is_some();
+        // CIBA §13: invalid_client is a 401 whichever way the client authenticated.
+        let challenge = true;
         self.with_client(authorization, form, body, false, |c, client, params| {
             self.check_backchannel(c, &client, params, challenge, now)
+        })
+        .map_err(|refused| TokenError {
+            challenge: refused.error.code == ErrorCode::InvalidClient || refused.challenge,
+            ..refused
         })
     }
 
@@ -96,11 +102,10 @@ impl Provider {
         now: i64,
     ) -> Result<Acknowledgement, TokenError> {
         let challenge = prepared.challenge;
-        let wrap = |error: OAuthError| TokenError { error, challenge };
+        // Any refusal rolls the whole request back: nothing half-stored, nobody told.
         self.store
-            .write(|c| Ok(self.store_backchannel(c, prepared, verdicts, info, now)))
-            .map_err(|e: store::StoreError| wrap(e.into()))?
-            .map_err(wrap)
+            .write(|c| self.store_backchannel(c, prepared, verdicts, info, now))
+            .map_err(|error| TokenError { error, challenge })
     }
 
     fn check_backchannel(
@@ -192,6 +197,16 @@ impl Provider {
             requirements,
             ..
         } = prepared;
+        // What was checked may have changed while the hooks were asked.
+        let still_ciba = Client::load(c, &client_id)?.is_some_and(|k| k.may_use(GrantType::Ciba));
+        if !still_ciba {
+            return Err(OAuthError::unauthorized_client(
+                "the client is not registered for CIBA",
+            ));
+        }
+        if store::user_by_id(c, &subject)?.is_none_or(|u| u.disabled) {
+            return Err(OAuthError::new(ErrorCode::UnknownUserId, "no such user"));
+        }
         let auth_req_id = crypto::random_token(32);
         let request = RequestRow {
             id: RequestId::new(crypto::random_token(24)),
@@ -241,7 +256,7 @@ impl Provider {
                 auth_req_hash: crypto::sha256_hex(auth_req_id.as_bytes()),
                 client_id,
                 user_id: subject,
-                approval_id: approval.id,
+                approval_id: approval.id.clone(),
                 delivery_mode: mode,
                 ping_sealed,
                 poll_interval: POLL_INTERVAL,
@@ -251,6 +266,10 @@ impl Provider {
                 expires_at: approval.expires_at,
             },
         )?;
+        // Decided by rules or hooks at creation, before this row existed to be pinged.
+        if let Some(notice) = Notice::for_state(approval.state) {
+            notices::enqueue_ping(c, &approval, notice, now)?;
+        }
         Ok(Acknowledgement {
             auth_req_id,
             expires_in,

@@ -53,6 +53,13 @@ async fn an_action_type_is_registered_from_a_schema_file_and_bad_ones_are_refuse
         "email",
     ]);
     let updated = app.cli_ok(&["action-type", "update", "payment", "--description", "Pay"]);
+    let cleartext_hook = app.cli(&[
+        "action-type",
+        "update",
+        "payment",
+        "--hook",
+        "http://risk.example/decide",
+    ]);
     let listed = app.cli_ok(&["action-type", "list", "--json"]);
     // Assert
     assert_eq!(
@@ -67,6 +74,11 @@ async fn an_action_type_is_registered_from_a_schema_file_and_bad_ones_are_refuse
     );
     assert!(String::from_utf8_lossy(&not_sensitive.stderr).contains("is not sensitive"));
     assert_eq!(updated, "updated action type payment (version 2)\n");
+    assert!(
+        String::from_utf8_lossy(&cleartext_hook.stderr).contains("must be an https URL"),
+        "{}",
+        String::from_utf8_lossy(&cleartext_hook.stderr)
+    );
     let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(
         list[0]["schema"]["properties"]["currency"]["enum"][0],

@@ -154,7 +154,12 @@ async fn only_confidential_clients_registered_for_ciba_may_ask() {
         "the client is not registered for CIBA",
     )
     .await;
-    assert_eq!(no_auth.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        no_auth.status(),
+        StatusCode::UNAUTHORIZED,
+        "CIBA 13: always 401"
+    );
+    assert!(no_auth.headers().contains_key("www-authenticate"));
     let body: serde_json::Value = no_auth.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
 }

@@ -24,7 +24,7 @@ when { context.details.amount > 10000 };
 
 @id("no-contractors")
 forbid(principal, action, resource)
-when { principal.attributes has kind && principal.attributes.kind == "contractor" };
+when { context.subject.attributes has kind && context.subject.attributes.kind == "contractor" };
 "#;
 
 async fn ruled_app() -> (TestApp<ApprovalSeed>, crate::helpers::TestClient) {
@@ -223,4 +223,39 @@ async fn in_the_browser_flow_a_rule_approves_at_consent_for_whom_it_names() {
         .to_str()
         .unwrap()
         .ends_with("/waiting"));
+}
+
+#[tokio::test]
+async fn a_ping_client_is_pinged_when_a_rule_decides_at_once() {
+    // Arrange
+    let client_side = crate::helpers::HttpReceiver::start();
+    let app = TestApp::builder()
+        .notify(countersign::config::RawNotify {
+            poll_interval: Some("20ms".into()),
+            ..Default::default()
+        })
+        .spawn()
+        .await
+        .seeded(ApprovalSeed::seed);
+    let agent = ciba_setup(&app, Some(format!("{}/cb", client_side.url)));
+    app.add_group("finance");
+    manage::set_rules(&app.store, RULES, &Actor::Cli, app.now()).expect("rules set");
+    let details =
+        json!([{"type": "payment", "amount": 450, "currency": "EUR", "creditor": "ACME GmbH"}]);
+    // Act
+    let response = app
+        .bc_authorize(
+            &agent,
+            &[
+                ("login_hint", "alice"),
+                ("authorization_details", &details.to_string()),
+                ("client_notification_token", "token-of-the-agent-0123456789"),
+            ],
+        )
+        .await;
+    let (auth_req_id, _) = acknowledged(response).await;
+    let pings = client_side.wait_for(1).await;
+    // Assert
+    assert_eq!(pings[0].json(), json!({"auth_req_id": auth_req_id}));
+    tokens_of(app.poll(&agent, &auth_req_id).await).await;
 }

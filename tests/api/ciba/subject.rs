@@ -72,3 +72,44 @@ async fn without_the_policy_the_subject_still_cannot_decide() {
     // Assert
     assert_eq!(vote.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_approving_rule_spares_the_approvers_but_not_the_subject() {
+    // Arrange
+    let app = approval_app().await;
+    let agent = ciba_setup(&app, None);
+    app.update_scope(
+        SENSITIVE,
+        ScopeChanges {
+            subject_confirms: Some(true),
+            ..ScopeChanges::default()
+        },
+    );
+    countersign::manage::set_rules(
+        &app.store,
+        r#"@id("all") permit(principal, action, resource);"#,
+        &countersign::audit::Actor::Cli,
+        app.now(),
+    )
+    .expect("rules");
+    let auth_req_id = app.ask_payment(&agent, &[]).await;
+    let id = app.last_approval_id();
+    // Act
+    let before: Value = app.poll(&agent, &auth_req_id).await.json().await.unwrap();
+    let alice = app.signed_in(&app.alice).await;
+    let confirmed = app.vote(&alice, &id, "approve", None).await;
+    app.clock.advance(5);
+    let tokens = tokens_of(app.poll(&agent, &auth_req_id).await).await;
+    // Assert
+    assert_eq!(
+        before["error"], "authorization_pending",
+        "alice has not confirmed"
+    );
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let claims = jwt_part(&tokens.access_token, 1);
+    assert_eq!(
+        claims["approval"]["approvers"],
+        json!([app.alice.id]),
+        "no approver was needed"
+    );
+}
