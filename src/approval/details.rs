@@ -137,6 +137,16 @@ impl AuthorizationDetails {
     }
 }
 
+/// The lines of stored or shown details (`None`, or a value that is not valid
+/// details, shows nothing).
+pub fn lines_of(value: Option<&Value>) -> Vec<DetailLines> {
+    value
+        .cloned()
+        .and_then(|v| AuthorizationDetails::from_value(v).ok())
+        .map(|d| d.lines())
+        .unwrap_or_default()
+}
+
 /// Appends `value` under `name`: scalars as text, arrays of scalars joined, nested
 /// objects and arrays of objects under dotted and indexed names.
 fn flatten(name: &str, value: &Value, out: &mut Vec<(String, String)>) {

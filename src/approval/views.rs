@@ -97,11 +97,7 @@ pub struct ApprovalView {
 impl ApprovalView {
     /// The details, entry by entry, field by field.
     pub fn detail_lines(&self) -> Vec<DetailLines> {
-        self.authorization_details
-            .clone()
-            .and_then(|v| AuthorizationDetails::from_value(v).ok())
-            .map(|d| d.lines())
-            .unwrap_or_default()
+        super::details::lines_of(self.authorization_details.as_ref())
     }
 }
 

@@ -4,7 +4,7 @@
 //! Wording shared by every channel (status, progress, time left) lives here, unescaped:
 //! each channel escapes it its own way.
 
-use crate::approval::details::{AuthorizationDetails, DetailLines};
+use crate::approval::details::DetailLines;
 use crate::approval::views::ApprovalView;
 use crate::approval::{ApprovalEvent, ApprovalState, Decision};
 use crate::ids::ApprovalId;
@@ -203,11 +203,7 @@ impl ApprovalSnapshot {
 
     /// The details, entry by entry, field by field, for every channel to render.
     pub fn detail_lines(&self) -> Vec<DetailLines> {
-        self.authorization_details
-            .clone()
-            .and_then(|v| AuthorizationDetails::from_value(v).ok())
-            .map(|d| d.lines())
-            .unwrap_or_default()
+        crate::approval::details::lines_of(self.authorization_details.as_ref())
     }
 
     /// True while approvers may still vote.
