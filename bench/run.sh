@@ -29,7 +29,8 @@ targets=(${TARGETS:-countersign-sqlite peer countersign-postgres})
 scenario_args=()
 [[ -n "${SCENARIOS:-}" ]] && scenario_args=(--scenarios "$SCENARIOS")
 
-target_dir="${CARGO_TARGET_DIR:-target}"
+# Absolute: the harness starts the CLI and the server from their own temp directories.
+target_dir="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "building countersign and countersign-bench (release)"
