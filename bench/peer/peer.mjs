@@ -6,6 +6,8 @@
 //   opaque ones for urn:bench:opaque (the peer only introspects tokens it stores);
 // - users u0…u{PEER_USERS-1} with argon2id password hashes at countersign's cost
 //   (m=19456 KiB, t=2, p=1: the argon2 crate's defaults, src/crypto/passwords.rs);
+// - ES256 machine tokens for urn:bench:es256 (the client_credentials_es256 scenario,
+//   countersign's client registered with --access-token-alg ES256);
 // - a login form and a consent form (the bench reads the first POST form of a page).
 // In-memory store (the provider's default adapter). Loopback only: PORT on 127.0.0.1.
 import http from 'node:http';
@@ -27,6 +29,8 @@ for (let i = 0; i < userCount; i += 1) {
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'rs256', alg: 'RS256', use: 'sig' };
+const { privateKey: ecKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ecJwk = { ...ecKey.export({ format: 'jwk' }), kid: 'es256', alg: 'ES256', use: 'sig' };
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -39,7 +43,7 @@ const provider = new Provider(issuer, {
     id_token_signed_response_alg: 'RS256',
     scope: 'openid profile email bench:api',
   }],
-  jwks: { keys: [jwk] },
+  jwks: { keys: [jwk, ecJwk] },
   pkce: { required: () => true },
   scopes: ['openid', 'profile', 'email', 'bench:api'],
   claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
@@ -59,6 +63,9 @@ const provider = new Provider(issuer, {
       getResourceServerInfo: (ctx, resource) => {
         if (resource === 'urn:bench:api') {
           return { scope: 'bench:api', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        }
+        if (resource === 'urn:bench:es256') {
+          return { scope: 'bench:api', accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         }
         if (resource === 'urn:bench:opaque') {
           return { scope: 'bench:api', accessTokenFormat: 'opaque' };

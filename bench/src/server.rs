@@ -44,6 +44,9 @@ pub struct Server {
     pub client_secret: String,
     /// What a machine token asks for.
     pub machine_scope: String,
+    /// countersign's second machine client, registered for ES256 access tokens (the
+    /// peer signs ES256 for a resource instead: `urn:bench:es256`).
+    pub es256_client: Option<(String, String)>,
     /// Its PostgreSQL database, if any.
     pub pg_database: Option<String>,
     _scratch: Option<Scratch>,
@@ -215,6 +218,23 @@ pub async fn countersign(spec: CountersignSpec<'_>) -> Result<Server> {
         None,
     )?)?;
     let text = |k: &str| client[k].as_str().map(str::to_owned).context("client JSON");
+    let es256: serde_json::Value = serde_json::from_str(&cli(
+        &[
+            "client",
+            "add",
+            "--name",
+            "bench-es256",
+            "--scope",
+            "bench:api",
+            "--grant-type",
+            "client_credentials",
+            "--access-token-alg",
+            "ES256",
+            "--json",
+        ],
+        None,
+    )?)?;
+    let es256_text = |k: &str| es256[k].as_str().map(str::to_owned).context("client JSON");
     if spec.seed {
         seed(&env[0].1, &dir)?;
     }
@@ -238,6 +258,7 @@ pub async fn countersign(spec: CountersignSpec<'_>) -> Result<Server> {
         client_id: text("client_id")?,
         client_secret: text("client_secret")?,
         machine_scope: "bench:api".into(),
+        es256_client: Some((es256_text("client_id")?, es256_text("client_secret")?)),
         pg_database,
         _scratch: Some(scratch),
     };
@@ -300,6 +321,7 @@ pub async fn peer(dir: &Path, cpu: usize, users: usize) -> Result<Server> {
         client_id: "bench".into(),
         client_secret: "bench-client-secret-0123456789abcdef".into(),
         machine_scope: "bench:api".into(),
+        es256_client: None,
         pg_database: None,
         _scratch: None,
     };

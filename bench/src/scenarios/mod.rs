@@ -15,10 +15,11 @@ use crate::runner::{self, Bounds, Measured, Watched, Worker};
 use crate::server::{Kind, Server};
 
 /// Every scenario, in the order they run.
-pub const ALL: [&str; 7] = [
+pub const ALL: [&str; 8] = [
     "discovery",
     "jwks",
     "client_credentials",
+    "client_credentials_es256",
     "introspection",
     "sso_flow",
     "login_flow",
@@ -78,6 +79,20 @@ pub struct Ctx {
     pub client_secret: String,
     /// The machine scope.
     pub machine_scope: String,
+    /// countersign's ES256 machine client, if any (see [`Server::es256_client`]).
+    pub es256_client: Option<(String, String)>,
+}
+
+/// Which machine token to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Machine {
+    /// An RS256 JWT (both servers' default).
+    Rs256,
+    /// An ES256 JWT: countersign's ES256 client; the peer's `urn:bench:es256`.
+    Es256,
+    /// An opaque token from the peer (it introspects only what it stores);
+    /// countersign's usual JWT.
+    Opaque,
 }
 
 impl Ctx {
@@ -90,6 +105,7 @@ impl Ctx {
             client_id: server.client_id.clone(),
             client_secret: server.client_secret.clone(),
             machine_scope: server.machine_scope.clone(),
+            es256_client: server.es256_client.clone(),
         })
     }
 
@@ -97,19 +113,21 @@ impl Ctx {
         Some((&self.client_id, &self.client_secret))
     }
 
-    /// A client_credentials grant; `opaque` asks the peer for an opaque token (it does
-    /// not introspect JWTs), countersign ignores it.
-    pub async fn machine_token(&self, conn: &mut Conn, opaque: bool) -> Result<String> {
+    /// A client_credentials grant for a token of the `machine` kind.
+    pub async fn machine_token(&self, conn: &mut Conn, machine: Machine) -> Result<String> {
         let mut form = vec![
             ("grant_type", "client_credentials"),
             ("scope", self.machine_scope.as_str()),
         ];
-        if opaque && self.kind == Kind::Peer {
-            form.push(("resource", "urn:bench:opaque"));
+        let mut basic = self.basic();
+        match (machine, self.kind, &self.es256_client) {
+            (Machine::Opaque, Kind::Peer, _) => form.push(("resource", "urn:bench:opaque")),
+            (Machine::Es256, Kind::Peer, _) => form.push(("resource", "urn:bench:es256")),
+            (Machine::Es256, _, Some((id, secret))) => basic = Some((id, secret)),
+            (Machine::Es256, _, None) => bail!("no ES256 machine client"),
+            _ => {}
         }
-        let answer = conn
-            .post_form(&self.ends.token, &form, self.basic())
-            .await?;
+        let answer = conn.post_form(&self.ends.token, &form, basic).await?;
         let body = answer.expect_status(StatusCode::OK)?.json()?;
         Ok(body["access_token"]
             .as_str()
@@ -137,11 +155,12 @@ impl Worker for Get {
 struct ClientCredentials {
     conn: Conn,
     ctx: Ctx,
+    machine: Machine,
 }
 
 impl Worker for ClientCredentials {
     async fn once(&mut self) -> Result<Option<Duration>> {
-        self.ctx.machine_token(&mut self.conn, false).await?;
+        self.ctx.machine_token(&mut self.conn, self.machine).await?;
         Ok(None)
     }
 }
@@ -190,10 +209,15 @@ pub async fn run(
             });
             runner::phase(ws.collect(), bounds, watched).await
         }
-        "client_credentials" => {
+        "client_credentials" | "client_credentials_es256" => {
+            let machine = match scenario {
+                "client_credentials_es256" => Machine::Es256,
+                _ => Machine::Rs256,
+            };
             let ws = (0..concurrency).map(|_| ClientCredentials {
                 conn: conn(),
                 ctx: ctx.clone(),
+                machine,
             });
             runner::phase(ws.collect(), bounds, watched).await
         }
@@ -201,7 +225,7 @@ pub async fn run(
             let mut ws = vec![];
             for _ in 0..concurrency {
                 let mut c = conn();
-                let token = ctx.machine_token(&mut c, true).await?;
+                let token = ctx.machine_token(&mut c, Machine::Opaque).await?;
                 ws.push(Introspection {
                     conn: c,
                     ctx: ctx.clone(),
