@@ -99,7 +99,7 @@ pub fn may_vote(
     // The subject never fills an approver group's slot; they confirm in their own
     // slot, and only where the policy asks them to.
     let groups = match approver.user_id == row.requester_id {
-        true if requirements.subject_confirms => vec![SUBJECT_SLOT.to_owned()],
+        true if requirements.subject_confirms() => vec![SUBJECT_SLOT.to_owned()],
         true => {
             return Err(ApprovalError::Forbidden(
                 "nobody may decide their own request",

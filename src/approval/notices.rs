@@ -120,7 +120,7 @@ pub fn enqueue_at(
     let requirements = requirements_of(row)?;
     // The subject who must confirm is asked like an approver (by DM or email).
     let asks_subject =
-        requirements.subject_confirms && matches!(notice, Notice::Requested | Notice::Reminder);
+        requirements.subject_confirms() && matches!(notice, Notice::Requested | Notice::Reminder);
     let groups: Vec<String> = requirements.groups.into_iter().map(|g| g.group).collect();
     let mut targets: Vec<Target> = Vec::new();
     for (group, kind, destination) in store::group_channels_of(c, Some(&groups))? {

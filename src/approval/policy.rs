@@ -51,9 +51,6 @@ pub struct Requirements {
     /// What the approval rules decided, and under which version (issue 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<super::rules::RuleDecision>,
-    /// The subject must confirm too (one of `groups` is then [`SUBJECT_SLOT`]).
-    #[serde(default)]
-    pub subject_confirms: bool,
 }
 
 /// The quorum slot only the subject fills (a space keeps it from naming a group).
@@ -121,8 +118,8 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         approver_factor: ApproverFactor::None,
         action_types: BTreeMap::new(),
         rules: None,
-        subject_confirms: false,
     };
+    let mut subject_confirms = false;
     for scope in sensitive {
         combined.sensitive_scopes.push(scope.name.clone());
         combined
@@ -133,7 +130,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
         combined.approver_max_age = combined.approver_max_age.min(scope.approver_max_age);
         combined.require_justification |= scope.require_justification;
         combined.approver_factor = combined.approver_factor.strictest(scope.approver_factor);
-        combined.subject_confirms |= scope.subject_confirms;
+        subject_confirms |= scope.subject_confirms;
         // A factor is presented on the page only: chat never skips it.
         combined.chat_decisions &=
             scope.allow_chat_decisions && scope.approver_factor == ApproverFactor::None;
@@ -148,7 +145,7 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
             }
         }
     }
-    if combined.subject_confirms {
+    if subject_confirms {
         combined.groups.push(GroupQuorum {
             group: SUBJECT_SLOT.into(),
             quorum: 1,
@@ -158,6 +155,11 @@ pub fn requirements(scopes: &[ScopeRow]) -> Option<Requirements> {
 }
 
 impl Requirements {
+    /// The subject must confirm too: one of the groups is [`SUBJECT_SLOT`].
+    pub fn subject_confirms(&self) -> bool {
+        self.groups.iter().any(|g| g.group == SUBJECT_SLOT)
+    }
+
     /// The required groups among `member_of`.
     pub fn groups_of(&self, member_of: &[String]) -> Vec<String> {
         self.groups

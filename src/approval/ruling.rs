@@ -1,7 +1,10 @@
 //! Applies the approval rules in force ([`super::rules`]), with the decision hooks'
-//! verdicts ([`super::hooks`]), to an approval about to be created: loads the latest rule set and what the rules see of the requester (their
+//! verdicts ([`super::hooks`]), to an approval about to be created: loads the latest
+//! rule set (parsed once per version) and what the rules see of the requester (their
 //! groups and attributes), and evaluates. Runs in the creating transaction, so the
 //! decision and the version it used are recorded with the approval.
+
+use std::sync::{Arc, Mutex};
 
 use super::rules::{RuleDecision, RuleInput, RuleOutcome, RuleSet};
 use super::service::NewApproval;
@@ -19,11 +22,7 @@ pub fn rule_decision(
         return Ok(None);
     }
     let (version, text) = stored.unwrap_or((0, String::new()));
-    let parsed = match version {
-        0 => Ok(RuleSet::empty()),
-        _ => RuleSet::parse(version, &text),
-    };
-    let rules = match parsed {
+    let rules = match parsed(version, &text) {
         Ok(rules) => rules,
         Err(error) => {
             tracing::error!(version, %error, "stored approval rules do not parse");
@@ -67,4 +66,28 @@ pub fn rule_decision(
         now,
     };
     Ok(Some(rules.evaluate(&input)))
+}
+
+/// The rule set of `version`, parsed once: a stored version never changes (a new set
+/// is a new version), so the last one parsed is kept for the next approval. It is
+/// matched by its text too, as one process may serve several databases (the tests do).
+fn parsed(version: i32, text: &str) -> Result<Arc<RuleSet>, String> {
+    type Kept = Option<(i32, String, Arc<RuleSet>)>;
+    static LAST: Mutex<Kept> = Mutex::new(None);
+    if version == 0 {
+        return Ok(Arc::new(RuleSet::empty()));
+    }
+    let kept = LAST.lock().ok().and_then(|last| {
+        last.as_ref()
+            .filter(|(v, t, _)| *v == version && t == text)
+            .map(|(_, _, rules)| rules.clone())
+    });
+    if let Some(rules) = kept {
+        return Ok(rules);
+    }
+    let rules = Arc::new(RuleSet::parse(version, text)?);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((version, text.to_owned(), rules.clone()));
+    }
+    Ok(rules)
 }

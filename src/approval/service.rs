@@ -94,15 +94,16 @@ pub fn requirements_of(row: &ApprovalRow) -> Result<Requirements, StoreError> {
     })
 }
 
-/// Why a denied approval was denied, when no approver did it: "an approval rule" or
-/// "a decision hook" (a hook's deny, or its failure under the `deny` mode).
-pub fn denied_by(row: &ApprovalRow) -> Option<&'static str> {
-    let rules = requirements_of(row).ok().and_then(|r| r.rules)?;
-    let denied = row.state == ApprovalState::Denied && rules.outcome == RuleOutcome::Deny;
-    match denied {
-        false => None,
-        true if rules.hooks.iter().any(|h| h.denies()) => Some("a decision hook"),
-        true => Some("an approval rule"),
+/// What a denial tells the client (`access_denied`): who denied it, an approver, the
+/// approval rules or a decision hook (its deny, or its failure under the `deny` mode).
+pub fn denial_description(row: &ApprovalRow) -> &'static str {
+    let rules = requirements_of(row).ok().and_then(|r| r.rules);
+    match rules.filter(|d| d.outcome == RuleOutcome::Deny) {
+        None => "the request was denied by an approver",
+        Some(d) if d.hooks.iter().any(|h| h.denies()) => {
+            "the request was denied by a decision hook"
+        }
+        Some(_) => "the request was denied by an approval rule",
     }
 }
 
@@ -119,7 +120,7 @@ pub fn create(c: &mut DbConn, mut new: NewApproval, now: i64) -> Result<Approval
         new.requirements.rules = Some(decision.clone());
     }
     // A rule's approval spares the approvers, never the subject's own confirmation.
-    if auto == Some(RuleOutcome::Approve) && new.requirements.subject_confirms {
+    if auto == Some(RuleOutcome::Approve) && new.requirements.subject_confirms() {
         new.requirements.groups.retain(|g| g.group == SUBJECT_SLOT);
         auto = Some(RuleOutcome::Require);
     }

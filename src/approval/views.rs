@@ -170,7 +170,9 @@ pub fn shared_view(
     }
     let request = store::request_by_id(c, &row.request_id)?;
     let requirements = service::requirements_of(&row)?;
-    let backchannel = store::backchannel_of_approval(c, &row.id)?.is_some();
+    let backchannel = request
+        .as_ref()
+        .is_some_and(store::RequestRow::is_backchannel);
     let (authorization_details, details_intact) = match (&row.details, &row.details_digest) {
         (Some(stored), Some(digest)) => {
             let verified = AuthorizationDetails::verified(stored, digest);

@@ -132,15 +132,8 @@ pub(super) fn action_type(
         ActionTypeCommand::List { json } => {
             let rows = manage::list_action_types(store)?;
             if json {
-                let list: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|t| {
-                        let schema: serde_json::Value =
-                            serde_json::from_str(&t.schema).unwrap_or_default();
-                        serde_json::json!({"name": t.name, "description": t.description,
-                            "schema": schema, "policy_scope": t.policy_scope, "version": t.version})
-                    })
-                    .collect();
+                let list: Vec<serde_json::Value> =
+                    rows.iter().map(manage::describe_action_type).collect();
                 writeln!(out, "{}", serde_json::Value::Array(list))?;
             } else {
                 for t in rows {

@@ -82,7 +82,9 @@ fn check_hook(row: &ActionTypeRow) -> Result<(), ManageError> {
     }
 }
 
-fn describe(row: &ActionTypeRow) -> serde_json::Value {
+/// An action type as the audit log and `action-type list --json` show it (a hook URL
+/// without its query, where a token may be).
+pub fn describe_action_type(row: &ActionTypeRow) -> serde_json::Value {
     let schema: serde_json::Value = serde_json::from_str(&row.schema).unwrap_or_default();
     // The hook URL may carry a token in its query: only its origin and path are logged.
     let hook = row.hook_url.as_deref().map(|u| {
@@ -97,6 +99,11 @@ fn describe(row: &ActionTypeRow) -> serde_json::Value {
     json!({"name": row.name, "description": row.description, "schema": schema,
         "policy_scope": row.policy_scope, "version": row.version, "hook": hook,
         "hook_timeout_ms": row.hook_timeout_ms, "hook_failure": row.hook_failure})
+}
+
+fn existing(c: &mut DbConn, name: &str) -> Result<ActionTypeRow, ManageError> {
+    store::action_type(c, name)?
+        .ok_or_else(|| ManageError::NotFound(format!("no action type named {name:?}")))
 }
 
 /// Registers an action type.
@@ -131,7 +138,7 @@ pub fn add_action_type(
             actor,
             AuditAction::ActionTypeCreated,
             &format!("action_type:{name}"),
-            json!({"before": null, "after": describe(&row)}),
+            json!({"before": null, "after": describe_action_type(&row)}),
             now,
         )?;
         Ok(row.clone())
@@ -147,8 +154,7 @@ pub fn update_action_type(
     now: i64,
 ) -> Result<ActionTypeRow, ManageError> {
     store.write(|c| {
-        let before = store::action_type(c, name)?
-            .ok_or_else(|| ManageError::NotFound(format!("no action type named {name:?}")))?;
+        let before = existing(c, name)?;
         let after = ActionTypeRow {
             description: changes
                 .description
@@ -173,7 +179,7 @@ pub fn update_action_type(
             actor,
             AuditAction::ActionTypeUpdated,
             &format!("action_type:{name}"),
-            json!({"before": describe(&before), "after": describe(&after)}),
+            json!({"before": describe_action_type(&before), "after": describe_action_type(&after)}),
             now,
         )?;
         Ok(after)
@@ -189,15 +195,14 @@ pub fn remove_action_type(
     now: i64,
 ) -> Result<(), ManageError> {
     store.write(|c| {
-        let before = store::action_type(c, name)?
-            .ok_or_else(|| ManageError::NotFound(format!("no action type named {name:?}")))?;
+        let before = existing(c, name)?;
         store::delete_action_type(c, name)?;
         audit::record(
             c,
             actor,
             AuditAction::ActionTypeRemoved,
             &format!("action_type:{name}"),
-            json!({"before": describe(&before), "after": null}),
+            json!({"before": describe_action_type(&before), "after": null}),
             now,
         )?;
         Ok(())

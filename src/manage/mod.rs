@@ -14,7 +14,8 @@ mod upstreams;
 mod users;
 
 pub use action_types::{
-    add_action_type, list_action_types, remove_action_type, update_action_type, ActionTypeChanges,
+    add_action_type, describe_action_type, list_action_types, remove_action_type,
+    update_action_type, ActionTypeChanges,
 };
 pub use attributes::{all_attributes, remove_attribute, set_attribute};
 pub use clients::{

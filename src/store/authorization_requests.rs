@@ -24,6 +24,18 @@ pub struct RequestRow {
     pub expires_at: i64,
 }
 
+impl RequestRow {
+    /// True for a CIBA request (its params are `{"flow": "ciba", …}`): no browser
+    /// continues it; its client is told.
+    pub fn is_backchannel(&self) -> bool {
+        serde_json::from_str::<serde_json::Value>(&self.params)
+            .is_ok_and(|p| p["flow"] == BACKCHANNEL_FLOW)
+    }
+}
+
+/// The `flow` of a stored CIBA request's params.
+pub const BACKCHANNEL_FLOW: &str = "ciba";
+
 /// Inserts an authorization request.
 pub fn insert_request(c: &mut DbConn, row: &RequestRow) -> Result<(), StoreError> {
     use crate::store::schema::authorization_requests as t;

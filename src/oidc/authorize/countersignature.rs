@@ -71,11 +71,7 @@ impl Provider {
                 service::redeem(c, &approval, now).map_err(approval_failure)?;
                 Ok(Countersigned::Approved(approval.id, Box::new(row.clone())))
             }
-            ApprovalState::Denied => ended(match service::denied_by(&approval) {
-                Some("a decision hook") => "the request was denied by a decision hook",
-                Some(_) => "the request was denied by an approval rule",
-                None => "the request was denied by an approver",
-            }),
+            ApprovalState::Denied => ended(service::denial_description(&approval)),
             ApprovalState::Expired => ended("the approval request expired before it was decided"),
             ApprovalState::Cancelled => ended("the request was cancelled by the user"),
             ApprovalState::Revoked => ended("the approval was revoked"),

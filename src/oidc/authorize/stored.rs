@@ -56,14 +56,14 @@ impl Provider {
         if let Some(session) = session {
             owned_by(&row, &session.user.id)?;
         }
-        let pairs: std::collections::BTreeMap<String, String> =
-            serde_json::from_str(&row.params).map_err(|e| OAuthError::server_error(&e))?;
-        if pairs.get("flow").is_some_and(|f| f == "ciba") {
+        if row.is_backchannel() {
             return Err(OAuthError::invalid_request(
                 "this request was made by an application on the back channel, which is told the outcome",
             )
             .into());
         }
+        let pairs: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&row.params).map_err(|e| OAuthError::server_error(&e))?;
         let params = Params::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let valid = validate::validate(c, &params, None)?;
         let valid = self.check_id_token_hint(c, valid, now)?;

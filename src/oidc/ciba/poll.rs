@@ -79,11 +79,7 @@ pub(crate) fn poll(
         }
         ApprovalState::Denied => Err(ended(
             ErrorCode::AccessDenied,
-            match service::denied_by(&approval) {
-                Some("a decision hook") => "the request was denied by a decision hook",
-                Some(_) => "the request was denied by an approval rule",
-                None => "the request was denied by an approver",
-            },
+            service::denial_description(&approval),
         )),
         ApprovalState::Cancelled => {
             Err(ended(ErrorCode::AccessDenied, "the request was cancelled"))

@@ -213,7 +213,7 @@ impl Provider {
             client_id: client_id.clone(),
             user_id: Some(subject.clone()),
             // What was asked, for the record: never the client's credentials.
-            params: json!({"flow": "ciba", "scope": scopes.to_string(),
+            params: json!({"flow": store::BACKCHANNEL_FLOW, "scope": scopes.to_string(),
                 "binding_message": binding_message.clone().unwrap_or_default()})
             .to_string(),
             state: RequestState::AwaitingApproval,
