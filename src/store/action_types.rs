@@ -56,7 +56,7 @@ pub fn action_type(c: &mut DbConn, name: &str) -> Result<Option<ActionTypeRow>, 
     Ok(action_types::table
         .find(name)
         .select(ActionTypeRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -93,7 +93,7 @@ pub fn current_rules(c: &mut DbConn) -> Result<Option<(i32, String)>, StoreError
     Ok(t::table
         .order(t::version.desc())
         .select((t::version, t::policies))
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -82,7 +82,7 @@ pub fn approval_by_id(c: &mut DbConn, id: &ApprovalId) -> Result<Option<Approval
     Ok(approvals::table
         .find(id)
         .select(ApprovalRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -104,7 +104,7 @@ pub fn approval_for_request(
         .filter(approvals::request_id.eq(request_id))
         .order(approvals::created_at.desc())
         .select(ApprovalRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

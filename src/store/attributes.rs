@@ -46,7 +46,10 @@ pub fn remove_user_attribute(
     name: &str,
 ) -> Result<Option<String>, StoreError> {
     let key = user_attributes::table.find((user_id, name));
-    let before: Option<String> = key.select(user_attributes::value).first(c).optional()?;
+    let before: Option<String> = key
+        .select(user_attributes::value)
+        .get_result(c)
+        .optional()?;
     diesel::delete(key).execute(c)?;
     Ok(before)
 }

@@ -1,7 +1,11 @@
 //! The audit chain's rows and its head. Appends lock the head row first, so on
 //! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{audit_events, audit_head};
 use super::{DbConn, StoreError};
@@ -40,7 +44,7 @@ pub fn read_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
     Ok(audit_head::table
         .find(1)
         .select((audit_head::seq, audit_head::hash))
-        .first(c)?)
+        .get_result(c)?)
 }
 
 /// Inserts an event and moves the head to it; the caller holds the head lock.
@@ -48,11 +52,44 @@ pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError
     diesel::insert_into(audit_events::table)
         .values(row)
         .execute(c)?;
-    diesel::update(audit_head::table.find(1))
-        .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
-        .execute(c)?;
+    MoveAuditHead {
+        seq: row.seq,
+        hash: &row.hash,
+    }
+    .execute(c)?;
     Ok(())
 }
+
+/// `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, written out so that diesel
+/// caches it: diesel marks every UPDATE built with its DSL as not cacheable, and SQLite
+/// would then compile this one on every audited write.
+#[derive(Debug, Clone, Copy)]
+struct MoveAuditHead<'a> {
+    seq: i64,
+    hash: &'a str,
+}
+
+impl QueryId for MoveAuditHead<'_> {
+    type QueryId = MoveAuditHead<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<DB: Backend> QueryFragment<DB> for MoveAuditHead<'_>
+where
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE audit_head SET seq = ");
+        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        out.push_sql(", hash = ");
+        out.push_bind_param::<Text, _>(self.hash)?;
+        out.push_sql(" WHERE id = 1");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for MoveAuditHead<'_> {}
 
 /// Up to `limit` events with `seq > after`, in chain order.
 pub fn audit_rows_after(
@@ -73,7 +110,7 @@ pub fn audit_seq_before_time(c: &mut DbConn, at: i64) -> Result<i64, StoreError>
     let first: Option<i64> = audit_events::table
         .filter(audit_events::at.ge(at))
         .select(diesel::dsl::min(audit_events::seq))
-        .first(c)?;
+        .get_result(c)?;
     Ok(match first {
         Some(seq) => seq - 1,
         None => read_audit_head(c)?.0,

@@ -49,7 +49,7 @@ pub fn request_by_id(c: &mut DbConn, id: &RequestId) -> Result<Option<RequestRow
     Ok(t::table
         .find(id)
         .select(RequestRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -45,7 +45,7 @@ pub fn backchannel_by_hash(
     Ok(backchannel_requests::table
         .filter(backchannel_requests::auth_req_hash.eq(hash))
         .select(BackchannelRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -57,7 +57,7 @@ pub fn backchannel_of_approval(
     Ok(backchannel_requests::table
         .filter(backchannel_requests::approval_id.eq(approval_id))
         .select(BackchannelRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -10,16 +10,16 @@ use diesel::Connection;
 use super::*;
 use crate::ids::{ClientId, GrantId};
 
-/// Records the SQL of every statement diesel puts in its cache and every query run.
+/// Records the SQL of every statement diesel puts in its cache, and of every query run.
 #[derive(Default, Clone)]
-struct Recorder(Arc<Mutex<(Vec<String>, usize)>>);
+struct Recorder(Arc<Mutex<(Vec<String>, Vec<String>)>>);
 
 impl Instrumentation for Recorder {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         let mut seen = self.0.lock().unwrap();
         match event {
             InstrumentationEvent::CacheQuery { sql, .. } => seen.0.push(sql.to_owned()),
-            InstrumentationEvent::StartQuery { .. } => seen.1 += 1,
+            InstrumentationEvent::StartQuery { query, .. } => seen.1.push(query.to_string()),
             _ => {}
         }
     }
@@ -36,6 +36,13 @@ fn sqlite() -> (tempfile::TempDir, Store) {
 /// Runs `query` three times on one connection; returns how many statements it put in
 /// the cache and how many it ran.
 fn cached_and_run(store: &Store, query: impl Fn(&mut DbConn)) -> (usize, usize) {
+    let (cached, run) = recorded(store, query);
+    (cached.len(), run.len())
+}
+
+/// Runs `query` three times on one connection; returns the SQL it put in the cache and
+/// the SQL of each statement it ran (with its binds).
+fn recorded(store: &Store, query: impl Fn(&mut DbConn)) -> (Vec<String>, Vec<String>) {
     let mut conn = store.conn().unwrap();
     let recorder = Recorder::default();
     conn.set_instrumentation(recorder.clone());
@@ -43,7 +50,7 @@ fn cached_and_run(store: &Store, query: impl Fn(&mut DbConn)) -> (usize, usize) 
         query(&mut conn);
     }
     let seen = recorder.0.lock().unwrap();
-    (seen.0.len(), seen.1)
+    seen.clone()
 }
 
 #[test]
@@ -64,16 +71,51 @@ fn lookups_by_key_are_compiled_once() {
 }
 
 #[test]
-fn an_audited_write_on_sqlite_compiles_only_the_head_update_each_time() {
+fn an_audited_write_on_sqlite_compiles_its_statements_once() {
     let (_dir, store) = sqlite();
-    let (cached, run) = cached_and_run(&store, |c| {
+    let (cached, run) = recorded(&store, |c| {
         write_transaction(c, |c| {
             let (seq, hash) = lock_audit_head(c)?;
-            let _ = (seq, hash);
+            append_audit_row(
+                c,
+                &AuditRow {
+                    seq: seq + 1,
+                    at: 0,
+                    actor: "system".into(),
+                    action: "test".into(),
+                    target: "t".into(),
+                    details: "{}".into(),
+                    prev_hash: hash,
+                    hash: format!("h{seq}"),
+                },
+            )?;
             Ok::<_, StoreError>(())
         })
         .unwrap();
     });
-    // Each round: BEGIN IMMEDIATE, the head read (cached once), COMMIT; no UPDATE.
-    assert_eq!((cached, run), (1, 9));
+    // Each round: BEGIN IMMEDIATE, the head read, the event's INSERT, the head's UPDATE,
+    // COMMIT; the three statements are compiled in the first round only.
+    assert_eq!(run.len(), 15, "{run:#?}");
+    assert_eq!(cached.len(), 3, "{cached:#?}");
+    assert!(cached.iter().any(|sql| sql.starts_with("UPDATE")));
+}
+
+/// SQLite recompiles a statement each time a value is bound to its `LIMIT` (the planner
+/// may depend on it), and diesel binds `first()`'s `LIMIT 1` on every run; so the
+/// lookups the hot paths run carry no `LIMIT`: one key names at most one row.
+#[test]
+fn lookups_by_key_bind_no_limit() {
+    let (_dir, store) = sqlite();
+    let (_, run) = recorded(&store, |c| {
+        grant_by_id(c, &GrantId::new("g")).unwrap();
+        client_by_id(c, &ClientId::new("c")).unwrap();
+        user_by_id(c, &crate::ids::UserId::new("u")).unwrap();
+        user_by_username(c, "alice").unwrap();
+        read_audit_head(c).unwrap();
+        refresh_by_hash(c, "h").unwrap();
+    });
+    assert_eq!(run.len(), 18);
+    for sql in run {
+        assert!(!sql.contains("LIMIT"), "{sql}");
+    }
 }

@@ -49,7 +49,7 @@ pub fn checkpoint_at(c: &mut DbConn, seq: i64) -> Result<Option<CheckpointRow>, 
     Ok(audit_checkpoints::table
         .find(seq)
         .select(CheckpointRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

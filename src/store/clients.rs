@@ -41,7 +41,7 @@ pub fn client_by_id(c: &mut DbConn, client_id: &ClientId) -> Result<Option<Clien
     Ok(clients::table
         .find(client_id)
         .select(ClientRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

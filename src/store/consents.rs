@@ -16,7 +16,7 @@ pub fn consented_scopes(
     Ok(consents::table
         .find((user_id, client_id))
         .select(consents::scopes)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -28,7 +28,7 @@ pub fn totp_of(c: &mut DbConn, user_id: &UserId) -> Result<Option<TotpRow>, Stor
     Ok(totp_credentials::table
         .find(user_id)
         .select(TotpRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

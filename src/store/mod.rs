@@ -1,6 +1,10 @@
 //! Storage: the only module that knows diesel. One r2d2 pool over a [`DbConn`] that is
 //! either SQLite (embedded default) or PostgreSQL, chosen by the database URL; embedded
 //! migrations per backend; write transactions that serialize where they must.
+//!
+//! Lookups by key end in `get_result`, never `first`: diesel binds `first()`'s `LIMIT 1`
+//! on every run, and SQLite recompiles a statement each time its `LIMIT` is bound
+//! (cache_tests.rs).
 
 pub mod schema;
 mod sql_types;
@@ -17,6 +21,7 @@ mod checkpoints;
 mod clients;
 mod consents;
 mod factors;
+mod group_commit;
 mod keys;
 mod outbox;
 mod passkeys;
@@ -241,6 +246,8 @@ pub struct Store {
     url: DatabaseUrl,
     availability: availability::Availability,
     losses: watch::Losses,
+    /// SQLite's writers of this process share commits (group_commit.rs).
+    group: std::sync::Arc<group_commit::GroupCommit>,
 }
 
 impl std::fmt::Debug for Store {
@@ -290,6 +297,7 @@ impl Store {
             url: url.clone(),
             availability,
             losses,
+            group: Default::default(),
         })
     }
 
@@ -358,13 +366,20 @@ impl Store {
     }
 
     /// Runs `f` in a write transaction. SQLite begins it `IMMEDIATE` so a transaction
-    /// that reads before it writes never fails its lock upgrade with SQLITE_BUSY.
+    /// that reads before it writes never fails its lock upgrade with SQLITE_BUSY, and
+    /// this process's concurrent writers share it (group_commit.rs); either way `f`'s
+    /// writes are committed, or undone, when this returns.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {
-        let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        match self.url {
+            DatabaseUrl::Sqlite(_) => self.group.write(self, f),
+            DatabaseUrl::Postgres(_) => {
+                let mut conn = self.conn()?;
+                write_transaction(&mut conn, f)
+            }
+        }
     }
 
     /// Runs `f` with a connection and no explicit transaction (reads).
@@ -385,11 +400,7 @@ pub fn write_transaction<T, E>(
 where
     E: From<StoreError>,
 {
-    let begun = match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
-    };
-    begun.map_err(StoreError::from)?;
+    begin_write(conn)?;
     type Manager = <DbConn as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => match Manager::commit_transaction(conn) {
@@ -406,6 +417,15 @@ where
             Err(error)
         }
     }
+}
+
+/// Begins a write transaction: `IMMEDIATE` on SQLite.
+fn begin_write(conn: &mut DbConn) -> Result<(), StoreError> {
+    let begun = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
+    };
+    Ok(begun?)
 }
 
 /// Encodes a list of strings as the JSON text stored in list columns.

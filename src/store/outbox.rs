@@ -69,7 +69,7 @@ macro_rules! due_at {
 /// True when some row is due at `now` and not leased: a read, so an idle worker never
 /// takes the write lock.
 pub fn outbox_has_due(c: &mut DbConn, now: i64) -> Result<bool, StoreError> {
-    let due: Option<String> = due_at!(now).select(outbox::id).first(c).optional()?;
+    let due: Option<String> = due_at!(now).select(outbox::id).get_result(c).optional()?;
     Ok(due.is_some())
 }
 
@@ -121,7 +121,7 @@ pub fn outbox_row(c: &mut DbConn, id: &str) -> Result<Option<OutboxRow>, StoreEr
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -234,7 +234,7 @@ pub fn outbox_backlog(c: &mut DbConn) -> Result<(i64, i64, Option<i64>), StoreEr
     let count: i64 = waiting.count().get_result(c)?;
     let oldest: Option<i64> = waiting
         .select(diesel::dsl::min(outbox::created_at))
-        .first(c)?;
+        .get_result(c)?;
     let dead: i64 = outbox::table
         .filter(outbox::dead_at.is_not_null())
         .count()
@@ -251,7 +251,7 @@ pub fn message_ref(
     Ok(notification_messages::table
         .find((approval_id, target))
         .select(notification_messages::external_ref)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -69,7 +69,7 @@ pub fn passkey_by_id(
     Ok(passkeys::table
         .find(credential_id)
         .select(PasskeyRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -202,6 +202,6 @@ fn consumed(c: &mut DbConn, id: &str, changed: usize) -> Result<Option<CeremonyR
     Ok(webauthn_ceremonies::table
         .find(id)
         .select(CeremonyRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }

@@ -180,7 +180,7 @@ pub fn scope_by_name(c: &mut DbConn, name: &str) -> Result<Option<ScopeRow>, Sto
     let found = scopes::table
         .find(name)
         .select(ScopeColumns::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?;
     Ok(with_groups(c, found.into_iter().collect())?.pop())
 }
@@ -191,7 +191,7 @@ pub fn scope_is_sensitive(c: &mut DbConn, name: &str) -> Result<Option<bool>, St
     Ok(scopes::table
         .find(name)
         .select(scopes::sensitive)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

@@ -34,7 +34,7 @@ pub fn session_by_hash(c: &mut DbConn, id_hash: &str) -> Result<Option<SessionRo
     Ok(sessions::table
         .find(id_hash)
         .select(SessionRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 

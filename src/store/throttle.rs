@@ -51,7 +51,7 @@ pub fn lock_login_failures(
     Ok(login_failures::table
         .find(subject)
         .select(LoginFailureRow::as_select())
-        .first(c)?)
+        .get_result(c)?)
 }
 
 /// Writes a counter back.

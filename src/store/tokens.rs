@@ -67,7 +67,7 @@ pub fn grant_by_id(c: &mut DbConn, id: &GrantId) -> Result<Option<GrantRow>, Sto
     Ok(grants::table
         .find(id)
         .select(GrantRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -99,7 +99,7 @@ pub fn code_by_hash(c: &mut DbConn, code_hash: &str) -> Result<Option<CodeRow>, 
     Ok(authorization_codes::table
         .find(code_hash)
         .select(CodeRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -128,7 +128,7 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
     Ok(refresh_tokens::table
         .find(token_hash)
         .select(RefreshRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -142,7 +142,7 @@ pub fn lock_refresh_grant(c: &mut DbConn, token: &str) -> Result<Option<ClientId
         .inner_join(grants::table)
         .filter(refresh_tokens::token_hash.eq(hash))
         .select((grants::id, grants::client_id))
-        .first(c)
+        .get_result(c)
         .optional()?;
     let Some((grant, client)) = found else {
         return Ok(None);

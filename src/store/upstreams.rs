@@ -50,7 +50,7 @@ pub fn upstream_by_name(c: &mut DbConn, name: &str) -> Result<Option<UpstreamRow
     Ok(upstreams::table
         .find(name)
         .select(UpstreamRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -140,7 +140,7 @@ pub fn take_upstream_login(
     let key = upstream_logins::table.find(state_hash);
     let Some(row) = key
         .select(UpstreamLoginRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?
     else {
         return Ok(None);
@@ -182,6 +182,6 @@ pub fn upstream_session(
     Ok(upstream_sessions::table
         .find(session_hash)
         .select((upstream_sessions::upstream, upstream_sessions::id_token))
-        .first(c)
+        .get_result(c)
         .optional()?)
 }

@@ -43,7 +43,7 @@ pub fn user_by_username(c: &mut DbConn, username: &str) -> Result<Option<UserRow
     Ok(users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -52,7 +52,7 @@ pub fn user_by_id(c: &mut DbConn, id: &UserId) -> Result<Option<UserRow>, StoreE
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -94,7 +94,7 @@ pub fn user_by_slack_id(c: &mut DbConn, slack: &str) -> Result<Option<UserRow>, 
     Ok(users::table
         .filter(users::slack_user_id.eq(slack))
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -103,7 +103,7 @@ pub fn user_by_teams_id(c: &mut DbConn, teams: &str) -> Result<Option<UserRow>, 
     Ok(users::table
         .filter(users::teams_user_id.eq(teams.to_ascii_lowercase()))
         .select(UserRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -144,7 +144,7 @@ pub fn group_by_name(c: &mut DbConn, name: &str) -> Result<Option<GroupRow>, Sto
     Ok(groups::table
         .filter(groups::name.eq(name))
         .select(GroupRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
