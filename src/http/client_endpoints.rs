@@ -77,12 +77,23 @@ struct ClientRequest {
     now: i64,
 }
 
-/// Runs `call` on the blocking pool and maps its error to RFC 6749 §5.2 JSON.
+/// Where a client call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// A short read-only call: inline when the store allows it (store/inline.rs).
+    InlineIfIdle,
+    /// Writes, or long work (JSON Schemas): on the blocking pool.
+    Blocking,
+}
+
+/// Runs `call` (inline when it only reads and the store allows it, else on the
+/// blocking pool) and maps its error to RFC 6749 §5.2 JSON.
 async fn client_call<T: Send + 'static>(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
-    call: impl FnOnce(&Provider, &ClientRequest) -> Result<T, TokenError> + Send + 'static,
+    runs: Runs,
+    call: impl Fn(&Provider, &ClientRequest) -> Result<T, TokenError> + Send + 'static,
 ) -> Result<T, HttpResponse> {
     let body = read_body(payload, req.headers().contains_key(header::AUTHORIZATION)).await?;
     let request = ClientRequest {
@@ -93,6 +104,11 @@ async fn client_call<T: Send + 'static>(
     };
     let used_auth_header = request.authorization.is_some();
     let provider = state.provider.clone();
+    if runs == Runs::InlineIfIdle {
+        if let Some(result) = provider.store.inline(|| call(&provider, &request)) {
+            return result.map_err(|error| token_error(&error));
+        }
+    }
     match web::block(move || call(&provider, &request)).await {
         Ok(result) => result.map_err(|error| token_error(&error)),
         Err(_) => Err(token_error(&TokenError {
@@ -112,7 +128,7 @@ pub async fn token(
     req: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
-    let answer = client_call(&state, &req, body, |p, r| {
+    let answer = client_call(&state, &req, body, Runs::Blocking, |p, r| {
         p.token(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
     match answer.await {
@@ -130,7 +146,7 @@ pub async fn backchannel_authorize(
     body: web::Payload,
 ) -> HttpResponse {
     let info = super::authorize::client_info(&state, &req);
-    let checked = client_call(&state, &req, body, move |p, r| {
+    let checked = client_call(&state, &req, body, Runs::Blocking, move |p, r| {
         p.prepare_backchannel(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
     let mut prepared = match checked.await {
@@ -164,7 +180,7 @@ pub async fn introspect(
     req: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
-    let answer = client_call(&state, &req, body, |p, r| {
+    let answer = client_call(&state, &req, body, Runs::InlineIfIdle, |p, r| {
         p.introspect(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
     match answer.await {
@@ -180,7 +196,7 @@ pub async fn revoke(
     req: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
-    let answer = client_call(&state, &req, body, |p, r| {
+    let answer = client_call(&state, &req, body, Runs::Blocking, |p, r| {
         p.revoke(r.authorization.as_deref(), r.form, &r.body, r.now)
     });
     match answer.await {

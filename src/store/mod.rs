@@ -22,6 +22,7 @@ mod clients;
 mod consents;
 mod factors;
 mod group_commit;
+mod inline;
 mod keys;
 mod outbox;
 mod passkeys;
@@ -308,6 +309,9 @@ impl Store {
 
     /// A connection from the pool; fails at once while the database is unreachable.
     pub fn conn(&self) -> Result<PooledConn, StoreError> {
+        if let Some(inline) = self.inline_conn() {
+            return inline;
+        }
         // Each failed ping drops one dead connection; the pool holds at most max_size.
         for _ in 0..=self.pool.max_size() {
             let mut conn = self
@@ -373,6 +377,9 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        if let Some(refused) = inline::refuse_write() {
+            return Err(refused.into());
+        }
         match self.url {
             DatabaseUrl::Sqlite(_) => self.group.write(self, f),
             DatabaseUrl::Postgres(_) => {
@@ -421,6 +428,9 @@ where
 
 /// Begins a write transaction: `IMMEDIATE` on SQLite.
 fn begin_write(conn: &mut DbConn) -> Result<(), StoreError> {
+    if let Some(refused) = inline::refuse_write() {
+        return Err(refused);
+    }
     let begun = match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
