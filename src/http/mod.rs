@@ -82,6 +82,32 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .route(get)
             .route(head),
     );
+    // The machine endpoints before any path with a `{segment}`: actix tries resources in
+    // order, and each templated one costs a regex match per request that passes it.
+    let [get, head] = get_and_head(userinfo::get);
+    config.service(
+        web::resource("/userinfo")
+            .wrap(cors())
+            .route(get)
+            .route(head)
+            .route(web::post().to(userinfo::post)),
+    );
+    config.service(
+        web::resource("/token")
+            .wrap(cors())
+            .route(web::post().to(client_endpoints::token)),
+    );
+    config
+        .service(web::resource("/introspect").route(web::post().to(client_endpoints::introspect)));
+    config.service(
+        web::resource("/bc-authorize")
+            .route(web::post().to(client_endpoints::backchannel_authorize)),
+    );
+    config.service(
+        web::resource("/revoke")
+            .wrap(cors())
+            .route(web::post().to(client_endpoints::revoke)),
+    );
     let [get, head] = get_and_head(authorize::get);
     config.service(
         web::resource("/authorize")
@@ -152,30 +178,6 @@ pub fn routes(config: &mut web::ServiceConfig) {
         web::resource("/logout/upstream/done")
             .route(get)
             .route(head),
-    );
-    let [get, head] = get_and_head(userinfo::get);
-    config.service(
-        web::resource("/userinfo")
-            .wrap(cors())
-            .route(get)
-            .route(head)
-            .route(web::post().to(userinfo::post)),
-    );
-    config.service(
-        web::resource("/token")
-            .wrap(cors())
-            .route(web::post().to(client_endpoints::token)),
-    );
-    config
-        .service(web::resource("/introspect").route(web::post().to(client_endpoints::introspect)));
-    config.service(
-        web::resource("/bc-authorize")
-            .route(web::post().to(client_endpoints::backchannel_authorize)),
-    );
-    config.service(
-        web::resource("/revoke")
-            .wrap(cors())
-            .route(web::post().to(client_endpoints::revoke)),
     );
     let [get, head] = get_and_head(approvals::inbox);
     config.service(web::resource("/approvals").route(get).route(head));
