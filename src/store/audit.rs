@@ -2,6 +2,7 @@
 //! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
 
 use diesel::backend::Backend;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
@@ -26,15 +27,16 @@ pub struct AuditRow {
 }
 
 /// Locks the chain head for the rest of the transaction and returns `(seq, hash)`.
-/// On PostgreSQL a no-op update takes the row lock. On SQLite every write transaction
-/// begins `IMMEDIATE` ([`super::write_transaction`]) and so already holds the database's
-/// write lock: the update would only cost a statement compilation (diesel never caches
-/// an UPDATE) on every audited write.
+/// On PostgreSQL one `SELECT … FOR UPDATE` takes the row lock and reads it. On SQLite
+/// every write transaction begins `IMMEDIATE` ([`super::write_transaction`]) and so
+/// already holds the database's write lock.
 pub fn lock_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
-    if let DbConn::Pg(_) = c {
-        diesel::update(audit_head::table.find(1))
-            .set(audit_head::seq.eq(audit_head::seq))
-            .execute(c)?;
+    if let DbConn::Pg(pg) = c {
+        return Ok(audit_head::table
+            .find(1)
+            .select((audit_head::seq, audit_head::hash))
+            .for_update()
+            .get_result(pg)?);
     }
     read_audit_head(c)
 }
@@ -49,6 +51,11 @@ pub fn read_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
 
 /// Inserts an event and moves the head to it; the caller holds the head lock.
 pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError> {
+    if let DbConn::Pg(pg) = c {
+        // One round trip instead of two.
+        AppendAuditPg { row }.execute(pg)?;
+        return Ok(());
+    }
     diesel::insert_into(audit_events::table)
         .values(row)
         .execute(c)?;
@@ -90,6 +97,50 @@ where
 }
 
 impl<Conn> RunQueryDsl<Conn> for MoveAuditHead<'_> {}
+
+/// PostgreSQL: the event's `INSERT` and the head's `UPDATE` in one statement (a
+/// data-modifying `WITH`), cached like [`MoveAuditHead`].
+#[derive(Debug, Clone, Copy)]
+struct AppendAuditPg<'a> {
+    row: &'a AuditRow,
+}
+
+impl QueryId for AppendAuditPg<'_> {
+    type QueryId = AppendAuditPg<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for AppendAuditPg<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let row = self.row;
+        out.push_sql(
+            "WITH event AS (INSERT INTO audit_events \
+             (seq, at, actor, action, target, details, prev_hash, hash) VALUES (",
+        );
+        out.push_bind_param::<BigInt, _>(&row.seq)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&row.at)?;
+        for text in [
+            &row.actor,
+            &row.action,
+            &row.target,
+            &row.details,
+            &row.prev_hash,
+            &row.hash,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(")) UPDATE audit_head SET seq = ");
+        out.push_bind_param::<BigInt, _>(&row.seq)?;
+        out.push_sql(", hash = ");
+        out.push_bind_param::<Text, _>(&row.hash)?;
+        out.push_sql(" WHERE id = 1");
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for AppendAuditPg<'_> {}
 
 /// Up to `limit` events with `seq > after`, in chain order.
 pub fn audit_rows_after(

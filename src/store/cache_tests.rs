@@ -119,3 +119,36 @@ fn lookups_by_key_bind_no_limit() {
         assert!(!sql.contains("LIMIT"), "{sql}");
     }
 }
+
+/// A row with empty optional columns is inserted by a statement compiled once (on
+/// SQLite diesel binds `None` as NULL; it writes no `DEFAULT` that would vary the SQL).
+#[test]
+fn inserting_a_machine_grant_compiles_once() {
+    let (_dir, store) = sqlite();
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let (cached, run) = cached_and_run(&store, |c| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if i == 0 {
+            // No client row: this test is about the statement, not the foreign key.
+            c.batch_execute("PRAGMA foreign_keys = OFF").unwrap();
+        }
+        insert_grant(
+            c,
+            &GrantRow {
+                id: GrantId::new(format!("g{i}")),
+                user_id: None,
+                client_id: ClientId::new("c"),
+                scopes: crate::scope_set::ScopeSet::parse("a"),
+                approval_id: None,
+                auth_time: None,
+                sid: None,
+                amr: None,
+                created_at: 0,
+                expires_at: Some(1),
+                revoked_at: None,
+            },
+        )
+        .unwrap();
+    });
+    assert_eq!((cached, run), (1, 4), "insert_grant and one PRAGMA");
+}
