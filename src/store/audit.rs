@@ -1,11 +1,9 @@
 //! The audit chain's rows and its head. Appends lock the head row first, so on
 //! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
 
-use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{audit_events, audit_head};
@@ -67,39 +65,16 @@ pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError
     Ok(())
 }
 
-/// `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, written out so that diesel
-/// caches it: diesel marks every UPDATE built with its DSL as not cacheable, and SQLite
-/// would then compile this one on every audited write.
-#[derive(Debug, Clone, Copy)]
-struct MoveAuditHead<'a> {
-    seq: i64,
-    hash: &'a str,
-}
-
-impl QueryId for MoveAuditHead<'_> {
-    type QueryId = MoveAuditHead<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<DB: Backend> QueryFragment<DB> for MoveAuditHead<'_>
-where
-    i64: ToSql<BigInt, DB>,
-    str: ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("UPDATE audit_head SET seq = ");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
-        out.push_sql(", hash = ");
-        out.push_bind_param::<Text, _>(self.hash)?;
-        out.push_sql(" WHERE id = 1");
-        Ok(())
+super::cached::cached_statement! {
+    /// Moves the chain head to the event just appended (cached: cached.rs).
+    MoveAuditHead<'a> = "UPDATE audit_head SET seq = " {
+        seq: i64 as BigInt => ", hash = ",
+        hash: &'a str as Text => " WHERE id = 1",
     }
 }
 
-impl<Conn> RunQueryDsl<Conn> for MoveAuditHead<'_> {}
-
 /// PostgreSQL: the event's `INSERT` and the head's `UPDATE` in one statement (a
-/// data-modifying `WITH`), cached like [`MoveAuditHead`].
+/// data-modifying `WITH`), with a static query id so that diesel caches it.
 #[derive(Debug, Clone, Copy)]
 struct AppendAuditPg<'a> {
     row: &'a AuditRow,

@@ -152,3 +152,15 @@ fn inserting_a_machine_grant_compiles_once() {
     });
     assert_eq!((cached, run), (1, 4), "insert_grant and one PRAGMA");
 }
+
+/// The code's redemption, a hand-written UPDATE (cached.rs), is compiled once.
+#[test]
+fn redeeming_codes_compiles_once() {
+    let (_dir, store) = sqlite();
+    let (cached, run) = recorded(&store, |c| {
+        assert!(!mark_code_used(c, "no such code", 1).unwrap());
+    });
+    assert_eq!(run.len(), 3);
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    assert!(cached[0].starts_with("UPDATE authorization_codes"));
+}

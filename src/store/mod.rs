@@ -17,6 +17,7 @@ mod audit;
 mod authorization_requests;
 mod availability;
 mod backchannel;
+mod cached;
 mod checkpoints;
 mod clients;
 mod consents;

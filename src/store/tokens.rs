@@ -105,14 +105,16 @@ pub fn code_by_hash(c: &mut DbConn, code_hash: &str) -> Result<Option<CodeRow>, 
 
 /// Marks a code used; false when it already was (a concurrent redemption won).
 pub fn mark_code_used(c: &mut DbConn, code_hash: &str, now: i64) -> Result<bool, StoreError> {
-    let changed = diesel::update(
-        authorization_codes::table
-            .find(code_hash)
-            .filter(authorization_codes::used_at.is_null()),
-    )
-    .set(authorization_codes::used_at.eq(now))
-    .execute(c)?;
+    let changed = MarkCodeUsed { now, code_hash }.execute(c)?;
     Ok(changed == 1)
+}
+
+super::cached::cached_statement! {
+    /// The compare-and-swap that redeems a code, once per code exchange (cached.rs).
+    MarkCodeUsed<'a> = "UPDATE authorization_codes SET used_at = " {
+        now: i64 as diesel::sql_types::BigInt => " WHERE code_hash = ",
+        code_hash: &'a str as diesel::sql_types::Text => " AND used_at IS NULL",
+    }
 }
 
 /// Inserts a refresh token.

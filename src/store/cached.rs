@@ -1,0 +1,47 @@
+//! Statements written out by hand so that diesel caches them: diesel marks every
+//! `UPDATE` built with its DSL as not cacheable, and SQLite would compile such a
+//! statement again on every run. Only for statements on hot paths.
+
+/// Declares a statement type with a static query id: the SQL before the first bind,
+/// then each bound field with its SQL type and the SQL that follows it.
+macro_rules! cached_statement {
+    (
+        $(#[$meta:meta])*
+        $name:ident<$a:lifetime> = $head:literal {
+            $($field:ident: $rust:ty as $sql:ty => $after:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        pub(super) struct $name<$a> {
+            $(pub(super) $field: $rust,)+
+        }
+
+        impl<$a> diesel::query_builder::QueryId for $name<$a> {
+            type QueryId = $name<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<$a, DB> diesel::query_builder::QueryFragment<DB> for $name<$a>
+        where
+            DB: diesel::backend::Backend,
+            $($rust: diesel::serialize::ToSql<$sql, DB>,)+
+        {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+            ) -> diesel::QueryResult<()> {
+                out.push_sql($head);
+                $(
+                    out.push_bind_param::<$sql, _>(&self.$field)?;
+                    out.push_sql($after);
+                )+
+                Ok(())
+            }
+        }
+
+        impl<$a, Conn> diesel::RunQueryDsl<Conn> for $name<$a> {}
+    };
+}
+
+pub(super) use cached_statement;
