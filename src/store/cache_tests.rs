@@ -25,7 +25,8 @@ impl Instrumentation for Recorder {
     }
 }
 
-fn sqlite() -> (tempfile::TempDir, Store) {
+/// A migrated SQLite store in a temporary directory (shared by the store's unit tests).
+pub(super) fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("c.db").to_string_lossy().into_owned());
     let store = Store::connect(&url).unwrap();

@@ -234,15 +234,9 @@ mod tests {
 
     use super::*;
     use crate::audit::{self, Actor, AuditAction};
-    use crate::store::{read_audit_head, DatabaseUrl};
+    use crate::store::read_audit_head;
 
-    fn sqlite() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("g.db").to_string_lossy().into_owned();
-        let store = Store::connect(&DatabaseUrl::Sqlite(path)).unwrap();
-        store.migrate().unwrap();
-        (dir, store)
-    }
+    use crate::store::cache_tests::sqlite;
 
     /// One audited write; `fail` returns an error after writing, `pause` holds the
     /// transaction so that the other writers queue behind it.

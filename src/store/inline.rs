@@ -56,13 +56,7 @@ fn refuse() -> StoreError {
 mod tests {
     use super::*;
 
-    fn sqlite() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("i.db").to_string_lossy().into_owned();
-        let store = Store::connect(&DatabaseUrl::Sqlite(path)).unwrap();
-        store.migrate().unwrap();
-        (dir, store)
-    }
+    use crate::store::cache_tests::sqlite;
 
     #[test]
     fn a_read_runs_inline_with_an_idle_connection() {
