@@ -1,6 +1,6 @@
 //! Enums that are stored and sent by name (lifecycle states, decisions, grant types,
 //! audit actions): one declaration gives each value its one spelling, `as_str` and
-//! `parse`, so a misspelt name is a compile error and an unknown stored one is refused
+//! `parse` (and serde both ways), so a misspelt name is a compile error and an unknown stored one is refused
 //! where it is read (`store::sql_types` turns it into `StoreError::Corrupt`).
 
 /// Declares a fieldless enum whose variants each have one stored name.
@@ -40,6 +40,19 @@ macro_rules! named_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                $name::parse(&text).ok_or_else(|| {
+                    let names: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    serde::de::Error::custom(format!(
+                        "{text:?} is not one of: {}",
+                        names.join(", ")
+                    ))
+                })
             }
         }
 

@@ -21,14 +21,6 @@ named_enum! {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for ApproverFactor {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        ApproverFactor::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown approver factor {text:?}")))
-    }
-}
-
 impl ApproverFactor {
     /// The factor a request needs whose scopes ask for `self` and `other`: the
     /// stricter. A TOTP scope combined with a passkey scope needs the passkey, the

@@ -26,14 +26,6 @@ named_enum! {
     }
 }
 
-impl<'de> Deserialize<'de> for HookFailure {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        HookFailure::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown hook failure mode {text:?}")))
-    }
-}
-
 /// One question to one hook: an entry of a request's `authorization_details`.
 #[derive(Debug, Clone)]
 pub struct HookCall {

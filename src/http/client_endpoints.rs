@@ -104,12 +104,12 @@ async fn client_call<T: Send + 'static>(
     };
     let used_auth_header = request.authorization.is_some();
     let provider = state.provider.clone();
-    if runs == Runs::InlineIfIdle {
-        if let Some(result) = provider.store.inline(|| call(&provider, &request)) {
-            return result.map_err(|error| token_error(&error));
-        }
-    }
-    match web::block(move || call(&provider, &request)).await {
+    let run = move || call(&provider, &request);
+    let answer = match runs {
+        Runs::InlineIfIdle => super::inline_or_blocking(&state.provider.store, run).await,
+        Runs::Blocking => web::block(run).await,
+    };
+    match answer {
         Ok(result) => result.map_err(|error| token_error(&error)),
         Err(_) => Err(token_error(&TokenError {
             error: OAuthError::new(

@@ -350,6 +350,18 @@ where
         .unwrap_or_else(|error| Err(StoreError::Pool(error.to_string()).into()))
 }
 
+/// Runs a short read-only domain call on this thread when the store allows it without
+/// waiting (store/inline.rs), else on the blocking pool as [`web::block`] does.
+pub async fn inline_or_blocking<T: Send + 'static>(
+    store: &crate::store::Store,
+    call: impl Fn() -> T + Send + 'static,
+) -> Result<T, actix_web::error::BlockingError> {
+    match store.inline(&call) {
+        Some(answer) => Ok(answer),
+        None => web::block(call).await,
+    }
+}
+
 /// The 5xx status of the error codes that are the server's fault, whatever the
 /// endpoint; `None` for a client's mistake, whose status each endpoint chooses.
 pub fn server_fault_status(code: ErrorCode) -> Option<StatusCode> {

@@ -36,14 +36,10 @@ async fn answer(
         .map(|v| v.to_str().unwrap_or(""));
     let token = bearer_token(authorization, form.as_ref());
     let (provider, now) = (state.provider.clone(), state.clock.now());
-    // It only reads: inline when the store allows it (store/inline.rs).
-    let result = match provider
-        .store
-        .inline(|| provider.userinfo(token.clone(), now))
-    {
-        Some(answer) => Ok(answer),
-        None => web::block(move || provider.userinfo(token, now)).await,
-    };
+    // It only reads: inline when the store allows it.
+    let store = &state.provider.store;
+    let result =
+        super::inline_or_blocking(store, move || provider.userinfo(token.clone(), now)).await;
     match result {
         Ok(Ok(claims)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

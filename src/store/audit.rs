@@ -1,9 +1,7 @@
 //! The audit chain's rows and its head. Appends lock the head row first, so on
 //! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
 
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{audit_events, audit_head};
@@ -50,8 +48,19 @@ pub fn read_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
 /// Inserts an event and moves the head to it; the caller holds the head lock.
 pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError> {
     if let DbConn::Pg(pg) = c {
-        // One round trip instead of two.
-        AppendAuditPg { row }.execute(pg)?;
+        AppendAuditPg {
+            seq: row.seq,
+            at: row.at,
+            actor: &row.actor,
+            action: &row.action,
+            target: &row.target,
+            details: &row.details,
+            prev_hash: &row.prev_hash,
+            hash: &row.hash,
+            head_seq: row.seq,
+            head_hash: &row.hash,
+        }
+        .execute(pg)?;
         return Ok(());
     }
     diesel::insert_into(audit_events::table)
@@ -73,49 +82,23 @@ super::cached::cached_statement! {
     }
 }
 
-/// PostgreSQL: the event's `INSERT` and the head's `UPDATE` in one statement (a
-/// data-modifying `WITH`), with a static query id so that diesel caches it.
-#[derive(Debug, Clone, Copy)]
-struct AppendAuditPg<'a> {
-    row: &'a AuditRow,
-}
-
-impl QueryId for AppendAuditPg<'_> {
-    type QueryId = AppendAuditPg<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl QueryFragment<Pg> for AppendAuditPg<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let row = self.row;
-        out.push_sql(
-            "WITH event AS (INSERT INTO audit_events \
-             (seq, at, actor, action, target, details, prev_hash, hash) VALUES (",
-        );
-        out.push_bind_param::<BigInt, _>(&row.seq)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.at)?;
-        for text in [
-            &row.actor,
-            &row.action,
-            &row.target,
-            &row.details,
-            &row.prev_hash,
-            &row.hash,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(text)?;
-        }
-        out.push_sql(")) UPDATE audit_head SET seq = ");
-        out.push_bind_param::<BigInt, _>(&row.seq)?;
-        out.push_sql(", hash = ");
-        out.push_bind_param::<Text, _>(&row.hash)?;
-        out.push_sql(" WHERE id = 1");
-        Ok(())
+super::cached::cached_statement! {
+    /// PostgreSQL: the event's `INSERT` and the head's `UPDATE` in one statement (a
+    /// data-modifying `WITH`), so one round trip (cached: cached.rs).
+    AppendAuditPg<'a> = "WITH event AS (INSERT INTO audit_events \
+        (seq, at, actor, action, target, details, prev_hash, hash) VALUES (" {
+        seq: i64 as BigInt => ", ",
+        at: i64 as BigInt => ", ",
+        actor: &'a str as Text => ", ",
+        action: &'a str as Text => ", ",
+        target: &'a str as Text => ", ",
+        details: &'a str as Text => ", ",
+        prev_hash: &'a str as Text => ", ",
+        hash: &'a str as Text => ")) UPDATE audit_head SET seq = ",
+        head_seq: i64 as BigInt => ", hash = ",
+        head_hash: &'a str as Text => " WHERE id = 1",
     }
 }
-
-impl<Conn> RunQueryDsl<Conn> for AppendAuditPg<'_> {}
 
 /// Up to `limit` events with `seq > after`, in chain order.
 pub fn audit_rows_after(

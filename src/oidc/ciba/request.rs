@@ -66,8 +66,11 @@ pub struct Prepared {
     requirements: Requirements,
     /// The decision hooks to ask (outside any transaction) before storing it.
     pub hook_calls: Vec<HookCall>,
-    challenge: bool,
 }
+
+/// CIBA §13: `invalid_client` is a 401 whichever way the client authenticated (the
+/// challenge only ever changes the status of `invalid_client`).
+const CHALLENGE: bool = true;
 
 impl Provider {
     /// `POST /bc-authorize`, first half: authenticates the client and checks the
@@ -81,13 +84,11 @@ impl Provider {
         body: &[u8],
         now: i64,
     ) -> Result<Prepared, TokenError> {
-        // CIBA §13: invalid_client is a 401 whichever way the client authenticated.
-        let challenge = true;
         self.with_client(authorization, form, body, false, |c, client, params| {
-            self.check_backchannel(c, &client, params, challenge, now)
+            self.check_backchannel(c, &client, params, now)
         })
         .map_err(|refused| TokenError {
-            challenge: refused.error.code == ErrorCode::InvalidClient || refused.challenge,
+            challenge: CHALLENGE,
             ..refused
         })
     }
@@ -101,11 +102,13 @@ impl Provider {
         info: &ClientInfo,
         now: i64,
     ) -> Result<Acknowledgement, TokenError> {
-        let challenge = prepared.challenge;
         // Any refusal rolls the whole request back: nothing half-stored, nobody told.
         self.store
             .write(|c| self.store_backchannel(c, prepared, verdicts, info, now))
-            .map_err(|error| TokenError { error, challenge })
+            .map_err(|error| TokenError {
+                error,
+                challenge: CHALLENGE,
+            })
     }
 
     fn check_backchannel(
@@ -113,7 +116,6 @@ impl Provider {
         c: &mut DbConn,
         client: &Client,
         params: &Params,
-        challenge: bool,
         now: i64,
     ) -> Result<Prepared, OAuthError> {
         if client.is_public() || !client.may_use(GrantType::Ciba) {
@@ -173,7 +175,6 @@ impl Provider {
             ping,
             requirements,
             hook_calls,
-            challenge,
         })
     }
 
