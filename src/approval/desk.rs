@@ -1,7 +1,8 @@
 //! The approval desk (DESIGN.md §5.1 steps 4-6): the calls behind the requester's
 //! waiting page and status endpoint, and the approver's review page and inbox, and the
 //! decisions they post, and the cheap re-reads behind their event streams (§5.4). Each
-//! call is one transaction; who may see what is decided here, not in the pages. A
+//! change is one transaction; a look is a plain read unless it finds the approval's
+//! time up. Who may see what is decided here, not in the pages. A
 //! decision, cancellation or revocation fires the desk's [`Signal`] once committed.
 
 use serde_json::json;
@@ -163,16 +164,36 @@ impl Desk {
     }
 
     /// An approval as `cookie`'s user may see it (expired on read when due).
+    ///
+    /// Nearly every look finds nothing to expire, so it is a plain read: no write
+    /// transaction (on SQLite, no wait behind the writers), no row lock (on
+    /// PostgreSQL, three round trips fewer). Only an approval whose time is up is read
+    /// again under the lock, and expired, in a write transaction.
     pub fn view(
         &self,
         id: &str,
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
-        self.as_viewer(cookie, now, |c, viewer| {
-            let row = visible(c, id, &viewer, now)?;
-            build_view(c, row, &viewer, now)
-        })
+        let looked = self.store.read(|c| {
+            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
+            let id = approval_id(id)?;
+            let row = store::approval_by_id(c, &id)?.ok_or(ApprovalError::NotFound)?;
+            if !may_view(&row, &viewer) {
+                return Err(ApprovalError::NotFound.into());
+            }
+            match service::is_due(&row, now) {
+                true => Ok(None),
+                false => build_view(c, row, &viewer, now).map(Some),
+            }
+        })?;
+        match looked {
+            Some(view) => Ok(view),
+            None => self.as_viewer(cookie, now, |c, viewer| {
+                let row = visible(c, id, &viewer, now)?;
+                build_view(c, row, &viewer, now)
+            }),
+        }
     }
 
     /// Page `page` (from 0) of the pending approvals the signed-in user may decide,
@@ -184,7 +205,9 @@ impl Desk {
         page: usize,
     ) -> Result<(String, Vec<ApprovalView>, bool), DeskError> {
         service::expire_due(&self.store, now)?;
-        self.as_viewer(cookie, now, |c, viewer| {
+        // Swept: what is left only needs reading.
+        self.store.read(|c| {
+            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
             let (rows, more) = decidable(c, &viewer, now, page)?;
             let mut items = Vec::new();
             for row in rows {
@@ -230,12 +253,12 @@ impl Desk {
             if view.state.is_decided() {
                 map.insert("continue_url".into(), view.continue_url.clone().into());
             }
-            if let Some(vote) = view
-                .votes
-                .iter()
-                .rev()
-                .find(|v| v.decision == Decision::Deny || view.state == ApprovalState::Approved)
-            {
+            // Only once decided: the votes are read after the state, outside a
+            // transaction, so a pending view may already list the deciding vote.
+            if let Some(vote) = view.votes.iter().rev().find(|v| {
+                view.state.is_decided()
+                    && (v.decision == Decision::Deny || view.state == ApprovalState::Approved)
+            }) {
                 map.insert("decided_by".into(), vote.approver.clone().into());
                 map.insert("comment".into(), vote.comment.clone().into());
             }

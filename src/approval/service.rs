@@ -276,12 +276,15 @@ pub fn load(c: &mut DbConn, id: &ApprovalId, now: i64) -> Result<ApprovalRow, Ap
     expire_if_due(c, row, now)
 }
 
-fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalRow, ApprovalError> {
-    let due = row
-        .state
+/// True when `row`'s time is up and the next locked read will expire it.
+pub fn is_due(row: &ApprovalRow, now: i64) -> bool {
+    row.state
         .expires_at(row.expires_at, row.access_until)
-        .is_some_and(|at| at <= now);
-    if due {
+        .is_some_and(|at| at <= now)
+}
+
+fn expire_if_due(c: &mut DbConn, row: ApprovalRow, now: i64) -> Result<ApprovalRow, ApprovalError> {
+    if is_due(&row, now) {
         apply(
             c,
             &row,

@@ -146,18 +146,19 @@ pub fn shared_view(
     let client_name = store::client_by_id(c, &row.client_id)?
         .map(|c| c.name)
         .unwrap_or_else(|| row.client_id.to_string());
-    let mut scopes = Vec::new();
-    for name in row.scopes.iter() {
-        let scope = store::scope_by_name(c, name)?;
-        scopes.push(ScopeView {
-            name: name.into(),
-            description: scope
-                .as_ref()
-                .map(|s| s.description.clone())
-                .unwrap_or_default(),
-            sensitive: scope.is_some_and(|s| s.sensitive),
-        });
-    }
+    let names: Vec<&str> = row.scopes.iter().collect();
+    let known = store::scopes_by_names(c, &names)?;
+    let scopes = names
+        .iter()
+        .map(|name| {
+            let scope = known.iter().find(|s| s.name == *name);
+            ScopeView {
+                name: (*name).into(),
+                description: scope.map(|s| s.description.clone()).unwrap_or_default(),
+                sensitive: scope.is_some_and(|s| s.sensitive),
+            }
+        })
+        .collect();
     let decisions = store::decisions_for(c, &row.id)?;
     let mut votes = Vec::new();
     for vote in &decisions {

@@ -1,6 +1,5 @@
-//! JWT signing and verification (RFC 7519, RFC 7515) with jsonwebtoken on aws-lc-rs.
-//! Verification always uses an explicit `Validation`: the header's algorithm must be
-//! the key's own, `iss` must match, `exp` is checked unless the caller says otherwise.
+//! JWT signing (RFC 7519, RFC 7515 §7.1 compact serialization) with private keys parsed
+//! once into aws-lc-rs's own form; verification is in [`super::verify`].
 
 use std::sync::Arc;
 
@@ -10,14 +9,9 @@ use aws_lc_rs::signature::{
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{DecodingKey, Validation};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::key_ring::KeySet;
 use super::keys::KeyAlg;
-use crate::store::KeyRow;
 
 /// Something went wrong with the signing keys.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -111,94 +105,4 @@ impl SigningKey {
         URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
         Ok(jws)
     }
-}
-
-/// A published key ready to verify: its algorithm and its public key.
-#[derive(Clone)]
-pub(crate) struct VerifyingKey {
-    alg: KeyAlg,
-    key: DecodingKey,
-}
-
-impl VerifyingKey {
-    /// The verifying key of a row's public JWK, if it parses.
-    pub(crate) fn of(row: &KeyRow) -> Option<Self> {
-        let jwk: Jwk = serde_json::from_str(&row.public_jwk).ok()?;
-        Some(VerifyingKey {
-            alg: row.alg,
-            key: DecodingKey::from_jwk(&jwk).ok()?,
-        })
-    }
-}
-
-/// Verifies a JWT signed by one of the keys in `keys`: signature with the key its
-/// `kid` names (and that key's algorithm only), `iss`, the header `typ` when given, and
-/// `exp` against `now` (the provider's clock, not the system's).
-pub fn verify<T: DeserializeOwned>(
-    keys: &KeySet,
-    token: &str,
-    issuer: &str,
-    typ: Option<&str>,
-    now: i64,
-) -> Option<T> {
-    verify_with(keys, token, issuer, typ, Some(now))
-}
-
-/// Like [`verify`] but accepts an expired token (revocation of expired tokens).
-pub fn verify_ignoring_expiry<T: DeserializeOwned>(
-    keys: &KeySet,
-    token: &str,
-    issuer: &str,
-) -> Option<T> {
-    verify_with(keys, token, issuer, None, None)
-}
-
-/// An `id_token_hint`: an ID token issued here (header `typ: JWT`, so an access token
-/// cannot stand in for one), possibly expired (OIDC Core §3.1.2.1).
-pub fn verify_id_token_hint<T: DeserializeOwned>(
-    keys: &KeySet,
-    token: &str,
-    issuer: &str,
-) -> Option<T> {
-    verify_with(keys, token, issuer, Some("JWT"), None)
-}
-
-fn verify_with<T: DeserializeOwned>(
-    keys: &KeySet,
-    token: &str,
-    issuer: &str,
-    typ: Option<&str>,
-    now: Option<i64>,
-) -> Option<T> {
-    let header = jsonwebtoken::decode_header(token).ok()?;
-    if let Some(expected) = typ {
-        if !header
-            .typ
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(expected))
-        {
-            return None;
-        }
-    }
-    let kid = header.kid?;
-    let VerifyingKey { alg, key } = keys.verifying_key(&kid)?;
-    let alg = *alg;
-    if header.alg != alg.jwt() {
-        return None;
-    }
-    let mut validation = Validation::new(alg.jwt());
-    validation.set_issuer(&[issuer]);
-    validation.validate_aud = false;
-    validation.leeway = 0;
-    // Expiry is compared below with the caller's clock, so tests can move time.
-    validation.validate_exp = false;
-    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(token, key, &validation)
-        .ok()?
-        .claims;
-    let exp = claims.get("exp")?.as_i64()?;
-    if now.is_some_and(|now| exp <= now) {
-        return None;
-    }
-    serde_json::from_value(claims).ok()
 }

@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::jwt::{KeyRingError, SigningKey, VerifyingKey};
+use super::jwt::{KeyRingError, SigningKey};
 use super::keys::{is_published, jwks, KeyAlg, KeyState};
+use super::verify::{kid_of, VerifyingKey};
 use super::Sealer;
 use crate::store::{self, DbConn, KeyRow, Store, StoreError};
 
@@ -47,7 +48,12 @@ impl std::fmt::Debug for KeySet {
 impl KeySet {
     /// Parses `rows` (newest first, as [`store::list_keys`] returns them), reusing the
     /// keys `previous` already parsed.
-    fn build(rows: Vec<KeyRow>, previous: Option<&KeySet>, sealer: &Sealer, now: i64) -> Self {
+    pub(super) fn build(
+        rows: Vec<KeyRow>,
+        previous: Option<&KeySet>,
+        sealer: &Sealer,
+        now: i64,
+    ) -> Self {
         let reuse = |kid: &str| {
             previous?
                 .active
@@ -121,7 +127,7 @@ impl KeySet {
 
     /// True unless `token`'s header names a `kid` this set does not have.
     fn knows_kid_of(&self, token: &str) -> bool {
-        match jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid) {
+        match kid_of(token) {
             Some(kid) => self.verifying.contains_key(&kid),
             None => true,
         }

@@ -1,6 +1,6 @@
 //! Cryptographic helpers: random tokens, hashing, constant-time comparison, password
-//! hashing (argon2id), signing keys (RFC 7517/7638), JWT signing (RFC 7519) and the
-//! Ed25519 key that signs audit checkpoints.
+//! hashing (argon2id), signing keys (RFC 7517/7638), JWT signing and verification
+//! (RFC 7519) and the Ed25519 key that signs audit checkpoints.
 
 mod anchor;
 mod jwt;
@@ -8,13 +8,15 @@ mod key_ring;
 mod keys;
 mod passwords;
 mod seal;
+mod verify;
 
 pub use anchor::{AnchorKey, AnchorKeyError, AnchorPublicKey};
-pub use jwt::{verify, verify_id_token_hint, verify_ignoring_expiry, KeyRingError, SigningKey};
+pub use jwt::{KeyRingError, SigningKey};
 pub use key_ring::{KeyRing, KeySet, KEY_REFRESH_SECONDS};
 pub use keys::{generate_key, is_published, jwks, KeyAlg, KeyEvent, KeyState};
 pub use passwords::{hash_password, verify_password, PasswordError};
 pub use seal::{derive_key, Sealer, SEALED_PREFIX};
+pub use verify::{verify, verify_id_token_hint, verify_ignoring_expiry};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -113,23 +113,16 @@ pub fn requirements_for(
     scopes: &crate::scope_set::ScopeSet,
     details: Option<&RequestedDetails>,
 ) -> Result<(Vec<store::ScopeRow>, Option<Requirements>), OAuthError> {
-    let mut rows: Vec<store::ScopeRow> = Vec::new();
-    let governing: Vec<&str> = details
-        .map(|d| {
-            d.action_types
-                .iter()
-                .map(|t| t.policy_scope.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let governing = details
+        .into_iter()
+        .flat_map(|d| d.action_types.iter().map(|t| t.policy_scope.as_str()));
+    let mut names: Vec<&str> = Vec::new();
     for name in scopes.iter().chain(governing) {
-        if rows.iter().any(|r| r.name == name) {
-            continue;
-        }
-        if let Some(row) = store::scope_by_name(c, name)? {
-            rows.push(row);
+        if !names.contains(&name) {
+            names.push(name);
         }
     }
+    let rows = store::scopes_by_names(c, &names)?;
     let mut requirements = approval::requirements(&rows);
     if let (Some(requirements), Some(details)) = (requirements.as_mut(), details) {
         requirements.action_types = details

@@ -86,12 +86,19 @@ pub fn approval_by_id(c: &mut DbConn, id: &ApprovalId) -> Result<Option<Approval
         .optional()?)
 }
 
-/// Locks an approval for the rest of the transaction (a no-op update takes the row
-/// lock on PostgreSQL; SQLite write transactions are already exclusive) and reads it.
+/// Locks an approval for the rest of the transaction and reads it, in one statement:
+/// `SELECT … FOR UPDATE` on PostgreSQL; on SQLite a plain read, since a write
+/// transaction there is already exclusive (`BEGIN IMMEDIATE`, or one batch of the
+/// group commit whose writers run one at a time).
 pub fn lock_approval(c: &mut DbConn, id: &ApprovalId) -> Result<Option<ApprovalRow>, StoreError> {
-    diesel::update(approvals::table.find(id))
-        .set(approvals::state.eq(approvals::state))
-        .execute(c)?;
+    if let DbConn::Pg(pg) = c {
+        return Ok(approvals::table
+            .find(id)
+            .select(ApprovalRow::as_select())
+            .for_update()
+            .get_result(pg)
+            .optional()?);
+    }
     approval_by_id(c, id)
 }
 

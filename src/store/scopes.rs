@@ -185,6 +185,20 @@ pub fn scope_by_name(c: &mut DbConn, name: &str) -> Result<Option<ScopeRow>, Sto
     Ok(with_groups(c, found.into_iter().collect())?.pop())
 }
 
+/// The scopes of these names that exist, in the order named (each once), with their
+/// approver groups: two statements however many there are (one per scope, twice,
+/// was most of an approval page's round trips on PostgreSQL).
+pub fn scopes_by_names(c: &mut DbConn, names: &[&str]) -> Result<Vec<ScopeRow>, StoreError> {
+    let found = scopes::table
+        .filter(scopes::name.eq_any(names))
+        .select(ScopeColumns::as_select())
+        .load(c)?;
+    let mut rows = with_groups(c, found)?;
+    let position = |name: &str| names.iter().position(|n| *n == name);
+    rows.sort_by_key(|row| position(&row.name));
+    Ok(rows)
+}
+
 /// Whether the scope with this name needs a countersignature (`None`: no such scope).
 /// One cached statement, without the approver groups (the client_credentials path).
 pub fn scope_is_sensitive(c: &mut DbConn, name: &str) -> Result<Option<bool>, StoreError> {

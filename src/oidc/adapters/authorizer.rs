@@ -159,6 +159,7 @@ impl Authorizer for Codes<'_> {
         }
         extensions.set_raw(NONCE.into(), Value::public(row.nonce));
         extensions.set_raw(GRANT_ID.into(), Value::public(Some(grant.id.to_string())));
+        self.ctx.keep_redeemed_grant(grant.clone());
         Ok(Some(Grant {
             owner_id: grant.user_id.map(UserId::into_string).unwrap_or_default(),
             client_id: grant.client_id.into_string(),

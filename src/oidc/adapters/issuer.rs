@@ -61,7 +61,11 @@ impl Tokens<'_> {
 
     fn load_grant(&self, grant: &Grant) -> Result<GrantRow, ()> {
         let id = grant_id_of(grant).ok_or(())?;
-        match self.ctx.with_db(|c| store::grant_by_id(c, &id))? {
+        let read = match self.ctx.redeemed_grant(&id) {
+            Some(kept) => Some(kept),
+            None => self.ctx.with_db(|c| store::grant_by_id(c, &id))?,
+        };
+        match read {
             Some(row) if row.revoked_at.is_none() => Ok(row),
             _ => {
                 self.ctx

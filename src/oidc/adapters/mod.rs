@@ -28,13 +28,16 @@ use oxide_auth::primitives::registrar::Registrar;
 use crate::ids::GrantId;
 use crate::oidc::clients::Client;
 use crate::oidc::error::OAuthError;
-use crate::store::{DbConn, StoreError};
+use crate::store::{DbConn, GrantRow, StoreError};
 
 /// Shared by the adapters of one request: the connection (inside the request's
 /// transaction), the clock, and the first precise error an adapter hit.
 pub struct Ctx<'c> {
     db: RefCell<&'c mut DbConn>,
     failure: RefCell<Option<OAuthError>>,
+    /// The live grant the redeemed code names, as the authorizer read it in this
+    /// transaction: the issuer takes it instead of reading the row again.
+    redeemed_grant: RefCell<Option<GrantRow>>,
     /// Now (unix seconds).
     pub now: i64,
 }
@@ -45,6 +48,7 @@ impl<'c> Ctx<'c> {
         Ctx {
             db: RefCell::new(conn),
             failure: RefCell::new(None),
+            redeemed_grant: RefCell::new(None),
             now,
         }
     }
@@ -58,6 +62,17 @@ impl<'c> Ctx<'c> {
     /// Records an error (the first one wins) for the endpoint to report.
     pub fn fail(&self, error: OAuthError) {
         self.failure.borrow_mut().get_or_insert(error);
+    }
+
+    /// Keeps the grant the code exchange read, for the issuer.
+    fn keep_redeemed_grant(&self, grant: GrantRow) {
+        *self.redeemed_grant.borrow_mut() = Some(grant);
+    }
+
+    /// The grant kept by [`Ctx::keep_redeemed_grant`], if it is grant `id`.
+    fn redeemed_grant(&self, id: &GrantId) -> Option<GrantRow> {
+        let kept = self.redeemed_grant.borrow_mut().take()?;
+        (kept.id == *id).then_some(kept)
     }
 
     /// Takes the recorded error.
