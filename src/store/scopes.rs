@@ -226,3 +226,51 @@ pub fn claim_lists_of(c: &mut DbConn, names: &[&str]) -> Result<Vec<String>, Sto
         .select(scopes::claims)
         .load(c)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{insert_group, GroupRow};
+
+    #[test]
+    fn scopes_by_names_keeps_the_order_named_and_each_scope_its_own_groups() {
+        let (_dir, store) = super::super::cache_tests::sqlite();
+        let mut c = store.conn().unwrap();
+        for name in ["finance", "security"] {
+            let group = GroupRow {
+                id: name.into(),
+                name: name.into(),
+                created_at: 0,
+            };
+            insert_group(&mut c, &group).unwrap();
+        }
+        let mut payments = scope_by_name(&mut c, "openid").unwrap().unwrap();
+        payments.name = "payments:write".into();
+        payments.sensitive = true;
+        payments.approver_groups = vec![
+            ApproverGroup {
+                group: "security".into(),
+                quorum: Some(2),
+            },
+            ApproverGroup {
+                group: "finance".into(),
+                quorum: None,
+            },
+        ];
+        insert_scope(&mut c, &payments).unwrap();
+
+        let names = ["payments:write", "unknown", "openid", "payments:write"];
+        let rows = scopes_by_names(&mut c, &names).unwrap();
+
+        let found: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(found, ["payments:write", "openid"]);
+        let groups: Vec<(&str, Option<i32>)> = rows[0]
+            .approver_groups
+            .iter()
+            .map(|g| (g.group.as_str(), g.quorum))
+            .collect();
+        assert_eq!(groups, [("security", Some(2)), ("finance", None)]);
+        assert!(rows[1].approver_groups.is_empty());
+        assert!(scopes_by_names(&mut c, &[]).unwrap().is_empty());
+    }
+}
