@@ -298,7 +298,8 @@ impl Desk {
         decided.map_err(|refusal| ApprovalError::StepUp(refusal).into())
     }
 
-    /// Records `viewer`'s vote on `row` (visible to them) once the factor the policy
+    /// Records `viewer`'s vote on `row` (visible to them, and loaded under the lock by
+    /// [`visible`] in this transaction) once the factor the policy
     /// asks for is proved; `Ok(Err(..))` is a refusal to commit all the same (its
     /// failure count, its consumed passkey ceremony).
     pub(super) fn vote_on(
@@ -325,7 +326,8 @@ impl Desk {
                 Err(refusal) => return Ok(Err(refusal)),
             }
         }
-        let row = service::decide(c, &row.id, &approver, vote.decision, vote.comment, now)?;
+        let row =
+            service::decide_locked(c, row.clone(), &approver, vote.decision, vote.comment, now)?;
         Ok(Ok(row))
     }
 

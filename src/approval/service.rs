@@ -276,6 +276,19 @@ pub fn load(c: &mut DbConn, id: &ApprovalId, now: i64) -> Result<ApprovalRow, Ap
     expire_if_due(c, row, now)
 }
 
+/// The approval created for authorization request `request_id`, locked, and expired
+/// when its time is up.
+pub fn load_for_request(
+    c: &mut DbConn,
+    request_id: &RequestId,
+    now: i64,
+) -> Result<Option<ApprovalRow>, ApprovalError> {
+    match store::lock_approval_for_request(c, request_id)? {
+        Some(row) => expire_if_due(c, row, now).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// True when `row`'s time is up and the next locked read will expire it.
 pub fn is_due(row: &ApprovalRow, now: i64) -> bool {
     row.state
@@ -319,6 +332,19 @@ pub fn decide(
     now: i64,
 ) -> Result<ApprovalRow, ApprovalError> {
     let row = load(c, id, now)?;
+    decide_locked(c, row, approver, decision, comment, now)
+}
+
+/// [`decide`] on an approval the transaction has already [`load`]ed (and so locked).
+pub fn decide_locked(
+    c: &mut DbConn,
+    row: ApprovalRow,
+    approver: &Approver,
+    decision: Decision,
+    comment: Option<&str>,
+    now: i64,
+) -> Result<ApprovalRow, ApprovalError> {
+    let id = &row.id;
     let votes = store::decisions_for(c, id)?;
     let groups = may_decide(&row, approver, &votes, now)?;
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());

@@ -142,7 +142,20 @@ pub fn shared_view(
     c: &mut DbConn,
     row: ApprovalRow,
 ) -> Result<(ApprovalView, Vec<store::DecisionRow>), store::StoreError> {
-    let requester = store::user_by_id(c, &row.requester_id)?;
+    shared_view_knowing(c, row, None)
+}
+
+/// [`shared_view`], given a user already read in this request (the viewer): when it is
+/// the requester, the requester is not read again.
+fn shared_view_knowing(
+    c: &mut DbConn,
+    row: ApprovalRow,
+    known: Option<&store::UserRow>,
+) -> Result<(ApprovalView, Vec<store::DecisionRow>), store::StoreError> {
+    let requester = match known.filter(|user| user.id == row.requester_id) {
+        Some(user) => Some(user.clone()),
+        None => store::user_by_id(c, &row.requester_id)?,
+    };
     let client_name = store::client_by_id(c, &row.client_id)?
         .map(|c| c.name)
         .unwrap_or_else(|| row.client_id.to_string());
@@ -256,7 +269,7 @@ pub(super) fn build_view(
     viewer: &Viewer,
     now: i64,
 ) -> Result<ApprovalView, DeskError> {
-    let (mut view, decisions) = shared_view(c, row.clone())?;
+    let (mut view, decisions) = shared_view_knowing(c, row.clone(), Some(&viewer.session.user))?;
     // The factor is presented with the vote: the form shows whatever it asks for.
     view.cannot_decide = match super::approver::may_vote(&row, &viewer.approver(), &decisions, now)
     {

@@ -50,14 +50,7 @@ impl Provider {
             if let Some(map) = answer.as_object_mut() {
                 map.insert("active".into(), true.into());
                 map.insert("token_type".into(), "Bearer".into());
-                if let Some(user) = verified
-                    .grant
-                    .user_id
-                    .as_ref()
-                    .map(|id| store::user_by_id(c, id))
-                    .transpose()?
-                    .flatten()
-                {
+                if let Some(user) = verified.user {
                     map.insert("username".into(), user.username.into());
                 }
             }

@@ -1,7 +1,7 @@
 //! Verifying the tokens this provider issued when they come back: access tokens
-//! (RFC 9068 §4: signature, `typ: at+jwt`, expiry, and a live grant) at userinfo and
-//! introspection, and ID tokens as a relying party checks them (OIDC Core §3.1.3.7),
-//! for the built-in demo RP.
+//! (RFC 9068 §4: signature, `typ: at+jwt`, expiry, and a live grant, read with its
+//! user in one statement) at userinfo and introspection, and ID tokens as a relying
+//! party checks them (OIDC Core §3.1.3.7), for the built-in demo RP.
 
 use serde_json::Value;
 
@@ -9,14 +9,15 @@ use super::error::OAuthError;
 use super::Provider;
 use crate::crypto;
 use crate::ids::GrantId;
-use crate::store::{self, DbConn, GrantRow};
+use crate::store::{self, DbConn, UserRow};
 
 /// What an access token stands for, once verified.
 pub(crate) struct Verified {
     /// Its claims.
     pub claims: Value,
-    /// The live grant it was minted from.
-    pub grant: GrantRow,
+    /// The user of the live grant it was minted from, read with the grant (none for a
+    /// machine token).
+    pub user: Option<UserRow>,
 }
 
 impl Provider {
@@ -35,9 +36,9 @@ impl Provider {
         let Some(grant_id) = claims["grant_id"].as_str() else {
             return Ok(None);
         };
-        Ok(store::grant_by_id(c, &GrantId::new(grant_id))?
-            .filter(|grant| grant.revoked_at.is_none())
-            .map(|grant| Verified { claims, grant }))
+        Ok(store::grant_with_user(c, &GrantId::new(grant_id))?
+            .filter(|(grant, _)| grant.revoked_at.is_none())
+            .map(|(_, user)| Verified { claims, user }))
     }
 
     /// Verifies an ID token as a relying party would (the built-in demo RP): signature,

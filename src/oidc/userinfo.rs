@@ -8,7 +8,7 @@ use super::error::OAuthError;
 use super::params::Params;
 use super::Provider;
 use crate::scope_set::ScopeSet;
-use crate::store::{self, StoreError};
+use crate::store::StoreError;
 
 /// Why userinfo refused (RFC 6750 §3.1).
 #[derive(Debug, Clone)]
@@ -75,10 +75,7 @@ impl Provider {
                         "the access token lacks the openid scope",
                     ))));
                 }
-                let Some(user_id) = verified.grant.user_id.as_ref() else {
-                    return Ok(Err(invalid()));
-                };
-                let Some(user) = store::user_by_id(c, user_id)?.filter(|u| !u.disabled) else {
+                let Some(user) = verified.user.filter(|u| !u.disabled) else {
                     return Ok(Err(invalid()));
                 };
                 Ok(Ok(Value::Object(claims::released(c, &user, &scopes)?.all)))

@@ -115,6 +115,24 @@ pub fn approval_for_request(
         .optional()?)
 }
 
+/// [`approval_for_request`], locked for the rest of the transaction as
+/// [`lock_approval`] locks (one statement).
+pub fn lock_approval_for_request(
+    c: &mut DbConn,
+    request_id: &RequestId,
+) -> Result<Option<ApprovalRow>, StoreError> {
+    if let DbConn::Pg(pg) = c {
+        return Ok(approvals::table
+            .filter(approvals::request_id.eq(request_id))
+            .order(approvals::created_at.desc())
+            .select(ApprovalRow::as_select())
+            .for_update()
+            .get_result(pg)
+            .optional()?);
+    }
+    approval_for_request(c, request_id)
+}
+
 /// Moves an approval from `from` to `to` (compare-and-swap), stamping `decided_at` and
 /// `access_until` when given; `Conflict` when another transition won.
 pub fn transition_approval(

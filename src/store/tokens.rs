@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 
-use super::schema::{authorization_codes, grants, refresh_tokens};
-use super::{DbConn, StoreError};
+use super::schema::{authorization_codes, grants, refresh_tokens, users};
+use super::{DbConn, StoreError, UserRow};
 use crate::ids::{ApprovalId, ClientId, GrantId, UserId};
 use crate::scope_set::ScopeSet;
 
@@ -67,6 +67,20 @@ pub fn grant_by_id(c: &mut DbConn, id: &GrantId) -> Result<Option<GrantRow>, Sto
     Ok(grants::table
         .find(id)
         .select(GrantRow::as_select())
+        .get_result(c)
+        .optional()?)
+}
+
+/// A grant and its user (none for a machine grant, or once the user is removed) in one
+/// statement: what verifying an access token reads at userinfo and introspection.
+pub fn grant_with_user(
+    c: &mut DbConn,
+    id: &GrantId,
+) -> Result<Option<(GrantRow, Option<UserRow>)>, StoreError> {
+    Ok(grants::table
+        .left_join(users::table.on(grants::user_id.eq(users::id.nullable())))
+        .filter(grants::id.eq(id))
+        .select((GrantRow::as_select(), Option::<UserRow>::as_select()))
         .get_result(c)
         .optional()?)
 }

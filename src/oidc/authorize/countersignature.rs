@@ -12,7 +12,7 @@ use crate::ids::ApprovalId;
 use crate::oidc::error::OAuthError;
 use crate::oidc::rar;
 use crate::oidc::Provider;
-use crate::store::{self, ApprovalRow, DbConn, RequestRow};
+use crate::store::{ApprovalRow, DbConn, RequestRow};
 
 /// Where the countersignature stands.
 pub(super) enum Countersigned {
@@ -55,10 +55,11 @@ impl Provider {
             };
             (parked, created)
         } else {
-            let Some(found) = store::approval_for_request(c, &step.row.id)? else {
+            let found =
+                service::load_for_request(c, &step.row.id, now).map_err(approval_failure)?;
+            let Some(loaded) = found else {
                 return Err(OAuthError::server_error(&"awaiting request without approval").into());
             };
-            let loaded = service::load(c, &found.id, now).map_err(approval_failure)?;
             (step.row.clone(), loaded)
         };
         let mut ended = |description: &'static str| -> Result<Countersigned, AuthorizeError> {
