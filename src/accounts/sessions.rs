@@ -64,14 +64,14 @@ pub fn find(
     policy: SessionPolicy,
 ) -> Result<Option<Session>, StoreError> {
     let id_hash = crypto::sha256_hex(cookie.expose().as_bytes());
-    let Some(row) = store::session_by_hash(c, &id_hash)? else {
+    let Some((row, user)) = store::session_with_user(c, &id_hash)? else {
         return Ok(None);
     };
     if row.expires_at <= now || row.last_seen_at.saturating_add(policy.idle) <= now {
         store::delete_session(c, &id_hash)?;
         return Ok(None);
     }
-    let Some(user) = store::user_by_id(c, &row.user_id)?.filter(|u| !u.disabled) else {
+    let Some(user) = user.filter(|u| !u.disabled) else {
         return Ok(None);
     };
     if now - row.last_seen_at >= 60 {

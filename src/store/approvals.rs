@@ -4,8 +4,7 @@
 use diesel::prelude::*;
 
 use super::schema::{
-    approval_decision_groups, approval_decisions, approval_groups, approvals,
-    authorization_requests, grants,
+    approval_decision_groups, approval_decisions, approval_groups, approvals, grants,
 };
 use super::{DbConn, StoreError};
 use crate::approval::policy::SUBJECT_SLOT;
@@ -143,26 +142,32 @@ pub fn transition_approval(
     decided_at: Option<i64>,
     access_until: Option<i64>,
 ) -> Result<(), StoreError> {
-    let target = approvals::table.find(id).filter(approvals::state.eq(from));
-    let changed = match (decided_at, access_until) {
-        (Some(at), Some(until)) => diesel::update(target)
-            .set((
-                approvals::state.eq(to),
-                approvals::decided_at.eq(at),
-                approvals::access_until.eq(until),
-            ))
-            .execute(c)?,
-        (Some(at), None) => diesel::update(target)
-            .set((approvals::state.eq(to), approvals::decided_at.eq(at)))
-            .execute(c)?,
-        _ => diesel::update(target)
-            .set(approvals::state.eq(to))
-            .execute(c)?,
-    };
+    let changed = MoveApproval {
+        to: to.as_str(),
+        decided_at,
+        access_until,
+        id: id.as_str(),
+        from: from.as_str(),
+    }
+    .execute(c)?;
     if changed == 1 {
         Ok(())
     } else {
         Err(StoreError::Conflict)
+    }
+}
+
+super::cached::cached_statement! {
+    /// An approval's compare-and-swap move; a stamp not given keeps its value (cached:
+    /// cached.rs; built with the DSL, its three shapes were compiled at every run).
+    MoveApproval<'a> = "UPDATE approvals SET state = " {
+        to: &'a str as diesel::sql_types::Text => ", decided_at = COALESCE(",
+        decided_at: Option<i64> as diesel::sql_types::Nullable<diesel::sql_types::BigInt>
+            => ", decided_at), access_until = COALESCE(",
+        access_until: Option<i64> as diesel::sql_types::Nullable<diesel::sql_types::BigInt>
+            => ", access_until) WHERE id = ",
+        id: &'a str as diesel::sql_types::Text => " AND state = ",
+        from: &'a str as diesel::sql_types::Text => "",
     }
 }
 
@@ -350,8 +355,18 @@ pub fn extend_request(
     request_id: &RequestId,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    diesel::update(authorization_requests::table.find(request_id))
-        .set(authorization_requests::expires_at.eq(expires_at))
-        .execute(c)?;
+    ExtendRequest {
+        expires_at,
+        id: request_id.as_str(),
+    }
+    .execute(c)?;
     Ok(())
+}
+
+super::cached::cached_statement! {
+    /// At every new approval (cached: cached.rs).
+    ExtendRequest<'a> = "UPDATE authorization_requests SET expires_at = " {
+        expires_at: i64 as diesel::sql_types::BigInt => " WHERE id = ",
+        id: &'a str as diesel::sql_types::Text => "",
+    }
 }

@@ -63,20 +63,29 @@ pub fn transition_request(
     to: RequestState,
     user_id: &UserId,
 ) -> Result<(), StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    let unbound_or_theirs = t::user_id.is_null().or(t::user_id.eq(user_id));
-    let changed = diesel::update(
-        t::table
-            .find(id)
-            .filter(t::state.eq(from))
-            .filter(unbound_or_theirs),
-    )
-    .set((t::state.eq(to), t::user_id.eq(user_id)))
+    let changed = MoveRequest {
+        to: to.as_str(),
+        user_id: user_id.as_str(),
+        id: id.as_str(),
+        from: from.as_str(),
+        owner: user_id.as_str(),
+    }
     .execute(c)?;
     if changed == 1 {
         Ok(())
     } else {
         Err(StoreError::Conflict)
+    }
+}
+
+super::cached::cached_statement! {
+    /// A request's compare-and-swap move, at every authorization (cached: cached.rs).
+    MoveRequest<'a> = "UPDATE authorization_requests SET state = " {
+        to: &'a str as diesel::sql_types::Text => ", user_id = ",
+        user_id: &'a str as diesel::sql_types::Text => " WHERE id = ",
+        id: &'a str as diesel::sql_types::Text => " AND state = ",
+        from: &'a str as diesel::sql_types::Text => " AND (user_id IS NULL OR user_id = ",
+        owner: &'a str as diesel::sql_types::Text => ")",
     }
 }
 

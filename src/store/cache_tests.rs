@@ -165,3 +165,55 @@ fn redeeming_codes_compiles_once() {
     assert_eq!(cached.len(), 1, "{cached:?}");
     assert!(cached[0].starts_with("UPDATE authorization_codes"));
 }
+
+/// The compare-and-swap moves of requests and approvals, a request's extension and a
+/// refresh token's rotation, hand-written (cached.rs), are compiled once; a lost race
+/// is a `Conflict`, not an error of the statement.
+#[test]
+fn moving_requests_and_approvals_compiles_once() {
+    use crate::approval::ApprovalState;
+    use crate::ids::{ApprovalId, RequestId, UserId};
+    use crate::oidc::authorize::RequestState;
+    let (_dir, store) = sqlite();
+    let (cached, run) = recorded(&store, |c| {
+        let request = transition_request(
+            c,
+            &RequestId::new("r"),
+            RequestState::ALL[0],
+            RequestState::ALL[1],
+            &UserId::new("u"),
+        );
+        assert!(matches!(request, Err(StoreError::Conflict)));
+        for stamps in [(Some(1), Some(2)), (Some(1), None), (None, None)] {
+            let approval = transition_approval(
+                c,
+                &ApprovalId::new("a"),
+                ApprovalState::Pending,
+                ApprovalState::Approved,
+                stamps.0,
+                stamps.1,
+            );
+            assert!(matches!(approval, Err(StoreError::Conflict)));
+        }
+        extend_request(c, &RequestId::new("r"), 5).unwrap();
+        assert!(!mark_refresh_used(c, "no such token", 1).unwrap());
+    });
+    assert_eq!(run.len(), 18);
+    assert_eq!(cached.len(), 4, "{cached:?}");
+}
+
+/// On SQLite a request's scopes and their claims are read by cached key lookups, never
+/// by an `IN (…)` list, which diesel cannot cache.
+#[test]
+fn reading_scopes_by_name_compiles_once_on_sqlite() {
+    let (_dir, store) = sqlite();
+    let (cached, run) = recorded(&store, |c| {
+        let rows = scopes_by_names(c, &["profile", "openid", "profile"]).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(claim_lists_of(c, &["openid", "email"]).unwrap().len(), 2);
+    });
+    // Each round: two scopes and their groups, two claim lists.
+    assert_eq!(run.len(), 18, "{run:#?}");
+    assert_eq!(cached.len(), 3, "{cached:#?}");
+    assert!(run.iter().all(|sql| !sql.contains(" IN (")), "{run:#?}");
+}

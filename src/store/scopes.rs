@@ -129,17 +129,52 @@ fn write_groups(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Attaches to each scope its approver groups, in order (one query for all).
+/// Rows for a list of keys, read the way each backend reads them fastest. PostgreSQL:
+/// one statement, `= ANY($1)`, cached, one round trip. SQLite: one cached statement per
+/// key, since diesel cannot cache `IN (?, …)` (its text varies with the count) and
+/// SQLite would compile it at every run, while a cached key lookup runs in-process in a
+/// few microseconds.
+fn by_keys<T>(
+    c: &mut DbConn,
+    keys: &[&str],
+    all_at_once: impl FnOnce(&mut DbConn, &[&str]) -> QueryResult<Vec<T>>,
+    one: impl Fn(&mut DbConn, &str) -> QueryResult<Vec<T>>,
+) -> Result<Vec<T>, StoreError> {
+    if matches!(c, DbConn::Pg(_)) {
+        return Ok(all_at_once(c, keys)?);
+    }
+    let mut rows = Vec::new();
+    for key in keys {
+        rows.extend(one(c, key)?);
+    }
+    Ok(rows)
+}
+
+/// Attaches to each scope its approver groups, in order.
 fn with_groups(c: &mut DbConn, columns: Vec<ScopeColumns>) -> Result<Vec<ScopeRow>, StoreError> {
     let names: Vec<&str> = columns.iter().map(|s| s.name.as_str()).collect();
-    let groups: Vec<ApproverGroupRow> = scope_approver_groups::table
-        .filter(scope_approver_groups::scope_name.eq_any(&names))
-        .order((
-            scope_approver_groups::scope_name.asc(),
-            scope_approver_groups::position.asc(),
-        ))
-        .select(ApproverGroupRow::as_select())
-        .load(c)?;
+    let ordered = (
+        scope_approver_groups::scope_name.asc(),
+        scope_approver_groups::position.asc(),
+    );
+    let groups: Vec<ApproverGroupRow> = by_keys(
+        c,
+        &names,
+        |c, names| {
+            scope_approver_groups::table
+                .filter(scope_approver_groups::scope_name.eq_any(names))
+                .order(ordered)
+                .select(ApproverGroupRow::as_select())
+                .load(c)
+        },
+        |c, name| {
+            scope_approver_groups::table
+                .filter(scope_approver_groups::scope_name.eq(name))
+                .order(ordered)
+                .select(ApproverGroupRow::as_select())
+                .load(c)
+        },
+    )?;
     Ok(columns
         .into_iter()
         .map(|scope| {
@@ -186,13 +221,31 @@ pub fn scope_by_name(c: &mut DbConn, name: &str) -> Result<Option<ScopeRow>, Sto
 }
 
 /// The scopes of these names that exist, in the order named (each once), with their
-/// approver groups: two statements however many there are (one per scope, twice,
-/// was most of an approval page's round trips on PostgreSQL).
+/// approver groups: on PostgreSQL two statements however many there are (one per
+/// scope, twice, was most of an approval page's round trips).
 pub fn scopes_by_names(c: &mut DbConn, names: &[&str]) -> Result<Vec<ScopeRow>, StoreError> {
-    let found = scopes::table
-        .filter(scopes::name.eq_any(names))
-        .select(ScopeColumns::as_select())
-        .load(c)?;
+    let mut unique: Vec<&str> = Vec::new();
+    for name in names {
+        if !unique.contains(name) {
+            unique.push(name);
+        }
+    }
+    let found = by_keys(
+        c,
+        &unique,
+        |c, names| {
+            scopes::table
+                .filter(scopes::name.eq_any(names))
+                .select(ScopeColumns::as_select())
+                .load(c)
+        },
+        |c, name| {
+            scopes::table
+                .find(name)
+                .select(ScopeColumns::as_select())
+                .load(c)
+        },
+    )?;
     let mut rows = with_groups(c, found)?;
     let position = |name: &str| names.iter().position(|n| *n == name);
     rows.sort_by_key(|row| position(&row.name));
@@ -221,10 +274,17 @@ pub fn list_scopes(c: &mut DbConn) -> Result<Vec<ScopeRow>, StoreError> {
 /// The claim lists (JSON text) of the scopes named, in one query: what a token's
 /// scopes release (`oidc::claims`), read at every token and userinfo request.
 pub fn claim_lists_of(c: &mut DbConn, names: &[&str]) -> Result<Vec<String>, StoreError> {
-    Ok(scopes::table
-        .filter(scopes::name.eq_any(names))
-        .select(scopes::claims)
-        .load(c)?)
+    by_keys(
+        c,
+        names,
+        |c, names| {
+            scopes::table
+                .filter(scopes::name.eq_any(names))
+                .select(scopes::claims)
+                .load(c)
+        },
+        |c, name| scopes::table.find(name).select(scopes::claims).load(c),
+    )
 }
 
 #[cfg(test)]

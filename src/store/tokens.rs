@@ -171,14 +171,16 @@ pub fn lock_refresh_grant(c: &mut DbConn, token: &str) -> Result<Option<ClientId
 
 /// Marks a refresh token used (rotated); false when it already was.
 pub fn mark_refresh_used(c: &mut DbConn, token_hash: &str, now: i64) -> Result<bool, StoreError> {
-    let changed = diesel::update(
-        refresh_tokens::table
-            .find(token_hash)
-            .filter(refresh_tokens::used_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(now))
-    .execute(c)?;
+    let changed = MarkRefreshUsed { now, token_hash }.execute(c)?;
     Ok(changed == 1)
+}
+
+super::cached::cached_statement! {
+    /// The compare-and-swap that rotates a refresh token, once per refresh (cached.rs).
+    MarkRefreshUsed<'a> = "UPDATE refresh_tokens SET used_at = " {
+        now: i64 as diesel::sql_types::BigInt => " WHERE token_hash = ",
+        token_hash: &'a str as diesel::sql_types::Text => " AND used_at IS NULL",
+    }
 }
 
 /// Revokes every live grant of a user (and their refresh tokens); returns how many.
