@@ -105,7 +105,11 @@ pub(super) fn visible(
     viewer: &Viewer,
     now: i64,
 ) -> Result<ApprovalRow, DeskError> {
-    let row = service::load(c, &approval_id(id)?, now)?;
+    shown(service::load(c, &approval_id(id)?, now)?, viewer)
+}
+
+/// `row` if `viewer` may know of it, `NotFound` otherwise.
+fn shown(row: ApprovalRow, viewer: &Viewer) -> Result<ApprovalRow, DeskError> {
     if !may_view(&row, viewer) {
         return Err(ApprovalError::NotFound.into());
     }
@@ -163,6 +167,20 @@ impl Desk {
         })
     }
 
+    /// Runs `call` as a plain read (no transaction), for the signed-in viewer (`SignIn`
+    /// when nobody is).
+    fn read_as_viewer<T>(
+        &self,
+        cookie: Option<&SessionToken>,
+        now: i64,
+        call: impl FnOnce(&mut DbConn, Viewer) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        self.store.read(|c| {
+            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
+            call(c, viewer)
+        })
+    }
+
     /// An approval as `cookie`'s user may see it (expired on read when due).
     ///
     /// Nearly every look finds nothing to expire, so it is a plain read: no write
@@ -175,13 +193,10 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<ApprovalView, DeskError> {
-        let looked = self.store.read(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
-            let id = approval_id(id)?;
-            let row = store::approval_by_id(c, &id)?.ok_or(ApprovalError::NotFound)?;
-            if !may_view(&row, &viewer) {
-                return Err(ApprovalError::NotFound.into());
-            }
+        let looked = self.read_as_viewer(cookie, now, |c, viewer| {
+            let row =
+                store::approval_by_id(c, &approval_id(id)?)?.ok_or(ApprovalError::NotFound)?;
+            let row = shown(row, &viewer)?;
             match service::is_due(&row, now) {
                 true => Ok(None),
                 false => build_view(c, row, &viewer, now).map(Some),
@@ -206,8 +221,7 @@ impl Desk {
     ) -> Result<(String, Vec<ApprovalView>, bool), DeskError> {
         service::expire_due(&self.store, now)?;
         // Swept: what is left only needs reading.
-        self.store.read(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
+        self.read_as_viewer(cookie, now, |c, viewer| {
             let (rows, more) = decidable(c, &viewer, now, page)?;
             let mut items = Vec::new();
             for row in rows {
@@ -225,8 +239,7 @@ impl Desk {
         cookie: Option<&SessionToken>,
         now: i64,
     ) -> Result<Vec<ApprovalId>, DeskError> {
-        self.store.read(|c| {
-            let viewer = viewer(c, cookie, now, self.sessions, &self.oversight)?;
+        self.read_as_viewer(cookie, now, |c, viewer| {
             let (rows, _) = decidable(c, &viewer, now, 0)?;
             Ok(rows.into_iter().map(|row| row.id).collect())
         })

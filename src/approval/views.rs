@@ -160,11 +160,11 @@ fn shared_view_knowing(
         .map(|c| c.name)
         .unwrap_or_else(|| row.client_id.to_string());
     let names: Vec<&str> = row.scopes.iter().collect();
-    let known = store::scopes_by_names(c, &names)?;
+    let stored = store::scopes_by_names(c, &names)?;
     let scopes = names
         .iter()
         .map(|name| {
-            let scope = known.iter().find(|s| s.name == *name);
+            let scope = stored.iter().find(|s| s.name == *name);
             ScopeView {
                 name: (*name).into(),
                 description: scope.map(|s| s.description.clone()).unwrap_or_default(),

@@ -172,7 +172,11 @@ mod tests {
     }
 
     fn b64(value: &Value) -> String {
-        URL_SAFE_NO_PAD.encode(value.to_string())
+        b64_raw(value.to_string().as_bytes())
+    }
+
+    fn b64_raw(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
     }
 
     /// `token` with its header replaced (the signature no longer covers it).
@@ -208,10 +212,6 @@ mod tests {
             let truncated = format!("{}.{}", parts[0], parts[1]);
             assert!(verify::<Value>(&set, &truncated, ISSUER, None, 150).is_none());
         }
-    }
-
-    fn b64_raw(bytes: &[u8]) -> String {
-        URL_SAFE_NO_PAD.encode(bytes)
     }
 
     #[test]

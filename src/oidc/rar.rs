@@ -116,12 +116,8 @@ pub fn requirements_for(
     let governing = details
         .into_iter()
         .flat_map(|d| d.action_types.iter().map(|t| t.policy_scope.as_str()));
-    let mut names: Vec<&str> = Vec::new();
-    for name in scopes.iter().chain(governing) {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
+    // scopes_by_names reads each name once, in the order named.
+    let names: Vec<&str> = scopes.iter().chain(governing).collect();
     let rows = store::scopes_by_names(c, &names)?;
     let mut requirements = approval::requirements(&rows);
     if let (Some(requirements), Some(details)) = (requirements.as_mut(), details) {

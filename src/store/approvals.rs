@@ -101,35 +101,30 @@ pub fn lock_approval(c: &mut DbConn, id: &ApprovalId) -> Result<Option<ApprovalR
     approval_by_id(c, id)
 }
 
-/// The approval created for an authorization request.
-pub fn approval_for_request(
-    c: &mut DbConn,
-    request_id: &RequestId,
-) -> Result<Option<ApprovalRow>, StoreError> {
-    Ok(approvals::table
-        .filter(approvals::request_id.eq(request_id))
-        .order(approvals::created_at.desc())
-        .select(ApprovalRow::as_select())
-        .get_result(c)
-        .optional()?)
-}
-
-/// [`approval_for_request`], locked for the rest of the transaction as
-/// [`lock_approval`] locks (one statement).
+/// The approval created for an authorization request, locked for the rest of the
+/// transaction as [`lock_approval`] locks (one statement).
 pub fn lock_approval_for_request(
     c: &mut DbConn,
     request_id: &RequestId,
 ) -> Result<Option<ApprovalRow>, StoreError> {
+    // diesel's `FOR UPDATE` exists for PostgreSQL only: the query is written per backend.
+    let for_request = approvals::request_id.eq(request_id);
+    let newest = approvals::created_at.desc();
     if let DbConn::Pg(pg) = c {
         return Ok(approvals::table
-            .filter(approvals::request_id.eq(request_id))
-            .order(approvals::created_at.desc())
+            .filter(for_request)
+            .order(newest)
             .select(ApprovalRow::as_select())
             .for_update()
             .get_result(pg)
             .optional()?);
     }
-    approval_for_request(c, request_id)
+    Ok(approvals::table
+        .filter(for_request)
+        .order(newest)
+        .select(ApprovalRow::as_select())
+        .get_result(c)
+        .optional()?)
 }
 
 /// Moves an approval from `from` to `to` (compare-and-swap), stamping `decided_at` and
