@@ -2,6 +2,7 @@
 //! compare-and-swap on `state`.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{
     approval_decision_groups, approval_decisions, approval_groups, approvals, grants,
@@ -15,6 +16,7 @@ use crate::scope_set::ScopeSet;
 /// A row of `approvals`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = approvals)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct ApprovalRow {
     pub id: ApprovalId,
@@ -58,6 +60,7 @@ pub struct DecisionRow {
 /// The columns of `approval_decisions`.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = approval_decisions)]
+#[diesel(treat_none_as_default_value = false)]
 struct DecisionColumns {
     approval_id: ApprovalId,
     approver_id: UserId,
@@ -233,6 +236,21 @@ pub fn decidable_approvals(
     (offset, limit): (i64, i64),
 ) -> Result<Vec<ApprovalRow>, StoreError> {
     use diesel::dsl::{exists, not};
+    if let DbConn::Sqlite(lite) = c {
+        let groups = super::encode_list(groups);
+        return Ok(InboxPageSqlite {
+            pending: ApprovalState::Pending.as_str(),
+            now,
+            user: user.as_str(),
+            groups: &groups,
+            requester: user.as_str(),
+            slot: SUBJECT_SLOT,
+            voter: user.as_str(),
+            limit,
+            offset,
+        }
+        .load(lite)?);
+    }
     let needing = exists(
         approval_groups::table
             .filter(approval_groups::approval_id.eq(approvals::id))
@@ -262,6 +280,39 @@ pub fn decidable_approvals(
         .limit(limit)
         .select(ApprovalRow::as_select())
         .load(c)?)
+}
+
+super::cached::cached_statement! {
+    /// SQLite: [`decidable_approvals`] with the viewer's groups bound as one JSON list
+    /// (`json_each`), so the statement is compiled once (cached.rs); diesel's `IN (…)`
+    /// has one placeholder per group and is compiled at every run. PostgreSQL's
+    /// `= ANY($1)` is cached as it is.
+    InboxPageSqlite<'a> -> diesel::dsl::SqlTypeOf<
+        diesel::dsl::AsSelect<ApprovalRow, diesel::sqlite::Sqlite>,
+    > = "SELECT approvals.id, approvals.request_id, approvals.requester_id, \
+        approvals.client_id, approvals.scopes, approvals.redirect_uri, \
+        approvals.details_digest, approvals.details, approvals.justification, \
+        approvals.state, approvals.requirements, approvals.requester_ip, \
+        approvals.requester_user_agent, approvals.created_at, approvals.expires_at, \
+        approvals.decided_at, approvals.access_until, approvals.binding_message \
+        FROM approvals WHERE approvals.state = " {
+        pending: &'a str as Text => " AND approvals.expires_at > ",
+        now: i64 as BigInt => " AND ((approvals.requester_id != ",
+        user: &'a str as Text => " AND EXISTS (SELECT 1 FROM approval_groups \
+            WHERE approval_groups.approval_id = approvals.id \
+            AND approval_groups.group_name IN (SELECT value FROM json_each(",
+        groups: &'a str as Text => ")))) OR (approvals.requester_id = ",
+        requester: &'a str as Text => " AND EXISTS (SELECT 1 FROM approval_groups \
+            WHERE approval_groups.approval_id = approvals.id \
+            AND approval_groups.group_name = ",
+        slot: &'a str as Text => "))) AND NOT EXISTS (SELECT 1 FROM approval_decisions \
+            WHERE approval_decisions.approval_id = approvals.id \
+            AND approval_decisions.approver_id = ",
+        voter: &'a str as Text => ") ORDER BY approvals.created_at ASC, approvals.id ASC \
+            LIMIT ",
+        limit: i64 as BigInt => " OFFSET ",
+        offset: i64 as BigInt => "",
+    }
 }
 
 /// Records a vote with its groups; `Conflict` when this approver already voted.

@@ -11,6 +11,7 @@ use crate::oidc::authorize::RequestState;
 /// login, consent or approval.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = crate::store::schema::authorization_requests)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct RequestRow {
     pub id: RequestId,
@@ -103,16 +104,45 @@ pub fn delete_expired_requests(c: &mut DbConn, now: i64) -> Result<usize, StoreE
     .execute(c)?)
 }
 
-/// Records that the user signed in for this request (`prompt=login` is then satisfied).
+/// Records that the user signed in for this request (`prompt=login` is then satisfied),
+/// unless the request is past the states that accept a login.
 pub fn note_request_login(c: &mut DbConn, id: &RequestId, at: i64) -> Result<(), StoreError> {
-    use crate::store::schema::authorization_requests as t;
-    let accepting: Vec<RequestState> = RequestState::ALL
-        .iter()
-        .copied()
-        .filter(|s| s.accepts_login())
-        .collect();
-    diesel::update(t::table.find(id).filter(t::state.eq_any(accepting)))
-        .set(t::login_at.eq(at))
-        .execute(c)?;
+    let [first, second] = ACCEPTING_LOGIN.map(RequestState::as_str);
+    NoteRequestLogin {
+        at,
+        id: id.as_str(),
+        first,
+        second,
+    }
+    .execute(c)?;
     Ok(())
+}
+
+/// The states whose requests a login still counts for ([`RequestState::accepts_login`];
+/// a test holds the two together), bound one by one so the statement is cached.
+const ACCEPTING_LOGIN: [RequestState; 2] = [RequestState::Open, RequestState::Consented];
+
+super::cached::cached_statement! {
+    /// Notes a login on a request, once per login (cached: cached.rs).
+    NoteRequestLogin<'a> = "UPDATE authorization_requests SET login_at = " {
+        at: i64 as diesel::sql_types::BigInt => " WHERE id = ",
+        id: &'a str as diesel::sql_types::Text => " AND state IN (",
+        first: &'a str as diesel::sql_types::Text => ", ",
+        second: &'a str as diesel::sql_types::Text => ")",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_states_bound_are_those_that_accept_a_login() {
+        let accepting: Vec<RequestState> = RequestState::ALL
+            .iter()
+            .copied()
+            .filter(|state| state.accepts_login())
+            .collect();
+        assert_eq!(accepting, ACCEPTING_LOGIN);
+    }
 }

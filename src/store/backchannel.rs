@@ -12,6 +12,7 @@ use crate::oidc::ciba::{BackchannelState, DeliveryMode};
 /// A row of `backchannel_requests`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = backchannel_requests)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct BackchannelRow {
     pub request_id: RequestId,

@@ -3,8 +3,25 @@
 //! statement again on every run. Only for statements on hot paths.
 
 /// Declares a statement type with a static query id: the SQL before the first bind,
-/// then each bound field with its SQL type and the SQL that follows it.
+/// then each bound field with its SQL type and the SQL that follows it. A statement
+/// that returns rows names their SQL types after `->`, and is then a query too
+/// (`get_result`, `load`).
 macro_rules! cached_statement {
+    (
+        $(#[$meta:meta])*
+        $name:ident<$a:lifetime> -> $rows:ty = $head:literal {
+            $($field:ident: $rust:ty as $sql:ty => $after:literal),+ $(,)?
+        }
+    ) => {
+        $crate::store::cached::cached_statement! {
+            $(#[$meta])*
+            $name<$a> = $head { $($field: $rust as $sql => $after),+ }
+        }
+
+        impl<$a> diesel::query_builder::Query for $name<$a> {
+            type SqlType = $rows;
+        }
+    };
     (
         $(#[$meta:meta])*
         $name:ident<$a:lifetime> = $head:literal {

@@ -50,13 +50,22 @@ pub fn retire_active_keys(c: &mut DbConn, retire_at: i64) -> Result<usize, Store
     )
 }
 
-/// Retires the retiring keys whose tokens have all expired by `now`.
+/// Retires the retiring keys whose tokens have all expired by `now` (the sweep, every
+/// 30 s on every instance: a cached statement, cached.rs).
 pub fn retire_expired_keys(c: &mut DbConn, now: i64) -> Result<usize, StoreError> {
-    Ok(diesel::update(
-        signing_keys::table
-            .filter(signing_keys::state.eq(KeyState::Retiring))
-            .filter(signing_keys::retire_at.le(now)),
-    )
-    .set(signing_keys::state.eq(KeyState::Retired))
+    Ok(RetireExpiredKeys {
+        retired: KeyState::Retired.as_str(),
+        retiring: KeyState::Retiring.as_str(),
+        now,
+    }
     .execute(c)?)
+}
+
+super::cached::cached_statement! {
+    /// Moves the retiring keys past their `retire_at` to retired.
+    RetireExpiredKeys<'a> = "UPDATE signing_keys SET state = " {
+        retired: &'a str as diesel::sql_types::Text => " WHERE state = ",
+        retiring: &'a str as diesel::sql_types::Text => " AND retire_at <= ",
+        now: i64 as diesel::sql_types::BigInt => "",
+    }
 }

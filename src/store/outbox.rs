@@ -7,6 +7,7 @@
 //! the inbound signatures already seen.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
 use super::schema::{group_channels, inbound_replays, notification_messages, outbox};
 use super::{DbConn, StoreError};
@@ -15,6 +16,7 @@ use crate::ids::ApprovalId;
 /// A row of `outbox`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct OutboxRow {
     pub id: String,
@@ -108,9 +110,11 @@ pub fn claim_outbox(
         if busy > 0 && row.approval_id.is_some() {
             continue;
         }
-        diesel::update(outbox::table.find(&row.id))
-            .set(outbox::locked_until.eq(now + lease))
-            .execute(c)?;
+        OutboxClaim {
+            until: now + lease,
+            id: &row.id,
+        }
+        .execute(c)?;
         claimed.push(row);
     }
     Ok(claimed)
@@ -136,25 +140,13 @@ pub fn delivered_to_since(c: &mut DbConn, target: &str, since: i64) -> Result<i6
 
 /// Gives a claimed row back, due again at `at`, without counting an attempt.
 pub fn outbox_defer(c: &mut DbConn, id: &str, at: i64) -> Result<(), StoreError> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::next_attempt_at.eq(at),
-            outbox::locked_until.eq(None::<i64>),
-        ))
-        .execute(c)?;
+    OutboxDefer { at, id }.execute(c)?;
     Ok(())
 }
 
 /// Marks a claimed row delivered.
 pub fn outbox_delivered(c: &mut DbConn, id: &str, now: i64) -> Result<(), StoreError> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::delivered_at.eq(now),
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::locked_until.eq(None::<i64>),
-            outbox::last_error.eq(None::<String>),
-        ))
-        .execute(c)?;
+    OutboxDelivered { now, id }.execute(c)?;
     Ok(())
 }
 
@@ -166,21 +158,58 @@ pub fn outbox_failed(
     retry_at: Option<i64>,
     now: i64,
 ) -> Result<(), StoreError> {
-    let target = outbox::table.find(id);
-    let common = (
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::locked_until.eq(None::<i64>),
-        outbox::last_error.eq(error),
-    );
     match retry_at {
-        Some(at) => diesel::update(target)
-            .set((common, outbox::next_attempt_at.eq(at)))
-            .execute(c)?,
-        None => diesel::update(target)
-            .set((common, outbox::dead_at.eq(now)))
-            .execute(c)?,
+        Some(at) => OutboxRetryAt { error, at, id }.execute(c)?,
+        None => OutboxDead { error, now, id }.execute(c)?,
     };
     Ok(())
+}
+
+// The delivery worker's moves, once per notification: cached statements (cached.rs).
+
+super::cached::cached_statement! {
+    /// Claims a due row until its lease ends.
+    OutboxClaim<'a> = "UPDATE outbox SET locked_until = " {
+        until: i64 as BigInt => " WHERE id = ",
+        id: &'a str as Text => "",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Gives a claimed row back, due at `at`.
+    OutboxDefer<'a> = "UPDATE outbox SET next_attempt_at = " {
+        at: i64 as BigInt => ", locked_until = NULL WHERE id = ",
+        id: &'a str as Text => "",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Marks a claimed row delivered.
+    OutboxDelivered<'a> = "UPDATE outbox SET delivered_at = " {
+        now: i64 as BigInt => ", attempts = attempts + 1, locked_until = NULL, \
+            last_error = NULL WHERE id = ",
+        id: &'a str as Text => "",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Counts a failed attempt; due again at `at`.
+    OutboxRetryAt<'a> = "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, \
+        last_error = " {
+        error: &'a str as Text => ", next_attempt_at = ",
+        at: i64 as BigInt => " WHERE id = ",
+        id: &'a str as Text => "",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Counts a failed attempt and dead-letters the row.
+    OutboxDead<'a> = "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, \
+        last_error = " {
+        error: &'a str as Text => ", dead_at = ",
+        now: i64 as BigInt => " WHERE id = ",
+        id: &'a str as Text => "",
+    }
 }
 
 /// Outbox rows, newest first.
@@ -309,18 +338,33 @@ pub fn group_channels_of(
     c: &mut DbConn,
     groups: Option<&[String]>,
 ) -> Result<Vec<(String, String, String)>, StoreError> {
-    let mut query = group_channels::table
-        .select((
-            group_channels::group_name,
-            group_channels::kind,
-            group_channels::destination,
-        ))
-        .order((group_channels::group_name.asc(), group_channels::kind.asc()))
-        .into_boxed();
-    if let Some(groups) = groups {
-        query = query.filter(group_channels::group_name.eq_any(groups));
+    let columns = (
+        group_channels::group_name,
+        group_channels::kind,
+        group_channels::destination,
+    );
+    let Some(groups) = groups else {
+        return Ok(group_channels::table
+            .select(columns)
+            .order((group_channels::group_name.asc(), group_channels::kind.asc()))
+            .load(c)?);
+    };
+    // One cached lookup per group (an approval names one or two): SQLite would compile
+    // an `IN` list at every run.
+    let mut names: Vec<&String> = groups.iter().collect();
+    names.sort();
+    names.dedup();
+    let mut channels = Vec::new();
+    for name in names {
+        channels.extend(
+            group_channels::table
+                .filter(group_channels::group_name.eq(name))
+                .select(columns)
+                .order(group_channels::kind.asc())
+                .load::<(String, String, String)>(c)?,
+        );
     }
-    Ok(query.load(c)?)
+    Ok(channels)
 }
 
 /// Records an inbound request's digest until `expires_at`; false when it was already

@@ -9,6 +9,7 @@ use crate::ids::UserId;
 /// A row of `sessions`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct SessionRow {
     pub id_hash: String,

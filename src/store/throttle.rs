@@ -4,7 +4,7 @@
 //! count one after the other.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::schema::login_failures;
 use super::{DbConn, StoreError};
@@ -23,54 +23,65 @@ pub struct LoginFailureRow {
 }
 
 /// The counter for a subject (`user:<name>` or `ip:<addr>`), created at zero when
-/// missing, and locked until the transaction ends (the no-op update takes the row lock
-/// on PostgreSQL; SQLite write transactions are exclusive already).
+/// missing, and locked until the transaction ends: one upsert whose no-op `DO UPDATE`
+/// takes the row lock on PostgreSQL (SQLite write transactions are exclusive already)
+/// and returns the row.
 pub fn lock_login_failures(
     c: &mut DbConn,
     subject: &str,
     now: i64,
 ) -> Result<LoginFailureRow, StoreError> {
-    match c {
-        DbConn::Pg(pg) => diesel::sql_query(
-            "INSERT INTO login_failures (subject, failures, window_start) VALUES ($1, 0, $2) \
-             ON CONFLICT (subject) DO NOTHING",
-        )
-        .bind::<Text, _>(subject)
-        .bind::<BigInt, _>(now)
-        .execute(pg)?,
-        DbConn::Sqlite(lite) => diesel::sql_query(
-            "INSERT OR IGNORE INTO login_failures (subject, failures, window_start) VALUES (?, 0, ?)",
-        )
-        .bind::<Text, _>(subject)
-        .bind::<BigInt, _>(now)
-        .execute(lite)?,
-    };
-    diesel::update(login_failures::table.find(subject))
-        .set(login_failures::failures.eq(login_failures::failures))
-        .execute(c)?;
-    Ok(login_failures::table
-        .find(subject)
-        .select(LoginFailureRow::as_select())
-        .get_result(c)?)
+    Ok(LockLoginFailures { subject, now }.get_result(c)?)
 }
 
 /// Writes a counter back.
 pub fn save_login_failures(c: &mut DbConn, row: &LoginFailureRow) -> Result<(), StoreError> {
-    diesel::update(login_failures::table.find(&row.subject))
-        .set(row)
-        .execute(c)?;
+    SaveLoginFailures {
+        failures: row.failures,
+        window_start: row.window_start,
+        locked_until: row.locked_until,
+        in_flight: row.in_flight,
+        subject: &row.subject,
+    }
+    .execute(c)?;
     Ok(())
 }
 
 /// Forgets a subject's failures (after a successful login). The row stays (reset), so
 /// a concurrent attempt that just created or locked it never finds it gone.
 pub fn clear_login_failures(c: &mut DbConn, subject: &str, now: i64) -> Result<(), StoreError> {
-    diesel::update(login_failures::table.find(subject))
-        .set((
-            login_failures::failures.eq(0),
-            login_failures::window_start.eq(now),
-            login_failures::locked_until.eq(None::<i64>),
-        ))
-        .execute(c)?;
+    ClearLoginFailures { now, subject }.execute(c)?;
     Ok(())
+}
+
+// Cached statements (cached.rs): every login attempt runs each of them twice.
+
+super::cached::cached_statement! {
+    /// Creates or locks a counter and returns it.
+    LockLoginFailures<'a> -> (Text, Integer, BigInt, Nullable<BigInt>, Integer) =
+        "INSERT INTO login_failures (subject, failures, window_start) VALUES (" {
+        subject: &'a str as Text => ", 0, ",
+        now: i64 as BigInt => ") ON CONFLICT (subject) DO UPDATE \
+            SET failures = login_failures.failures \
+            RETURNING subject, failures, window_start, locked_until, in_flight",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Writes a counter back.
+    SaveLoginFailures<'a> = "UPDATE login_failures SET failures = " {
+        failures: i32 as Integer => ", window_start = ",
+        window_start: i64 as BigInt => ", locked_until = ",
+        locked_until: Option<i64> as Nullable<BigInt> => ", in_flight = ",
+        in_flight: i32 as Integer => " WHERE subject = ",
+        subject: &'a str as Text => "",
+    }
+}
+
+super::cached::cached_statement! {
+    /// Resets a counter's failures.
+    ClearLoginFailures<'a> = "UPDATE login_failures SET failures = 0, window_start = " {
+        now: i64 as BigInt => ", locked_until = NULL WHERE subject = ",
+        subject: &'a str as Text => "",
+    }
 }

@@ -11,6 +11,7 @@ use crate::scope_set::ScopeSet;
 /// A row of `grants`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct GrantRow {
     pub id: GrantId,
@@ -29,6 +30,7 @@ pub struct GrantRow {
 /// A row of `authorization_codes`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = authorization_codes)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct CodeRow {
     pub code_hash: String,
@@ -46,6 +48,7 @@ pub struct CodeRow {
 /// A row of `refresh_tokens`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
+#[diesel(treat_none_as_default_value = false)]
 #[allow(missing_docs)]
 pub struct RefreshRow {
     pub token_hash: String,
@@ -152,21 +155,36 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
 /// its grant's row is locked for the rest of the transaction first. Every path that
 /// changes a grant's refresh tokens (rotation, reuse revocation) takes the grant's lock
 /// before any refresh token's, so concurrent refreshes queue instead of deadlocking.
+/// On PostgreSQL one `SELECT … FOR UPDATE OF grants` reads and locks (the grant row
+/// only: locking the refresh token too, in no set order, would break that rule). On
+/// SQLite the write transaction already holds the database's write lock.
 pub fn lock_refresh_grant(c: &mut DbConn, token: &str) -> Result<Option<ClientId>, StoreError> {
-    let hash = crate::crypto::sha256_hex(token.as_bytes());
-    let found: Option<(GrantId, ClientId)> = refresh_tokens::table
-        .inner_join(grants::table)
-        .filter(refresh_tokens::token_hash.eq(hash))
-        .select((grants::id, grants::client_id))
-        .get_result(c)
-        .optional()?;
-    let Some((grant, client)) = found else {
-        return Ok(None);
+    let token_hash = crate::crypto::sha256_hex(token.as_bytes());
+    let found: Option<(GrantId, ClientId)> = if let DbConn::Pg(pg) = c {
+        LockRefreshGrantPg {
+            token_hash: &token_hash,
+        }
+        .get_result(pg)
+        .optional()?
+    } else {
+        refresh_tokens::table
+            .inner_join(grants::table)
+            .filter(refresh_tokens::token_hash.eq(&token_hash))
+            .select((grants::id, grants::client_id))
+            .get_result(c)
+            .optional()?
     };
-    diesel::update(grants::table.find(&grant))
-        .set(grants::id.eq(grants::id))
-        .execute(c)?;
-    Ok(Some(client))
+    Ok(found.map(|(_, client)| client))
+}
+
+super::cached::cached_statement! {
+    /// PostgreSQL: finds a refresh token's grant and locks its row (cached.rs).
+    LockRefreshGrantPg<'a> -> (diesel::sql_types::Text, diesel::sql_types::Text) =
+        "SELECT grants.id, grants.client_id FROM refresh_tokens \
+        INNER JOIN grants ON grants.id = refresh_tokens.grant_id \
+        WHERE refresh_tokens.token_hash = " {
+        token_hash: &'a str as diesel::sql_types::Text => " FOR UPDATE OF grants",
+    }
 }
 
 /// Marks a refresh token used (rotated); false when it already was.

@@ -11,6 +11,10 @@
 //! (503 with `Retry-After`, as in an outage) and is replaced; since its siblings were
 //! probably killed with it, every connection last used before that loss is pinged at
 //! its next checkout ([`Losses`]).
+//!
+//! The watch passes every event on to diesel's default instrumentation, if the program
+//! set one (`diesel::connection::set_default_instrumentation`): that is how a query log
+//! or the test of cached statements (tests/api/approval/statements.rs) sees the pool.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,10 +29,11 @@ use super::DbConn;
 pub const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// The instrumentation set on every pooled connection.
-#[derive(Debug)]
 pub struct Watch {
     closed: bool,
     last_used: Instant,
+    /// diesel's default instrumentation, which setting the watch would otherwise replace.
+    also: Option<Box<dyn Instrumentation>>,
 }
 
 impl Default for Watch {
@@ -36,7 +41,18 @@ impl Default for Watch {
         Watch {
             closed: false,
             last_used: Instant::now(),
+            also: diesel::connection::get_default_instrumentation(),
         }
+    }
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("closed", &self.closed)
+            .field("last_used", &self.last_used)
+            .field("also", &self.also.is_some())
+            .finish()
     }
 }
 
@@ -98,5 +114,8 @@ impl Instrumentation for Watch {
             self.closed |= is_lost_connection(error);
         }
         self.last_used = Instant::now();
+        if let Some(also) = &mut self.also {
+            also.on_connection_event(event);
+        }
     }
 }

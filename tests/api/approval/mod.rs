@@ -14,5 +14,6 @@ mod protections;
 mod races;
 mod records;
 mod rules;
+mod statements;
 pub(crate) mod support;
 mod tokens;
