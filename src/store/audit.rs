@@ -1,5 +1,10 @@
 //! The audit chain's rows and its head. Appends lock the head row first, so on
 //! PostgreSQL concurrent writers (threads or instances) queue and the chain stays linear.
+//! A PostgreSQL transaction that appends twice (a vote that decides, a code redeemed)
+//! locks and reads the head once: the head it locked and moved is kept for the rest of
+//! the transaction ([`LOCKED_HEAD`]).
+
+use std::cell::RefCell;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -22,17 +27,46 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+thread_local! {
+    /// PostgreSQL: the chain head as the write transaction open on this thread holds
+    /// it, once locked: `(connection address, seq, hash)`. Every write transaction
+    /// begins and ends by forgetting it ([`forget_locked_head`]), and this transaction
+    /// holds the row lock in between, so nobody else can have moved the head.
+    static LOCKED_HEAD: RefCell<Option<(usize, i64, String)>> = const { RefCell::new(None) };
+}
+
+/// Forgets the head a write transaction locked (at its begin, commit and rollback).
+pub(super) fn forget_locked_head() {
+    LOCKED_HEAD.with(|head| head.borrow_mut().take());
+}
+
+fn address_of(pg: &diesel::PgConnection) -> usize {
+    std::ptr::from_ref(pg) as usize
+}
+
 /// Locks the chain head for the rest of the transaction and returns `(seq, hash)`.
-/// On PostgreSQL one `SELECT … FOR UPDATE` takes the row lock and reads it. On SQLite
-/// every write transaction begins `IMMEDIATE` ([`super::write_transaction`]) and so
-/// already holds the database's write lock.
+/// On PostgreSQL one `SELECT … FOR UPDATE` takes the row lock and reads it, once per
+/// transaction. On SQLite every write transaction begins `IMMEDIATE`
+/// ([`super::write_transaction`]) and so already holds the database's write lock.
 pub fn lock_audit_head(c: &mut DbConn) -> Result<(i64, String), StoreError> {
     if let DbConn::Pg(pg) = c {
-        return Ok(audit_head::table
+        let address = address_of(pg);
+        let held = LOCKED_HEAD.with(|head| {
+            head.borrow()
+                .as_ref()
+                .filter(|(on, _, _)| *on == address)
+                .map(|(_, seq, hash)| (*seq, hash.clone()))
+        });
+        if let Some(head) = held {
+            return Ok(head);
+        }
+        let (seq, hash): (i64, String) = audit_head::table
             .find(1)
             .select((audit_head::seq, audit_head::hash))
             .for_update()
-            .get_result(pg)?);
+            .get_result(pg)?;
+        LOCKED_HEAD.with(|head| *head.borrow_mut() = Some((address, seq, hash.clone())));
+        return Ok((seq, hash));
     }
     read_audit_head(c)
 }
@@ -61,6 +95,8 @@ pub fn append_audit_row(c: &mut DbConn, row: &AuditRow) -> Result<(), StoreError
             head_hash: &row.hash,
         }
         .execute(pg)?;
+        let address = address_of(pg);
+        LOCKED_HEAD.with(|head| *head.borrow_mut() = Some((address, row.seq, row.hash.clone())));
         return Ok(());
     }
     diesel::insert_into(audit_events::table)

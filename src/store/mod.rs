@@ -409,8 +409,11 @@ where
     E: From<StoreError>,
 {
     begin_write(conn)?;
+    audit::forget_locked_head();
     type Manager = <DbConn as Connection>::TransactionManager;
-    match f(conn) {
+    let done = f(conn);
+    audit::forget_locked_head();
+    match done {
         Ok(value) => match Manager::commit_transaction(conn) {
             Ok(()) => Ok(value),
             Err(error) => {
