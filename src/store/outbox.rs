@@ -7,7 +7,7 @@
 //! the inbound signatures already seen.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::schema::{group_channels, inbound_replays, notification_messages, outbox};
 use super::{DbConn, StoreError};
@@ -158,10 +158,14 @@ pub fn outbox_failed(
     retry_at: Option<i64>,
     now: i64,
 ) -> Result<(), StoreError> {
-    match retry_at {
-        Some(at) => OutboxRetryAt { error, at, id }.execute(c)?,
-        None => OutboxDead { error, now, id }.execute(c)?,
-    };
+    let dead_at = retry_at.is_none().then_some(now);
+    OutboxFailed {
+        error,
+        retry_at,
+        dead_at,
+        id,
+    }
+    .execute(c)?;
     Ok(())
 }
 
@@ -193,21 +197,13 @@ super::cached::cached_statement! {
 }
 
 super::cached::cached_statement! {
-    /// Counts a failed attempt; due again at `at`.
-    OutboxRetryAt<'a> = "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, \
+    /// Counts a failed attempt: due again at `retry_at`, or dead-lettered at `dead_at`
+    /// (the one given; the other column keeps its value).
+    OutboxFailed<'a> = "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, \
         last_error = " {
-        error: &'a str as Text => ", next_attempt_at = ",
-        at: i64 as BigInt => " WHERE id = ",
-        id: &'a str as Text => "",
-    }
-}
-
-super::cached::cached_statement! {
-    /// Counts a failed attempt and dead-letters the row.
-    OutboxDead<'a> = "UPDATE outbox SET attempts = attempts + 1, locked_until = NULL, \
-        last_error = " {
-        error: &'a str as Text => ", dead_at = ",
-        now: i64 as BigInt => " WHERE id = ",
+        error: &'a str as Text => ", next_attempt_at = COALESCE(",
+        retry_at: Option<i64> as Nullable<BigInt> => ", next_attempt_at), dead_at = COALESCE(",
+        dead_at: Option<i64> as Nullable<BigInt> => ", dead_at) WHERE id = ",
         id: &'a str as Text => "",
     }
 }
