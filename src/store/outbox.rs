@@ -9,6 +9,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use super::cached::by_keys;
 use super::schema::{group_channels, inbound_replays, notification_messages, outbox};
 use super::{DbConn, StoreError};
 use crate::ids::ApprovalId;
@@ -345,22 +346,28 @@ pub fn group_channels_of(
             .order((group_channels::group_name.asc(), group_channels::kind.asc()))
             .load(c)?);
     };
-    // One cached lookup per group (an approval names one or two): SQLite would compile
-    // an `IN` list at every run.
-    let mut names: Vec<&String> = groups.iter().collect();
-    names.sort();
+    // Sorted and once each, so both backends' reads come in group order.
+    let mut names: Vec<&str> = groups.iter().map(String::as_str).collect();
+    names.sort_unstable();
     names.dedup();
-    let mut channels = Vec::new();
-    for name in names {
-        channels.extend(
+    by_keys(
+        c,
+        &names,
+        |c, names| {
+            group_channels::table
+                .filter(group_channels::group_name.eq_any(names))
+                .select(columns)
+                .order((group_channels::group_name.asc(), group_channels::kind.asc()))
+                .load(c)
+        },
+        |c, name| {
             group_channels::table
                 .filter(group_channels::group_name.eq(name))
                 .select(columns)
                 .order(group_channels::kind.asc())
-                .load::<(String, String, String)>(c)?,
-        );
-    }
-    Ok(channels)
+                .load(c)
+        },
+    )
 }
 
 /// Records an inbound request's digest until `expires_at`; false when it was already

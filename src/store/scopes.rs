@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use super::cached::by_keys;
 use super::schema::{scope_approver_groups, scopes};
 use super::{DbConn, StoreError};
 use crate::approval::policy::ApproverGroup;
@@ -127,27 +128,6 @@ fn write_groups(c: &mut DbConn, row: &ScopeRow) -> Result<(), StoreError> {
             .execute(c)?;
     }
     Ok(())
-}
-
-/// Rows for a list of keys, read the way each backend reads them fastest. PostgreSQL:
-/// one statement, `= ANY($1)`, cached, one round trip. SQLite: one cached statement per
-/// key, since diesel cannot cache `IN (?, …)` (its text varies with the count) and
-/// SQLite would compile it at every run, while a cached key lookup runs in-process in a
-/// few microseconds.
-fn by_keys<T>(
-    c: &mut DbConn,
-    keys: &[&str],
-    all_at_once: impl FnOnce(&mut DbConn, &[&str]) -> QueryResult<Vec<T>>,
-    one: impl Fn(&mut DbConn, &str) -> QueryResult<Vec<T>>,
-) -> Result<Vec<T>, StoreError> {
-    if matches!(c, DbConn::Pg(_)) {
-        return Ok(all_at_once(c, keys)?);
-    }
-    let mut rows = Vec::new();
-    for key in keys {
-        rows.extend(one(c, key)?);
-    }
-    Ok(rows)
 }
 
 /// Attaches to each scope its approver groups, in order.

@@ -160,27 +160,25 @@ pub fn refresh_by_hash(c: &mut DbConn, token_hash: &str) -> Result<Option<Refres
 /// SQLite the write transaction already holds the database's write lock.
 pub fn lock_refresh_grant(c: &mut DbConn, token: &str) -> Result<Option<ClientId>, StoreError> {
     let token_hash = crate::crypto::sha256_hex(token.as_bytes());
-    let found: Option<(GrantId, ClientId)> = if let DbConn::Pg(pg) = c {
-        LockRefreshGrantPg {
+    if let DbConn::Pg(pg) = c {
+        return Ok(LockRefreshGrantPg {
             token_hash: &token_hash,
         }
         .get_result(pg)
-        .optional()?
-    } else {
-        refresh_tokens::table
-            .inner_join(grants::table)
-            .filter(refresh_tokens::token_hash.eq(&token_hash))
-            .select((grants::id, grants::client_id))
-            .get_result(c)
-            .optional()?
-    };
-    Ok(found.map(|(_, client)| client))
+        .optional()?);
+    }
+    Ok(refresh_tokens::table
+        .inner_join(grants::table)
+        .filter(refresh_tokens::token_hash.eq(&token_hash))
+        .select(grants::client_id)
+        .get_result(c)
+        .optional()?)
 }
 
 super::cached::cached_statement! {
     /// PostgreSQL: finds a refresh token's grant and locks its row (cached.rs).
-    LockRefreshGrantPg<'a> -> (diesel::sql_types::Text, diesel::sql_types::Text) =
-        "SELECT grants.id, grants.client_id FROM refresh_tokens \
+    LockRefreshGrantPg<'a> -> diesel::sql_types::Text =
+        "SELECT grants.client_id FROM refresh_tokens \
         INNER JOIN grants ON grants.id = refresh_tokens.grant_id \
         WHERE refresh_tokens.token_hash = " {
         token_hash: &'a str as diesel::sql_types::Text => " FOR UPDATE OF grants",
